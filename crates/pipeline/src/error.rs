@@ -1,0 +1,135 @@
+//! The error names tasks report (the Lambda `errorType`, matched by `ErrorEquals`).
+
+use serde::{Deserialize, Serialize};
+
+use crate::ports::StoreError;
+
+/// DESIGN.md's error names, plus the few that mean a bug or a broken request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ErrorName {
+    /// Rejection: the file is not a type we accept.
+    UnsupportedMediaType,
+    /// Rejection: the file claims a type but does not decode.
+    CorruptMedia,
+    /// Rejection: the file exceeds a limit.
+    MediaTooLarge,
+    /// Transient: storage could not be reached; retried by the state machine.
+    StorageUnavailable,
+    /// The task payload does not have the expected shape.
+    InvalidPayload,
+    /// The record or object the payload names does not exist.
+    NotFound,
+    /// The record is in a state the task cannot move it from.
+    RecordConflict,
+}
+
+impl ErrorName {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ErrorName::UnsupportedMediaType => "UnsupportedMediaType",
+            ErrorName::CorruptMedia => "CorruptMedia",
+            ErrorName::MediaTooLarge => "MediaTooLarge",
+            ErrorName::StorageUnavailable => "StorageUnavailable",
+            ErrorName::InvalidPayload => "InvalidPayload",
+            ErrorName::NotFound => "NotFound",
+            ErrorName::RecordConflict => "RecordConflict",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<ErrorName> {
+        [
+            ErrorName::UnsupportedMediaType,
+            ErrorName::CorruptMedia,
+            ErrorName::MediaTooLarge,
+            ErrorName::StorageUnavailable,
+            ErrorName::InvalidPayload,
+            ErrorName::NotFound,
+            ErrorName::RecordConflict,
+        ]
+        .into_iter()
+        .find(|n| n.as_str() == name)
+    }
+
+    /// A rejection is about the file itself: retrying cannot help and the raw file goes.
+    pub fn is_rejection(self) -> bool {
+        matches!(
+            self,
+            ErrorName::UnsupportedMediaType | ErrorName::CorruptMedia | ErrorName::MediaTooLarge
+        )
+    }
+}
+
+impl std::fmt::Display for ErrorName {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A task's failure: `name` becomes the Lambda `errorType`, `message` its `errorMessage`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{name}: {message}")]
+pub struct TaskError {
+    pub name: ErrorName,
+    pub message: String,
+}
+
+impl TaskError {
+    pub fn new(name: ErrorName, message: impl Into<String>) -> Self {
+        TaskError {
+            name,
+            message: message.into(),
+        }
+    }
+}
+
+impl From<media::MediaError> for TaskError {
+    fn from(e: media::MediaError) -> Self {
+        let name = match e {
+            media::MediaError::Unsupported(_) => ErrorName::UnsupportedMediaType,
+            media::MediaError::Corrupt(_) => ErrorName::CorruptMedia,
+            media::MediaError::TooLarge(_) => ErrorName::MediaTooLarge,
+        };
+        TaskError::new(name, e.to_string())
+    }
+}
+
+impl From<StoreError> for TaskError {
+    fn from(e: StoreError) -> Self {
+        let name = match &e {
+            StoreError::NotFound(_) => ErrorName::NotFound,
+            StoreError::AlreadyExists(_) => ErrorName::RecordConflict,
+            StoreError::TooLarge { .. } => ErrorName::MediaTooLarge,
+            StoreError::Unavailable(_) => ErrorName::StorageUnavailable,
+            StoreError::Invalid(_) => ErrorName::InvalidPayload,
+        };
+        TaskError::new(name, e.to_string())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_round_trip_and_classify() {
+        for n in [
+            ErrorName::UnsupportedMediaType,
+            ErrorName::CorruptMedia,
+            ErrorName::MediaTooLarge,
+            ErrorName::StorageUnavailable,
+        ] {
+            assert_eq!(ErrorName::parse(n.as_str()), Some(n));
+        }
+        assert!(ErrorName::CorruptMedia.is_rejection());
+        assert!(!ErrorName::StorageUnavailable.is_rejection());
+        assert_eq!(ErrorName::parse("States.Timeout"), None);
+    }
+
+    #[test]
+    fn media_errors_map_to_design_names() {
+        let e: TaskError = media::MediaError::TooLarge("60000 px".into()).into();
+        assert_eq!(e.name, ErrorName::MediaTooLarge);
+        let e: TaskError = StoreError::Unavailable("disk".into()).into();
+        assert_eq!(e.name, ErrorName::StorageUnavailable);
+    }
+}

@@ -1,0 +1,269 @@
+//! Accepting an upload: check the form fields, stream the raw file into the blob store
+//! under `raw/{id}/original.{ext}` (ext from the sniffed type), write the PROCESSING record,
+//! then start the execution named by the id. Shared by `media-hub serve` and the upload Lambda.
+
+use std::sync::Arc;
+
+use bytes::{Bytes, BytesMut};
+use futures_util::{stream, StreamExt};
+
+use crate::declared::DeclaredType;
+use crate::keys::{raw_key, UNKNOWN_EXT};
+use crate::ports::{BlobStore, BlobStream, ListQuery, RecordStore, StoreError, WorkflowStarter};
+use crate::reel::{ExecutionInput, Reel, Status};
+use crate::settings::Settings;
+
+/// Why an upload was refused. Each maps to one HTTP status at the edge.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IntakeError {
+    /// 400: a missing or malformed field
+    #[error("{field}: {message}")]
+    InvalidField { field: &'static str, message: String },
+    /// 413
+    #[error("the upload is larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// 503 (transient) or 500
+    #[error(transparent)]
+    Storage(StoreError),
+}
+
+impl From<StoreError> for IntakeError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::TooLarge { limit } => IntakeError::TooLarge { limit },
+            other => IntakeError::Storage(other),
+        }
+    }
+}
+
+impl IntakeError {
+    pub fn invalid(field: &'static str, message: impl Into<String>) -> Self {
+        IntakeError::InvalidField {
+            field,
+            message: message.into(),
+        }
+    }
+
+    /// A stable machine-readable name for API clients.
+    pub fn code(&self) -> &'static str {
+        match self {
+            IntakeError::InvalidField { .. } => "InvalidField",
+            IntakeError::TooLarge { .. } => "UploadTooLarge",
+            IntakeError::Storage(StoreError::Unavailable(_)) => "StorageUnavailable",
+            IntakeError::Storage(_) => "StorageError",
+        }
+    }
+}
+
+/// The text fields of the form.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UploadFields {
+    pub name: String,
+    pub caption: String,
+}
+
+/// A raw file now in the blob store.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct StoredRaw {
+    pub key: String,
+    pub size: u64,
+    /// sniffed from the first bytes; `None` when unrecognised (ValidateFileType will reject)
+    pub media_type: Option<String>,
+    pub original_filename: String,
+    pub declared_type: Option<String>,
+}
+
+/// The upload use case over its ports.
+#[derive(Clone)]
+pub struct Intake {
+    pub blobs: Arc<dyn BlobStore>,
+    pub records: Arc<dyn RecordStore>,
+    pub workflow: Arc<dyn WorkflowStarter>,
+    pub settings: Arc<Settings>,
+}
+
+/// A new media id: a UUIDv7, so ids sort by creation time.
+pub fn new_id() -> String {
+    uuid::Uuid::now_v7().to_string()
+}
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+impl Intake {
+    /// Trim and bound the text fields (characters, not bytes).
+    pub fn check_fields(&self, name: &str, caption: &str) -> Result<UploadFields, IntakeError> {
+        let name = name.trim();
+        let caption = caption.trim();
+        if name.is_empty() {
+            return Err(IntakeError::invalid("name", "is required"));
+        }
+        let max = self.settings.max_name_chars;
+        if name.chars().count() > max {
+            return Err(IntakeError::invalid("name", format!("is longer than {max} characters")));
+        }
+        let max = self.settings.max_caption_chars;
+        if caption.chars().count() > max {
+            return Err(IntakeError::invalid("caption", format!("is longer than {max} characters")));
+        }
+        if name.chars().chain(caption.chars()).any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+            return Err(IntakeError::invalid("name", "contains control characters"));
+        }
+        Ok(UploadFields {
+            name: name.to_owned(),
+            caption: caption.to_owned(),
+        })
+    }
+
+    /// Stream the file into `raw/{id}/original.{ext}`. Only the first [`media::SNIFF_LEN`]
+    /// bytes are held to choose the extension; the rest flows straight through.
+    pub async fn store_raw(
+        &self,
+        id: &str,
+        original_filename: &str,
+        part_type: Option<&str>,
+        mut body: BlobStream,
+    ) -> Result<StoredRaw, IntakeError> {
+        let limit = self.settings.max_upload_bytes;
+        let mut head = BytesMut::new();
+        while head.len() < media::SNIFF_LEN {
+            match body.next().await {
+                Some(Ok(chunk)) => head.extend_from_slice(&chunk),
+                Some(Err(e)) => {
+                    return Err(IntakeError::invalid("file", format!("upload interrupted: {e}")))
+                }
+                None => break,
+            }
+            if head.len() as u64 > limit {
+                return Err(IntakeError::TooLarge { limit });
+            }
+        }
+        if head.is_empty() {
+            return Err(IntakeError::invalid("file", "is empty"));
+        }
+        let sniffed = media::sniff(&head).ok();
+        let ext = sniffed.as_ref().map_or(UNKNOWN_EXT, |s| s.ext.as_str()).to_owned();
+        let key = raw_key(id, &ext);
+        let head: Bytes = head.freeze();
+        let whole: BlobStream = Box::pin(stream::once(async move { Ok(head) }).chain(body));
+        let content_type = sniffed
+            .as_ref()
+            .map_or("application/octet-stream", |s| s.mime.as_str());
+        let size = self.blobs.put_stream(&key, whole, content_type, limit).await?;
+        let declared = DeclaredType::of_upload(original_filename, part_type).map(|d| d.mime().to_owned());
+        Ok(StoredRaw {
+            key,
+            size,
+            media_type: sniffed.map(|s| s.mime),
+            original_filename: sanitize_filename(original_filename),
+            declared_type: declared,
+        })
+    }
+
+    /// Remove a raw file whose form turned out invalid (nothing was recorded for it).
+    pub async fn discard(&self, stored: &StoredRaw) {
+        if let Err(e) = self.blobs.delete(&stored.key).await {
+            tracing::warn!(key = %stored.key, error = %e, "could not discard raw upload");
+        }
+    }
+
+    /// Write the PROCESSING record, then start the execution named by the id.
+    pub async fn register(
+        &self,
+        id: &str,
+        fields: UploadFields,
+        stored: StoredRaw,
+    ) -> Result<Reel, IntakeError> {
+        let now = now();
+        let mut reel = Reel {
+            id: id.to_owned(),
+            name: fields.name,
+            caption: fields.caption,
+            status: Status::Processing,
+            media_type: stored.media_type,
+            size: stored.size,
+            original_filename: stored.original_filename,
+            raw_key: stored.key.clone(),
+            thumbnails: vec![],
+            metadata: None,
+            error: None,
+            cause: None,
+            execution_arn: None,
+            created_at: now.clone(),
+            updated_at: now,
+        };
+        self.records.create(&reel).await?;
+        let input = ExecutionInput {
+            id: id.to_owned(),
+            raw_key: stored.key,
+            declared_type: stored.declared_type,
+        };
+        // The record exists: if the start fails, the record stays PROCESSING and is
+        // started again by `resume_processing` (locally, at the next start).
+        let started = self.workflow.start(&input).await?;
+        self.records.set_execution_arn(id, &started.execution_arn).await?;
+        reel.execution_arn = Some(started.execution_arn);
+        tracing::info!(id, already_started = started.already_started, "upload registered");
+        Ok(reel)
+    }
+
+    /// Start again every PROCESSING record (the starter ignores those still running).
+    /// Returns how many executions were started anew.
+    pub async fn resume_processing(&self) -> Result<usize, StoreError> {
+        let mut started = 0;
+        let mut before = None;
+        loop {
+            let page = self
+                .records
+                .list(&ListQuery {
+                    status: Some(Status::Processing),
+                    limit: 100,
+                    before: before.clone(),
+                })
+                .await?;
+            let Some(last) = page.last() else { break };
+            before = Some(last.created_at.clone());
+            for reel in &page {
+                let declared = DeclaredType::of_upload(&reel.original_filename, None).map(|d| d.mime().to_owned());
+                let input = ExecutionInput {
+                    id: reel.id.clone(),
+                    raw_key: reel.raw_key.clone(),
+                    declared_type: declared,
+                };
+                let s = self.workflow.start(&input).await?;
+                if !s.already_started {
+                    started += 1;
+                    self.records.set_execution_arn(&reel.id, &s.execution_arn).await?;
+                }
+            }
+            if page.len() < 100 {
+                break;
+            }
+        }
+        Ok(started)
+    }
+}
+
+/// Keep only the last path component of a client filename, without control characters.
+pub fn sanitize_filename(name: &str) -> String {
+    let base = name.rsplit(['/', '\\']).next().unwrap_or("");
+    let cleaned: String = base.chars().filter(|c| !c.is_control()).take(255).collect();
+    if cleaned.is_empty() {
+        "upload".to_owned()
+    } else {
+        cleaned
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::sanitize_filename;
+
+    #[test]
+    fn filenames_lose_their_paths() {
+        assert_eq!(sanitize_filename("C:\\Users\\me\\IMG.JPG"), "IMG.JPG");
+        assert_eq!(sanitize_filename("../../etc/passwd"), "passwd");
+        assert_eq!(sanitize_filename(""), "upload");
+    }
+}

@@ -1,0 +1,18 @@
+//! The media-hub domain: reel records, the error names of DESIGN.md, the ports (blob store,
+//! record store, workflow starter) and the task handlers the state machine calls. Adapters
+//! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
+
+pub mod declared;
+pub mod error;
+pub mod intake;
+pub mod keys;
+pub mod ports;
+pub mod reel;
+pub mod settings;
+pub mod tasks;
+
+pub use error::{ErrorName, TaskError};
+pub use ports::{BlobStore, BlobStream, RecordStore, Started, StoreError, Transition, WorkflowStarter};
+pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef};
+pub use settings::Settings;
+pub use tasks::{Pipeline, Task};

@@ -1,0 +1,117 @@
+//! The ports: what the domain needs from storage and from the workflow engine. Each has
+//! a local adapter (`local` crate) and an AWS adapter (`aws` crate).
+
+use std::pin::Pin;
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use serde_json::Value;
+
+use crate::reel::{Completion, ExecutionInput, Reel, Status};
+
+/// Storage and engine failures, classified by what the caller can do about them.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum StoreError {
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("already exists: {0}")]
+    AlreadyExists(String),
+    #[error("larger than the limit of {limit} bytes")]
+    TooLarge { limit: u64 },
+    /// transient: retrying may succeed
+    #[error("storage unavailable: {0}")]
+    Unavailable(String),
+    #[error("invalid: {0}")]
+    Invalid(String),
+}
+
+/// A body streamed into the blob store, chunk by chunk.
+pub type BlobStream = Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+
+/// Where raw uploads and thumbnails live (a folder, an S3 bucket).
+#[async_trait]
+pub trait BlobStore: Send + Sync {
+    /// Store a small object whole.
+    async fn put(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), StoreError>;
+
+    /// Stream an object in without holding it whole in memory. Past `max_bytes` the write
+    /// is abandoned, nothing is left under `key`, and the result is `TooLarge`.
+    async fn put_stream(
+        &self,
+        key: &str,
+        body: BlobStream,
+        content_type: &str,
+        max_bytes: u64,
+    ) -> Result<u64, StoreError>;
+
+    /// The whole object.
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError>;
+
+    /// At most the first `len` bytes of the object.
+    async fn get_head(&self, key: &str, len: usize) -> Result<Bytes, StoreError>;
+
+    /// The object's size, or `None` when it does not exist.
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
+
+    /// Remove an object; removing a missing object is not an error.
+    async fn delete(&self, key: &str) -> Result<(), StoreError>;
+
+    /// Keys under a prefix, sorted.
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+}
+
+/// The result of a conditional move out of PROCESSING.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Transition {
+    /// The record was PROCESSING and now has the new state.
+    Applied,
+    /// The record was not PROCESSING; nothing changed. Carries its current status.
+    Unchanged(Status),
+}
+
+/// Filter for listing records.
+#[derive(Debug, Clone, Default)]
+pub struct ListQuery {
+    pub status: Option<Status>,
+    pub limit: usize,
+    /// only records created strictly before this RFC 3339 time (paging, newest first)
+    pub before: Option<String>,
+}
+
+/// The `reels` table.
+#[async_trait]
+pub trait RecordStore: Send + Sync {
+    /// Write a new record; `AlreadyExists` if the id is taken.
+    async fn create(&self, reel: &Reel) -> Result<(), StoreError>;
+
+    /// A consistent read of one record.
+    async fn get(&self, id: &str) -> Result<Option<Reel>, StoreError>;
+
+    /// Records newest first.
+    async fn list(&self, query: &ListQuery) -> Result<Vec<Reel>, StoreError>;
+
+    /// Remember the execution that processes a record.
+    async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError>;
+
+    /// Conditional write: PROCESSING → READY | FAILED. Any other current state is left as it is.
+    async fn complete(&self, id: &str, completion: &Completion) -> Result<Transition, StoreError>;
+}
+
+/// A started (or already running) workflow execution.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Started {
+    pub execution_arn: String,
+    /// true when an execution of that name existed already: nothing new was started
+    pub already_started: bool,
+}
+
+/// Starts the state machine for an upload; the execution name is the media id.
+#[async_trait]
+pub trait WorkflowStarter: Send + Sync {
+    async fn start(&self, input: &ExecutionInput) -> Result<Started, StoreError>;
+}
+
+/// Helper for adapters: the JSON input of an execution.
+pub fn execution_input_json(input: &ExecutionInput) -> Value {
+    serde_json::to_value(input).unwrap_or_else(|_| serde_json::json!({ "id": input.id, "rawKey": input.raw_key }))
+}

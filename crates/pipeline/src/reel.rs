@@ -1,0 +1,127 @@
+//! The `reels` record and the values that move it through its states.
+
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+/// `PROCESSING` → `READY` | `FAILED`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum Status {
+    Processing,
+    Ready,
+    Failed,
+}
+
+impl Status {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Status::Processing => "PROCESSING",
+            Status::Ready => "READY",
+            Status::Failed => "FAILED",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Status> {
+        match s.to_ascii_uppercase().as_str() {
+            "PROCESSING" => Some(Status::Processing),
+            "READY" => Some(Status::Ready),
+            "FAILED" => Some(Status::Failed),
+            _ => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Status {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// One stored thumbnail, as the record names it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ThumbnailRef {
+    pub size: u32,
+    pub key: String,
+    pub width: u32,
+    pub height: u32,
+    pub bytes: u64,
+}
+
+/// A `reels` record (partition key `id`). Field names are DESIGN.md's.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Reel {
+    pub id: String,
+    pub name: String,
+    pub caption: String,
+    pub status: Status,
+    /// mime from magic bytes; `None` until known
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub media_type: Option<String>,
+    pub size: u64,
+    pub original_filename: String,
+    pub raw_key: String,
+    #[serde(default)]
+    pub thumbnails: Vec<ThumbnailRef>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub execution_arn: Option<String>,
+    /// RFC 3339
+    pub created_at: String,
+    pub updated_at: String,
+}
+
+/// The terminal state a task moves a PROCESSING record to.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Completion {
+    Ready {
+        media_type: String,
+        size: u64,
+        thumbnails: Vec<ThumbnailRef>,
+        metadata: Option<Value>,
+    },
+    Failed {
+        error: String,
+        cause: String,
+    },
+}
+
+impl Completion {
+    pub fn status(&self) -> Status {
+        match self {
+            Completion::Ready { .. } => Status::Ready,
+            Completion::Failed { .. } => Status::Failed,
+        }
+    }
+}
+
+/// The execution input: small JSON naming the upload, never its bytes.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionInput {
+    pub id: String,
+    pub raw_key: String,
+    /// the type the client claimed; ValidateFileType checks it against the magic bytes
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_type: Option<String>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn status_serialises_as_design_says() {
+        assert_eq!(
+            serde_json::to_string(&Status::Processing).unwrap(),
+            "\"PROCESSING\""
+        );
+        assert_eq!(Status::parse("ready"), Some(Status::Ready));
+        assert_eq!(Status::parse("nope"), None);
+    }
+}

@@ -1,0 +1,148 @@
+//! Cleanup: after a caught failure, mark the record FAILED with error and cause, delete
+//! every derived object, and delete the raw file only for a rejection (a transient
+//! failure keeps the upload to reprocess). Run twice, it changes nothing.
+
+use super::{check_raw_key, CleanupInput, CleanupOutput, Pipeline};
+use crate::error::{ErrorName, TaskError};
+use crate::keys::thumbnail_prefix;
+use crate::ports::Transition;
+use crate::reel::{Completion, Status};
+
+impl Pipeline {
+    pub async fn cleanup(&self, input: CleanupInput) -> Result<CleanupOutput, TaskError> {
+        check_raw_key(&input.id, &input.raw_key)?;
+        if let Some(reel) = self.records.get(&input.id).await? {
+            if reel.status == Status::Ready {
+                // READY names its objects: deleting them would break the record.
+                tracing::warn!(id = %input.id, "cleanup of a READY record: nothing done");
+                return Ok(CleanupOutput {
+                    id: input.id,
+                    status: Status::Ready,
+                    deleted: vec![],
+                    raw_deleted: false,
+                    changed: false,
+                });
+            }
+        }
+        let cause = readable_cause(&input.error.cause);
+        // FAILED first: a thumbnail task still running sees it and withdraws its output.
+        let transition = match self
+            .records
+            .complete(
+                &input.id,
+                &Completion::Failed {
+                    error: input.error.error.clone(),
+                    cause,
+                },
+            )
+            .await
+        {
+            Ok(t) => t,
+            // No record (the upload never wrote one): still sweep the objects.
+            Err(crate::ports::StoreError::NotFound(_)) => Transition::Unchanged(Status::Failed),
+            Err(e) => return Err(e.into()),
+        };
+
+        let mut deleted = Vec::new();
+        for key in self.blobs.list(&thumbnail_prefix(&input.id)).await? {
+            self.blobs.delete(&key).await?;
+            deleted.push(key);
+        }
+        let rejection = ErrorName::parse(&input.error.error).is_some_and(ErrorName::is_rejection);
+        let mut raw_deleted = false;
+        if rejection && self.blobs.size(&input.raw_key).await?.is_some() {
+            self.blobs.delete(&input.raw_key).await?;
+            raw_deleted = true;
+        }
+        tracing::info!(id = %input.id, error = %input.error.error, deleted = deleted.len(), raw_deleted, "cleaned up");
+        Ok(CleanupOutput {
+            id: input.id,
+            status: Status::Failed,
+            changed: transition == Transition::Applied || !deleted.is_empty() || raw_deleted,
+            deleted,
+            raw_deleted,
+        })
+    }
+}
+
+/// Step Functions hands a Lambda error's cause as the JSON of `{errorMessage, errorType, ...}`;
+/// the record keeps the message a person can read.
+fn readable_cause(cause: &str) -> String {
+    serde_json::from_str::<serde_json::Value>(cause)
+        .ok()
+        .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+        .unwrap_or_else(|| cause.to_owned())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::readable_cause;
+
+    #[test]
+    fn lambda_causes_become_their_message() {
+        assert_eq!(
+            readable_cause(r#"{"errorMessage":"not an image","errorType":"UnsupportedMediaType"}"#),
+            "not an image"
+        );
+        assert_eq!(readable_cause("plain words"), "plain words");
+    }
+}
+
+#[cfg(test)]
+mod handler_tests {
+    use crate::ports::{BlobStore, RecordStore};
+    use crate::tasks::testkit::{pipeline, processing_reel};
+    use crate::tasks::{CaughtError, CleanupInput};
+    use crate::Status;
+
+    fn input(id: &str, error: &str) -> CleanupInput {
+        CleanupInput {
+            id: id.into(),
+            raw_key: format!("raw/{id}/original.jpg"),
+            error: CaughtError {
+                error: error.into(),
+                cause: r#"{"errorMessage":"bad bytes","errorType":"x"}"#.into(),
+            },
+        }
+    }
+
+    #[tokio::test]
+    async fn rejection_removes_raw_and_derived_and_is_idempotent() {
+        let (p, blobs, records) = pipeline();
+        records.create(&processing_reel("c1")).await.unwrap();
+        blobs.put("raw/c1/original.jpg", "raw".into(), "image/jpeg").await.unwrap();
+        blobs.put("thumbnails/c1/160.jpg", "t".into(), "image/jpeg").await.unwrap();
+        let out = p.cleanup(input("c1", "CorruptMedia")).await.unwrap();
+        assert!(out.raw_deleted && out.changed);
+        assert!(blobs.list("").await.unwrap().is_empty());
+        let reel = records.get("c1").await.unwrap().unwrap();
+        assert_eq!(reel.status, Status::Failed);
+        assert_eq!(reel.error.as_deref(), Some("CorruptMedia"));
+        assert_eq!(reel.cause.as_deref(), Some("bad bytes"));
+        let again = p.cleanup(input("c1", "CorruptMedia")).await.unwrap();
+        assert!(!again.changed);
+    }
+
+    #[tokio::test]
+    async fn transient_failure_keeps_the_raw_file() {
+        let (p, blobs, records) = pipeline();
+        records.create(&processing_reel("c2")).await.unwrap();
+        blobs.put("raw/c2/original.jpg", "raw".into(), "image/jpeg").await.unwrap();
+        blobs.put("thumbnails/c2/480.jpg", "t".into(), "image/jpeg").await.unwrap();
+        let out = p.cleanup(input("c2", "StorageUnavailable")).await.unwrap();
+        assert!(!out.raw_deleted);
+        assert_eq!(blobs.list("").await.unwrap(), vec!["raw/c2/original.jpg".to_string()]);
+    }
+
+    #[tokio::test]
+    async fn a_ready_record_is_left_alone() {
+        let (p, blobs, records) = pipeline();
+        let mut reel = processing_reel("c3");
+        reel.status = Status::Ready;
+        records.create(&reel).await.unwrap();
+        blobs.put("thumbnails/c3/160.jpg", "t".into(), "image/jpeg").await.unwrap();
+        let out = p.cleanup(input("c3", "CorruptMedia")).await.unwrap();
+        assert_eq!(out.status, Status::Ready);
+        assert_eq!(blobs.list("").await.unwrap().len(), 1);
+    }
+}

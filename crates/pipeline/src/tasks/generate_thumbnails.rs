@@ -1,0 +1,51 @@
+//! GenerateThumbnails: decode within the limits, write `thumbnails/{id}/{size}.jpg`.
+
+use bytes::Bytes;
+
+use super::{check_raw_key, MediaRef, Pipeline, ThumbnailsOutput};
+use crate::error::{ErrorName, TaskError};
+use crate::keys::thumbnail_key;
+use crate::reel::{Status, ThumbnailRef};
+
+impl Pipeline {
+    pub async fn generate_thumbnails(&self, input: MediaRef) -> Result<ThumbnailsOutput, TaskError> {
+        check_raw_key(&input.id, &input.raw_key)?;
+        let data = self.blobs.get(&input.raw_key).await?;
+        let sizes = self.settings.thumbnail_sizes.clone();
+        let limits = self.settings.limits;
+        let thumbs = tokio::task::spawn_blocking(move || media::thumbnails(&data, &sizes, &limits))
+            .await
+            .map_err(|e| TaskError::new(ErrorName::CorruptMedia, format!("decoder stopped: {e}")))??;
+
+        let mut refs = Vec::with_capacity(thumbs.len());
+        for t in thumbs {
+            let key = thumbnail_key(&input.id, t.size);
+            let bytes = t.jpeg.len() as u64;
+            self.blobs.put(&key, Bytes::from(t.jpeg), "image/jpeg").await?;
+            refs.push(ThumbnailRef {
+                size: t.size,
+                key,
+                width: t.width,
+                height: t.height,
+                bytes,
+            });
+        }
+
+        // A sibling branch may have failed while we decoded, and Cleanup may already have
+        // marked the record FAILED and swept the prefix: then what we just wrote must go too,
+        // or a FAILED record would leave thumbnails behind.
+        if let Some(reel) = self.records.get(&input.id).await? {
+            if reel.status == Status::Failed {
+                for r in &refs {
+                    self.blobs.delete(&r.key).await?;
+                }
+                return Err(TaskError::new(
+                    ErrorName::RecordConflict,
+                    format!("record {} is FAILED; thumbnails withdrawn", input.id),
+                ));
+            }
+        }
+        tracing::info!(id = %input.id, count = refs.len(), "thumbnails written");
+        Ok(ThumbnailsOutput { thumbnails: refs })
+    }
+}

@@ -1,0 +1,137 @@
+//! In-memory ports for the unit tests of the handlers (the real adapters are tested in
+//! their own crates and end to end).
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use bytes::{Bytes, BytesMut};
+use futures_util::StreamExt;
+
+use crate::ports::*;
+use crate::reel::{Completion, Reel, Status};
+use crate::settings::Settings;
+use crate::tasks::Pipeline;
+
+#[derive(Default)]
+pub struct MemBlobs(pub Mutex<BTreeMap<String, Bytes>>);
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(|p| p.into_inner())
+}
+
+#[async_trait]
+impl BlobStore for MemBlobs {
+    async fn put(&self, key: &str, body: Bytes, _ct: &str) -> Result<(), StoreError> {
+        lock(&self.0).insert(key.into(), body);
+        Ok(())
+    }
+    async fn put_stream(&self, key: &str, mut body: BlobStream, _ct: &str, max: u64) -> Result<u64, StoreError> {
+        let mut all = BytesMut::new();
+        while let Some(c) = body.next().await {
+            all.extend_from_slice(&c.map_err(|e| StoreError::Unavailable(e.to_string()))?);
+            if all.len() as u64 > max {
+                return Err(StoreError::TooLarge { limit: max });
+            }
+        }
+        let n = all.len() as u64;
+        lock(&self.0).insert(key.into(), all.freeze());
+        Ok(n)
+    }
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        lock(&self.0).get(key).cloned().ok_or_else(|| StoreError::NotFound(key.into()))
+    }
+    async fn get_head(&self, key: &str, len: usize) -> Result<Bytes, StoreError> {
+        let b = self.get(key).await?;
+        Ok(b.slice(..len.min(b.len())))
+    }
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        Ok(lock(&self.0).get(key).map(|b| b.len() as u64))
+    }
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        lock(&self.0).remove(key);
+        Ok(())
+    }
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        Ok(lock(&self.0).keys().filter(|k| k.starts_with(prefix)).cloned().collect())
+    }
+}
+
+#[derive(Default)]
+pub struct MemRecords(pub Mutex<BTreeMap<String, Reel>>);
+
+#[async_trait]
+impl RecordStore for MemRecords {
+    async fn create(&self, reel: &Reel) -> Result<(), StoreError> {
+        let mut m = lock(&self.0);
+        if m.contains_key(&reel.id) {
+            return Err(StoreError::AlreadyExists(reel.id.clone()));
+        }
+        m.insert(reel.id.clone(), reel.clone());
+        Ok(())
+    }
+    async fn get(&self, id: &str) -> Result<Option<Reel>, StoreError> {
+        Ok(lock(&self.0).get(id).cloned())
+    }
+    async fn list(&self, q: &ListQuery) -> Result<Vec<Reel>, StoreError> {
+        Ok(lock(&self.0)
+            .values()
+            .filter(|r| q.status.is_none_or(|s| r.status == s))
+            .cloned()
+            .collect())
+    }
+    async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError> {
+        if let Some(r) = lock(&self.0).get_mut(id) {
+            r.execution_arn = Some(arn.into());
+        }
+        Ok(())
+    }
+    async fn complete(&self, id: &str, c: &Completion) -> Result<Transition, StoreError> {
+        let mut m = lock(&self.0);
+        let r = m.get_mut(id).ok_or_else(|| StoreError::NotFound(id.into()))?;
+        if r.status != Status::Processing {
+            return Ok(Transition::Unchanged(r.status));
+        }
+        match c {
+            Completion::Ready { media_type, size, thumbnails, metadata } => {
+                r.status = Status::Ready;
+                r.media_type = Some(media_type.clone());
+                r.size = *size;
+                r.thumbnails = thumbnails.clone();
+                r.metadata = metadata.clone();
+            }
+            Completion::Failed { error, cause } => {
+                r.status = Status::Failed;
+                r.error = Some(error.clone());
+                r.cause = Some(cause.clone());
+            }
+        }
+        Ok(Transition::Applied)
+    }
+}
+
+pub fn pipeline() -> (Pipeline, Arc<MemBlobs>, Arc<MemRecords>) {
+    let blobs = Arc::new(MemBlobs::default());
+    let records = Arc::new(MemRecords::default());
+    (Pipeline::new(blobs.clone(), records.clone(), Settings::default()), blobs, records)
+}
+
+pub fn processing_reel(id: &str) -> Reel {
+    Reel {
+        id: id.into(),
+        name: "n".into(),
+        caption: "c".into(),
+        status: Status::Processing,
+        media_type: None,
+        size: 3,
+        original_filename: "a.jpg".into(),
+        raw_key: format!("raw/{id}/original.jpg"),
+        thumbnails: vec![],
+        metadata: None,
+        error: None,
+        cause: None,
+        execution_arn: None,
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+        updated_at: "2026-01-01T00:00:00.000Z".into(),
+    }
+}
