@@ -1,1 +1,19 @@
-//! placeholder
+//! Local adapters for the embedded default: blobs in a folder ([`FsBlobStore`]), the `reels`
+//! table and the execution log in one SQLite file ([`SqliteStore`]), and the in-process
+//! workflow that runs the ASL definition with the `states` interpreter ([`LocalWorkflow`]).
+
+pub mod blobs;
+pub mod db;
+pub mod definition;
+pub mod executions;
+pub mod invoker;
+pub mod reels;
+pub mod workflow;
+
+pub use blobs::FsBlobStore;
+pub use db::SqliteStore;
+pub use definition::{
+    load_definition, substitute_placeholders, DefinitionSource, EMBEDDED_DEFINITION,
+};
+pub use invoker::LambdaInvoker;
+pub use workflow::{LocalStarter, LocalWorkflow};

@@ -34,15 +34,24 @@ impl DeclaredType {
 
     /// From a mime type (`image/jpeg`). Generic types claim nothing.
     pub fn from_mime(mime: &str) -> Option<DeclaredType> {
-        let mime = mime.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+        let mime = mime
+            .split(';')
+            .next()
+            .unwrap_or("")
+            .trim()
+            .to_ascii_lowercase();
         Some(match mime.as_str() {
             "image/jpeg" | "image/jpg" | "image/pjpeg" => DeclaredType::Jpeg,
             "image/png" => DeclaredType::Png,
             "image/webp" => DeclaredType::Webp,
             "image/gif" => DeclaredType::Gif,
-            "image/heic" | "image/heif" | "image/heic-sequence" | "image/heif-sequence" => DeclaredType::Heif,
+            "image/heic" | "image/heif" | "image/heic-sequence" | "image/heif-sequence" => {
+                DeclaredType::Heif
+            }
             "image/avif" => DeclaredType::Avif,
-            "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp" => DeclaredType::IsoVideo,
+            "video/mp4" | "video/quicktime" | "video/x-m4v" | "video/3gpp" => {
+                DeclaredType::IsoVideo
+            }
             "video/webm" | "video/x-matroska" => DeclaredType::Webm,
             _ => return None,
         })
@@ -64,7 +73,8 @@ impl DeclaredType {
 
     /// The claim of an upload: the filename's extension first, else a specific part type.
     pub fn of_upload(filename: &str, part_type: Option<&str>) -> Option<DeclaredType> {
-        DeclaredType::from_filename(filename).or_else(|| part_type.and_then(DeclaredType::from_mime))
+        DeclaredType::from_filename(filename)
+            .or_else(|| part_type.and_then(DeclaredType::from_mime))
     }
 }
 
@@ -79,8 +89,14 @@ mod tests {
 
     #[test]
     fn extension_claims() {
-        assert_eq!(DeclaredType::from_filename("IMG_0001.JPG"), Some(DeclaredType::Jpeg));
-        assert_eq!(DeclaredType::from_filename("clip.mov"), Some(DeclaredType::IsoVideo));
+        assert_eq!(
+            DeclaredType::from_filename("IMG_0001.JPG"),
+            Some(DeclaredType::Jpeg)
+        );
+        assert_eq!(
+            DeclaredType::from_filename("clip.mov"),
+            Some(DeclaredType::IsoVideo)
+        );
         assert_eq!(DeclaredType::from_filename("noext"), None);
         assert_eq!(DeclaredType::from_filename("notes.txt"), None);
     }
@@ -103,6 +119,9 @@ mod tests {
             DeclaredType::of_upload("blob", Some("application/octet-stream")),
             None
         );
-        assert_eq!(DeclaredType::of_upload("blob", Some("image/gif")), Some(DeclaredType::Gif));
+        assert_eq!(
+            DeclaredType::of_upload("blob", Some("image/gif")),
+            Some(DeclaredType::Gif)
+        );
     }
 }

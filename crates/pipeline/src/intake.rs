@@ -18,7 +18,10 @@ use crate::settings::Settings;
 pub enum IntakeError {
     /// 400: a missing or malformed field
     #[error("{field}: {message}")]
-    InvalidField { field: &'static str, message: String },
+    InvalidField {
+        field: &'static str,
+        message: String,
+    },
     /// 413
     #[error("the upload is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
@@ -101,13 +104,23 @@ impl Intake {
         }
         let max = self.settings.max_name_chars;
         if name.chars().count() > max {
-            return Err(IntakeError::invalid("name", format!("is longer than {max} characters")));
+            return Err(IntakeError::invalid(
+                "name",
+                format!("is longer than {max} characters"),
+            ));
         }
         let max = self.settings.max_caption_chars;
         if caption.chars().count() > max {
-            return Err(IntakeError::invalid("caption", format!("is longer than {max} characters")));
+            return Err(IntakeError::invalid(
+                "caption",
+                format!("is longer than {max} characters"),
+            ));
         }
-        if name.chars().chain(caption.chars()).any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t') {
+        if name
+            .chars()
+            .chain(caption.chars())
+            .any(|c| c.is_control() && c != '\n' && c != '\r' && c != '\t')
+        {
             return Err(IntakeError::invalid("name", "contains control characters"));
         }
         Ok(UploadFields {
@@ -131,7 +144,10 @@ impl Intake {
             match body.next().await {
                 Some(Ok(chunk)) => head.extend_from_slice(&chunk),
                 Some(Err(e)) => {
-                    return Err(IntakeError::invalid("file", format!("upload interrupted: {e}")))
+                    return Err(IntakeError::invalid(
+                        "file",
+                        format!("upload interrupted: {e}"),
+                    ))
                 }
                 None => break,
             }
@@ -143,15 +159,22 @@ impl Intake {
             return Err(IntakeError::invalid("file", "is empty"));
         }
         let sniffed = media::sniff(&head).ok();
-        let ext = sniffed.as_ref().map_or(UNKNOWN_EXT, |s| s.ext.as_str()).to_owned();
+        let ext = sniffed
+            .as_ref()
+            .map_or(UNKNOWN_EXT, |s| s.ext.as_str())
+            .to_owned();
         let key = raw_key(id, &ext);
         let head: Bytes = head.freeze();
         let whole: BlobStream = Box::pin(stream::once(async move { Ok(head) }).chain(body));
         let content_type = sniffed
             .as_ref()
             .map_or("application/octet-stream", |s| s.mime.as_str());
-        let size = self.blobs.put_stream(&key, whole, content_type, limit).await?;
-        let declared = DeclaredType::of_upload(original_filename, part_type).map(|d| d.mime().to_owned());
+        let size = self
+            .blobs
+            .put_stream(&key, whole, content_type, limit)
+            .await?;
+        let declared =
+            DeclaredType::of_upload(original_filename, part_type).map(|d| d.mime().to_owned());
         Ok(StoredRaw {
             key,
             size,
@@ -202,9 +225,15 @@ impl Intake {
         // The record exists: if the start fails, the record stays PROCESSING and is
         // started again by `resume_processing` (locally, at the next start).
         let started = self.workflow.start(&input).await?;
-        self.records.set_execution_arn(id, &started.execution_arn).await?;
+        self.records
+            .set_execution_arn(id, &started.execution_arn)
+            .await?;
         reel.execution_arn = Some(started.execution_arn);
-        tracing::info!(id, already_started = started.already_started, "upload registered");
+        tracing::info!(
+            id,
+            already_started = started.already_started,
+            "upload registered"
+        );
         Ok(reel)
     }
 
@@ -225,7 +254,8 @@ impl Intake {
             let Some(last) = page.last() else { break };
             before = Some(last.created_at.clone());
             for reel in &page {
-                let declared = DeclaredType::of_upload(&reel.original_filename, None).map(|d| d.mime().to_owned());
+                let declared = DeclaredType::of_upload(&reel.original_filename, None)
+                    .map(|d| d.mime().to_owned());
                 let input = ExecutionInput {
                     id: reel.id.clone(),
                     raw_key: reel.raw_key.clone(),
@@ -234,7 +264,9 @@ impl Intake {
                 let s = self.workflow.start(&input).await?;
                 if !s.already_started {
                     started += 1;
-                    self.records.set_execution_arn(&reel.id, &s.execution_arn).await?;
+                    self.records
+                        .set_execution_arn(&reel.id, &s.execution_arn)
+                        .await?;
                 }
             }
             if page.len() < 100 {

@@ -12,7 +12,10 @@ pub mod settings;
 pub mod tasks;
 
 pub use error::{ErrorName, TaskError};
-pub use ports::{BlobStore, BlobStream, RecordStore, Started, StoreError, Transition, WorkflowStarter};
+pub use ports::{
+    BlobStore, BlobStream, ExecutionLog, ExecutionSummary, ListQuery, RecordStore, Started,
+    StoreError, Transition, WorkflowStarter,
+};
 pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef};
 pub use settings::Settings;
 pub use tasks::{Pipeline, Task};

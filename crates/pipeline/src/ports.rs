@@ -26,7 +26,8 @@ pub enum StoreError {
 }
 
 /// A body streamed into the blob store, chunk by chunk.
-pub type BlobStream = Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+pub type BlobStream =
+    Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
 
 /// Where raw uploads and thumbnails live (a folder, an S3 bucket).
 #[async_trait]
@@ -113,5 +114,44 @@ pub trait WorkflowStarter: Send + Sync {
 
 /// Helper for adapters: the JSON input of an execution.
 pub fn execution_input_json(input: &ExecutionInput) -> Value {
-    serde_json::to_value(input).unwrap_or_else(|_| serde_json::json!({ "id": input.id, "rawKey": input.raw_key }))
+    serde_json::to_value(input)
+        .unwrap_or_else(|_| serde_json::json!({ "id": input.id, "rawKey": input.raw_key }))
+}
+
+/// One execution of the state machine, as the console lists it.
+#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ExecutionSummary {
+    pub name: String,
+    pub execution_arn: String,
+    /// RUNNING | SUCCEEDED | FAILED | TIMED_OUT | ABORTED
+    pub status: String,
+    pub start_date: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stop_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output: Option<Value>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// Reading executions and their event history (the console, `media-hub executions`).
+#[async_trait]
+pub trait ExecutionLog: Send + Sync {
+    /// Newest first, optionally only those in `status`.
+    async fn list_executions(
+        &self,
+        status: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>, StoreError>;
+    /// By name (the media id) or ARN.
+    async fn describe_execution(&self, name: &str) -> Result<Option<ExecutionSummary>, StoreError>;
+    /// The history events in order: `{id, previousEventId, timestamp, type, details}`.
+    async fn execution_history(&self, name: &str) -> Result<Vec<Value>, StoreError>;
+    /// The definition the executions run (ASL JSON), for drawing the graph.
+    async fn definition(&self) -> Result<Value, StoreError>;
 }

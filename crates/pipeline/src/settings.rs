@@ -58,7 +58,10 @@ mod tests {
 
     #[test]
     fn sizes_parse_sorted() {
-        assert_eq!(Settings::parse_sizes("160, 1080,480").unwrap(), vec![1080, 480, 160]);
+        assert_eq!(
+            Settings::parse_sizes("160, 1080,480").unwrap(),
+            vec![1080, 480, 160]
+        );
         assert!(Settings::parse_sizes("a").is_err());
         assert!(Settings::parse_sizes("").is_err());
         assert!(Settings::parse_sizes("0").is_err());

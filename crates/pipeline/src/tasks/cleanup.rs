@@ -70,7 +70,11 @@ impl Pipeline {
 fn readable_cause(cause: &str) -> String {
     serde_json::from_str::<serde_json::Value>(cause)
         .ok()
-        .and_then(|v| v.get("errorMessage").and_then(|m| m.as_str()).map(str::to_owned))
+        .and_then(|v| {
+            v.get("errorMessage")
+                .and_then(|m| m.as_str())
+                .map(str::to_owned)
+        })
         .unwrap_or_else(|| cause.to_owned())
 }
 
@@ -110,8 +114,14 @@ mod handler_tests {
     async fn rejection_removes_raw_and_derived_and_is_idempotent() {
         let (p, blobs, records) = pipeline();
         records.create(&processing_reel("c1")).await.unwrap();
-        blobs.put("raw/c1/original.jpg", "raw".into(), "image/jpeg").await.unwrap();
-        blobs.put("thumbnails/c1/160.jpg", "t".into(), "image/jpeg").await.unwrap();
+        blobs
+            .put("raw/c1/original.jpg", "raw".into(), "image/jpeg")
+            .await
+            .unwrap();
+        blobs
+            .put("thumbnails/c1/160.jpg", "t".into(), "image/jpeg")
+            .await
+            .unwrap();
         let out = p.cleanup(input("c1", "CorruptMedia")).await.unwrap();
         assert!(out.raw_deleted && out.changed);
         assert!(blobs.list("").await.unwrap().is_empty());
@@ -127,11 +137,20 @@ mod handler_tests {
     async fn transient_failure_keeps_the_raw_file() {
         let (p, blobs, records) = pipeline();
         records.create(&processing_reel("c2")).await.unwrap();
-        blobs.put("raw/c2/original.jpg", "raw".into(), "image/jpeg").await.unwrap();
-        blobs.put("thumbnails/c2/480.jpg", "t".into(), "image/jpeg").await.unwrap();
+        blobs
+            .put("raw/c2/original.jpg", "raw".into(), "image/jpeg")
+            .await
+            .unwrap();
+        blobs
+            .put("thumbnails/c2/480.jpg", "t".into(), "image/jpeg")
+            .await
+            .unwrap();
         let out = p.cleanup(input("c2", "StorageUnavailable")).await.unwrap();
         assert!(!out.raw_deleted);
-        assert_eq!(blobs.list("").await.unwrap(), vec!["raw/c2/original.jpg".to_string()]);
+        assert_eq!(
+            blobs.list("").await.unwrap(),
+            vec!["raw/c2/original.jpg".to_string()]
+        );
     }
 
     #[tokio::test]
@@ -140,7 +159,10 @@ mod handler_tests {
         let mut reel = processing_reel("c3");
         reel.status = Status::Ready;
         records.create(&reel).await.unwrap();
-        blobs.put("thumbnails/c3/160.jpg", "t".into(), "image/jpeg").await.unwrap();
+        blobs
+            .put("thumbnails/c3/160.jpg", "t".into(), "image/jpeg")
+            .await
+            .unwrap();
         let out = p.cleanup(input("c3", "CorruptMedia")).await.unwrap();
         assert_eq!(out.status, Status::Ready);
         assert_eq!(blobs.list("").await.unwrap().len(), 1);

@@ -101,7 +101,10 @@ mod tests {
     async fn commit_is_conditional_and_idempotent() {
         let (p, blobs, records) = pipeline();
         records.create(&processing_reel("r1")).await.unwrap();
-        blobs.put("thumbnails/r1/160.jpg", "xx".into(), "image/jpeg").await.unwrap();
+        blobs
+            .put("thumbnails/r1/160.jpg", "xx".into(), "image/jpeg")
+            .await
+            .unwrap();
         let first = p.commit_record(input("r1")).await.unwrap();
         assert!(first.changed);
         let again = p.commit_record(input("r1")).await.unwrap();
@@ -118,6 +121,9 @@ mod tests {
         records.create(&processing_reel("r2")).await.unwrap();
         let err = p.commit_record(input("r2")).await.unwrap_err();
         assert_eq!(err.name, ErrorName::NotFound);
-        assert_eq!(records.get("r2").await.unwrap().unwrap().status, Status::Processing);
+        assert_eq!(
+            records.get("r2").await.unwrap().unwrap().status,
+            Status::Processing
+        );
     }
 }

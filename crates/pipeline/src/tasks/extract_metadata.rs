@@ -10,7 +10,9 @@ impl Pipeline {
         let limits = self.settings.limits;
         let meta = tokio::task::spawn_blocking(move || media::metadata(&data, &limits))
             .await
-            .map_err(|e| TaskError::new(ErrorName::CorruptMedia, format!("reader stopped: {e}")))??;
+            .map_err(|e| {
+                TaskError::new(ErrorName::CorruptMedia, format!("reader stopped: {e}"))
+            })??;
         let metadata = serde_json::to_value(meta)
             .map_err(|e| TaskError::new(ErrorName::InvalidPayload, format!("metadata: {e}")))?;
         Ok(MetadataOutput { metadata })

@@ -8,20 +8,27 @@ use crate::keys::thumbnail_key;
 use crate::reel::{Status, ThumbnailRef};
 
 impl Pipeline {
-    pub async fn generate_thumbnails(&self, input: MediaRef) -> Result<ThumbnailsOutput, TaskError> {
+    pub async fn generate_thumbnails(
+        &self,
+        input: MediaRef,
+    ) -> Result<ThumbnailsOutput, TaskError> {
         check_raw_key(&input.id, &input.raw_key)?;
         let data = self.blobs.get(&input.raw_key).await?;
         let sizes = self.settings.thumbnail_sizes.clone();
         let limits = self.settings.limits;
         let thumbs = tokio::task::spawn_blocking(move || media::thumbnails(&data, &sizes, &limits))
             .await
-            .map_err(|e| TaskError::new(ErrorName::CorruptMedia, format!("decoder stopped: {e}")))??;
+            .map_err(|e| {
+                TaskError::new(ErrorName::CorruptMedia, format!("decoder stopped: {e}"))
+            })??;
 
         let mut refs = Vec::with_capacity(thumbs.len());
         for t in thumbs {
             let key = thumbnail_key(&input.id, t.size);
             let bytes = t.jpeg.len() as u64;
-            self.blobs.put(&key, Bytes::from(t.jpeg), "image/jpeg").await?;
+            self.blobs
+                .put(&key, Bytes::from(t.jpeg), "image/jpeg")
+                .await?;
             refs.push(ThumbnailRef {
                 size: t.size,
                 key,

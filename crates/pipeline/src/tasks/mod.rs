@@ -91,7 +91,11 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(blobs: Arc<dyn BlobStore>, records: Arc<dyn RecordStore>, settings: Settings) -> Self {
+    pub fn new(
+        blobs: Arc<dyn BlobStore>,
+        records: Arc<dyn RecordStore>,
+        settings: Settings,
+    ) -> Self {
         Pipeline {
             blobs,
             records,
@@ -129,7 +133,10 @@ fn check_id(id: &str) -> Result<(), TaskError> {
     if crate::keys::is_valid_id(id) {
         Ok(())
     } else {
-        Err(TaskError::new(ErrorName::InvalidPayload, format!("invalid media id {id:?}")))
+        Err(TaskError::new(
+            ErrorName::InvalidPayload,
+            format!("invalid media id {id:?}"),
+        ))
     }
 }
 

@@ -26,7 +26,13 @@ impl BlobStore for MemBlobs {
         lock(&self.0).insert(key.into(), body);
         Ok(())
     }
-    async fn put_stream(&self, key: &str, mut body: BlobStream, _ct: &str, max: u64) -> Result<u64, StoreError> {
+    async fn put_stream(
+        &self,
+        key: &str,
+        mut body: BlobStream,
+        _ct: &str,
+        max: u64,
+    ) -> Result<u64, StoreError> {
         let mut all = BytesMut::new();
         while let Some(c) = body.next().await {
             all.extend_from_slice(&c.map_err(|e| StoreError::Unavailable(e.to_string()))?);
@@ -39,7 +45,10 @@ impl BlobStore for MemBlobs {
         Ok(n)
     }
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
-        lock(&self.0).get(key).cloned().ok_or_else(|| StoreError::NotFound(key.into()))
+        lock(&self.0)
+            .get(key)
+            .cloned()
+            .ok_or_else(|| StoreError::NotFound(key.into()))
     }
     async fn get_head(&self, key: &str, len: usize) -> Result<Bytes, StoreError> {
         let b = self.get(key).await?;
@@ -53,7 +62,11 @@ impl BlobStore for MemBlobs {
         Ok(())
     }
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
-        Ok(lock(&self.0).keys().filter(|k| k.starts_with(prefix)).cloned().collect())
+        Ok(lock(&self.0)
+            .keys()
+            .filter(|k| k.starts_with(prefix))
+            .cloned()
+            .collect())
     }
 }
 
@@ -88,12 +101,19 @@ impl RecordStore for MemRecords {
     }
     async fn complete(&self, id: &str, c: &Completion) -> Result<Transition, StoreError> {
         let mut m = lock(&self.0);
-        let r = m.get_mut(id).ok_or_else(|| StoreError::NotFound(id.into()))?;
+        let r = m
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(id.into()))?;
         if r.status != Status::Processing {
             return Ok(Transition::Unchanged(r.status));
         }
         match c {
-            Completion::Ready { media_type, size, thumbnails, metadata } => {
+            Completion::Ready {
+                media_type,
+                size,
+                thumbnails,
+                metadata,
+            } => {
                 r.status = Status::Ready;
                 r.media_type = Some(media_type.clone());
                 r.size = *size;
@@ -113,7 +133,11 @@ impl RecordStore for MemRecords {
 pub fn pipeline() -> (Pipeline, Arc<MemBlobs>, Arc<MemRecords>) {
     let blobs = Arc::new(MemBlobs::default());
     let records = Arc::new(MemRecords::default());
-    (Pipeline::new(blobs.clone(), records.clone(), Settings::default()), blobs, records)
+    (
+        Pipeline::new(blobs.clone(), records.clone(), Settings::default()),
+        blobs,
+        records,
+    )
 }
 
 pub fn processing_reel(id: &str) -> Reel {

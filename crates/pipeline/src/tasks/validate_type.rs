@@ -8,11 +8,9 @@ use crate::error::{ErrorName, TaskError};
 impl Pipeline {
     pub async fn validate_type(&self, input: MediaRef) -> Result<Validated, TaskError> {
         check_raw_key(&input.id, &input.raw_key)?;
-        let size = self
-            .blobs
-            .size(&input.raw_key)
-            .await?
-            .ok_or_else(|| TaskError::new(ErrorName::NotFound, format!("no object {}", input.raw_key)))?;
+        let size = self.blobs.size(&input.raw_key).await?.ok_or_else(|| {
+            TaskError::new(ErrorName::NotFound, format!("no object {}", input.raw_key))
+        })?;
         let limit = self.settings.max_upload_bytes;
         if size > limit {
             return Err(TaskError::new(
@@ -21,11 +19,21 @@ impl Pipeline {
             ));
         }
         if size == 0 {
-            return Err(TaskError::new(ErrorName::UnsupportedMediaType, "the file is empty"));
+            return Err(TaskError::new(
+                ErrorName::UnsupportedMediaType,
+                "the file is empty",
+            ));
         }
-        let head = self.blobs.get_head(&input.raw_key, media::SNIFF_LEN).await?;
+        let head = self
+            .blobs
+            .get_head(&input.raw_key, media::SNIFF_LEN)
+            .await?;
         let sniffed = media::sniff(&head)?;
-        if let Some(declared) = input.declared_type.as_deref().and_then(DeclaredType::from_mime) {
+        if let Some(declared) = input
+            .declared_type
+            .as_deref()
+            .and_then(DeclaredType::from_mime)
+        {
             if !declared_matches(declared, &sniffed.mime) {
                 return Err(TaskError::new(
                     ErrorName::UnsupportedMediaType,

@@ -1,0 +1,311 @@
+//! The blob store in a folder: one file per key under the root. Writes go to a temporary
+//! file in the same folder and are renamed into place, so a reader never sees half a file.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use bytes::Bytes;
+use futures_util::StreamExt;
+use pipeline::{BlobStore, BlobStream, StoreError};
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+#[derive(Debug, Clone)]
+pub struct FsBlobStore {
+    root: PathBuf,
+}
+
+impl FsBlobStore {
+    pub fn new(root: impl Into<PathBuf>) -> std::io::Result<Self> {
+        let root = root.into();
+        std::fs::create_dir_all(&root)?;
+        Ok(FsBlobStore { root })
+    }
+
+    pub fn root(&self) -> &Path {
+        &self.root
+    }
+
+    /// The file of a key. Keys are relative paths of safe segments; anything else is refused.
+    pub fn path_of(&self, key: &str) -> Result<PathBuf, StoreError> {
+        let ok = !key.is_empty()
+            && key.split('/').all(|seg| {
+                !seg.is_empty()
+                    && seg != "."
+                    && seg != ".."
+                    && !seg.starts_with(".tmp-")
+                    && seg
+                        .bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b))
+            });
+        if ok {
+            Ok(self.root.join(key))
+        } else {
+            Err(StoreError::Invalid(format!("object key {key:?}")))
+        }
+    }
+
+    async fn temp_beside(&self, path: &Path) -> Result<PathBuf, StoreError> {
+        let dir = path.parent().unwrap_or(&self.root);
+        tokio::fs::create_dir_all(dir).await.map_err(io)?;
+        Ok(dir.join(format!(".tmp-{}", uuid::Uuid::new_v4())))
+    }
+}
+
+fn io(e: std::io::Error) -> StoreError {
+    StoreError::Unavailable(e.to_string())
+}
+
+fn io_at(key: &str, e: std::io::Error) -> StoreError {
+    if e.kind() == std::io::ErrorKind::NotFound {
+        StoreError::NotFound(key.to_owned())
+    } else {
+        StoreError::Unavailable(format!("{key}: {e}"))
+    }
+}
+
+#[async_trait]
+impl BlobStore for FsBlobStore {
+    async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        let tmp = self.temp_beside(&path).await?;
+        let result = async {
+            tokio::fs::write(&tmp, &body).await?;
+            tokio::fs::rename(&tmp, &path).await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(io(e));
+        }
+        Ok(())
+    }
+
+    async fn put_stream(
+        &self,
+        key: &str,
+        mut body: BlobStream,
+        _content_type: &str,
+        max_bytes: u64,
+    ) -> Result<u64, StoreError> {
+        let path = self.path_of(key)?;
+        let tmp = self.temp_beside(&path).await?;
+        let result: Result<u64, StoreError> = async {
+            let mut file = tokio::fs::File::create(&tmp).await.map_err(io)?;
+            let mut written: u64 = 0;
+            while let Some(chunk) = body.next().await {
+                let chunk =
+                    chunk.map_err(|e| StoreError::Invalid(format!("upload interrupted: {e}")))?;
+                written += chunk.len() as u64;
+                if written > max_bytes {
+                    return Err(StoreError::TooLarge { limit: max_bytes });
+                }
+                file.write_all(&chunk).await.map_err(io)?;
+            }
+            file.sync_all().await.map_err(io)?;
+            drop(file);
+            tokio::fs::rename(&tmp, &path).await.map_err(io)?;
+            Ok(written)
+        }
+        .await;
+        if result.is_err() {
+            let _ = tokio::fs::remove_file(&tmp).await;
+        }
+        result
+    }
+
+    async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
+        let path = self.path_of(key)?;
+        tokio::fs::read(&path)
+            .await
+            .map(Bytes::from)
+            .map_err(|e| io_at(key, e))
+    }
+
+    async fn get_head(&self, key: &str, len: usize) -> Result<Bytes, StoreError> {
+        let path = self.path_of(key)?;
+        let file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| io_at(key, e))?;
+        let mut buf = Vec::with_capacity(len.min(1 << 20));
+        file.take(len as u64)
+            .read_to_end(&mut buf)
+            .await
+            .map_err(io)?;
+        Ok(Bytes::from(buf))
+    }
+
+    async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.is_file() => Ok(Some(m.len())),
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn delete(&self, key: &str) -> Result<(), StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::remove_file(&path).await {
+            Ok(()) => {
+                // drop the id's folder once it is empty; failure just leaves an empty folder
+                if let Some(dir) = path.parent() {
+                    let _ = tokio::fs::remove_dir(dir).await;
+                }
+                Ok(())
+            }
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError> {
+        let root = self.root.clone();
+        let prefix = prefix.to_owned();
+        tokio::task::spawn_blocking(move || list_sync(&root, &prefix))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
+/// Walk the folder that holds `prefix` and keep the keys that start with it.
+fn list_sync(root: &Path, prefix: &str) -> Result<Vec<String>, StoreError> {
+    let dir_part = match prefix.rfind('/') {
+        Some(i) => &prefix[..i],
+        None => "",
+    };
+    let start = if dir_part.is_empty() {
+        root.to_path_buf()
+    } else {
+        root.join(dir_part)
+    };
+    let mut out = Vec::new();
+    let mut stack = vec![start];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(e)),
+        };
+        for entry in entries {
+            let entry = entry.map_err(io)?;
+            let path = entry.path();
+            let name = entry.file_name();
+            if name.to_string_lossy().starts_with(".tmp-") {
+                continue;
+            }
+            let ft = entry.file_type().map_err(io)?;
+            if ft.is_dir() {
+                stack.push(path);
+            } else if let Ok(rel) = path.strip_prefix(root) {
+                let key = rel.to_string_lossy().replace('\\', "/");
+                if key.starts_with(prefix) {
+                    out.push(key);
+                }
+            }
+        }
+    }
+    out.sort();
+    Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use futures_util::stream;
+
+    fn chunks(parts: Vec<&'static [u8]>) -> BlobStream {
+        Box::pin(stream::iter(
+            parts.into_iter().map(|p| Ok(Bytes::from_static(p))),
+        ))
+    }
+
+    #[tokio::test]
+    async fn put_get_list_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FsBlobStore::new(dir.path()).unwrap();
+        s.put(
+            "thumbnails/a/160.jpg",
+            Bytes::from_static(b"x"),
+            "image/jpeg",
+        )
+        .await
+        .unwrap();
+        s.put(
+            "thumbnails/a/480.jpg",
+            Bytes::from_static(b"yy"),
+            "image/jpeg",
+        )
+        .await
+        .unwrap();
+        s.put(
+            "thumbnails/ab/480.jpg",
+            Bytes::from_static(b"z"),
+            "image/jpeg",
+        )
+        .await
+        .unwrap();
+        assert_eq!(
+            s.list("thumbnails/a/").await.unwrap(),
+            vec!["thumbnails/a/160.jpg", "thumbnails/a/480.jpg"]
+        );
+        assert_eq!(s.size("thumbnails/a/480.jpg").await.unwrap(), Some(2));
+        assert_eq!(
+            s.get_head("thumbnails/a/480.jpg", 1)
+                .await
+                .unwrap()
+                .as_ref(),
+            b"y"
+        );
+        s.delete("thumbnails/a/160.jpg").await.unwrap();
+        s.delete("thumbnails/a/160.jpg").await.unwrap();
+        assert_eq!(s.size("thumbnails/a/160.jpg").await.unwrap(), None);
+        assert!(matches!(
+            s.get("nope/x").await,
+            Err(StoreError::NotFound(_))
+        ));
+    }
+
+    #[tokio::test]
+    async fn streamed_put_stops_at_the_limit_and_leaves_nothing() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FsBlobStore::new(dir.path()).unwrap();
+        let err = s
+            .put_stream(
+                "raw/x/original.jpg",
+                chunks(vec![b"12345", b"67890"]),
+                "image/jpeg",
+                8,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err, StoreError::TooLarge { limit: 8 });
+        assert!(s.list("").await.unwrap().is_empty());
+        let n = s
+            .put_stream(
+                "raw/x/original.jpg",
+                chunks(vec![b"1234", b"5678"]),
+                "image/jpeg",
+                8,
+            )
+            .await
+            .unwrap();
+        assert_eq!(n, 8);
+        assert_eq!(
+            s.get("raw/x/original.jpg").await.unwrap().as_ref(),
+            b"12345678"
+        );
+    }
+
+    #[tokio::test]
+    async fn hostile_keys_are_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FsBlobStore::new(dir.path()).unwrap();
+        for key in ["../x", "/etc/passwd", "a//b", "a/./b", "a/.tmp-x", "a b"] {
+            assert!(
+                matches!(s.size(key).await, Err(StoreError::Invalid(_))),
+                "{key}"
+            );
+        }
+    }
+}
