@@ -83,7 +83,7 @@ impl BlobStore for FsBlobStore {
     async fn put_stream(
         &self,
         key: &str,
-        mut body: BlobStream,
+        mut body: BlobStream<'_>,
         _content_type: &str,
         max_bytes: u64,
     ) -> Result<u64, StoreError> {
@@ -214,7 +214,7 @@ mod tests {
     use super::*;
     use futures_util::stream;
 
-    fn chunks(parts: Vec<&'static [u8]>) -> BlobStream {
+    fn chunks(parts: Vec<&'static [u8]>) -> BlobStream<'static> {
         Box::pin(stream::iter(
             parts.into_iter().map(|p| Ok(Bytes::from_static(p))),
         ))

@@ -136,7 +136,7 @@ impl Intake {
         id: &str,
         original_filename: &str,
         part_type: Option<&str>,
-        mut body: BlobStream,
+        mut body: BlobStream<'_>,
     ) -> Result<StoredRaw, IntakeError> {
         let limit = self.settings.max_upload_bytes;
         let mut head = BytesMut::new();
@@ -165,7 +165,7 @@ impl Intake {
             .to_owned();
         let key = raw_key(id, &ext);
         let head: Bytes = head.freeze();
-        let whole: BlobStream = Box::pin(stream::once(async move { Ok(head) }).chain(body));
+        let whole: BlobStream<'_> = Box::pin(stream::once(async move { Ok(head) }).chain(body));
         let content_type = sniffed
             .as_ref()
             .map_or("application/octet-stream", |s| s.mime.as_str());

@@ -25,9 +25,10 @@ pub enum StoreError {
     Invalid(String),
 }
 
-/// A body streamed into the blob store, chunk by chunk.
-pub type BlobStream =
-    Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send>>;
+/// A body streamed into the blob store, chunk by chunk. It may borrow from the request
+/// it comes from (a multipart field), hence the lifetime.
+pub type BlobStream<'a> =
+    Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'a>>;
 
 /// Where raw uploads and thumbnails live (a folder, an S3 bucket).
 #[async_trait]
@@ -40,7 +41,7 @@ pub trait BlobStore: Send + Sync {
     async fn put_stream(
         &self,
         key: &str,
-        body: BlobStream,
+        body: BlobStream<'_>,
         content_type: &str,
         max_bytes: u64,
     ) -> Result<u64, StoreError>;

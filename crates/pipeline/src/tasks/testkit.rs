@@ -29,7 +29,7 @@ impl BlobStore for MemBlobs {
     async fn put_stream(
         &self,
         key: &str,
-        mut body: BlobStream,
+        mut body: BlobStream<'_>,
         _ct: &str,
         max: u64,
     ) -> Result<u64, StoreError> {
