@@ -1,0 +1,120 @@
+//! Engine benchmark (`media-hub sfn bench`): a Pass/Choice counting loop (transitions per
+//! second, resident memory before/after), a Map over many items, a wide Parallel.
+
+use crate::{execute, Definition, ExecutionOptions, ExecutionStatus, NoHistory, TaskFailure, TaskInvoker, TaskRequest};
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use std::time::Instant;
+
+#[derive(Debug, Clone)]
+pub struct BenchOptions {
+    /// loop iterations (each is 2 state transitions: Choice + Pass)
+    pub loop_iterations: u64,
+    pub map_items: usize,
+    pub parallel_branches: usize,
+}
+
+impl Default for BenchOptions {
+    fn default() -> Self {
+        BenchOptions { loop_iterations: 1_000_000, map_items: 10_000, parallel_branches: 100 }
+    }
+}
+
+struct NoTasks;
+
+#[async_trait]
+impl TaskInvoker for NoTasks {
+    async fn invoke(&self, req: TaskRequest) -> Result<Value, TaskFailure> {
+        Err(crate::runner::unknown_resource(&req))
+    }
+}
+
+/// Resident set size in KiB (Linux), 0 elsewhere.
+pub fn rss_kib() -> u64 {
+    std::fs::read_to_string("/proc/self/statm")
+        .ok()
+        .and_then(|s| s.split_whitespace().nth(1).and_then(|x| x.parse::<u64>().ok()))
+        .map(|pages| pages * 4)
+        .unwrap_or(0)
+}
+
+/// The Pass/Choice loop definition: counts `$.i` up to `$.n`.
+pub fn loop_definition() -> Value {
+    json!({
+        "StartAt": "Loop",
+        "States": {
+            "Loop": {"Type": "Choice", "Choices": [
+                {"Variable": "$.i", "NumericGreaterThanEquals": 0, "Next": "Check"}
+            ], "Default": "Done"},
+            "Check": {"Type": "Choice", "Choices": [
+                {"Variable": "$.i", "NumericLessThanPath": "$.n", "Next": "Inc"}
+            ], "Default": "Done"},
+            "Inc": {"Type": "Pass", "Parameters": {"i.$": "States.MathAdd($.i, 1)", "n.$": "$.n"}, "Next": "Check"},
+            "Done": {"Type": "Succeed"}
+        }
+    })
+}
+
+async fn run_one(def: &Value, input: Value) -> (f64, ExecutionStatus, Option<Value>) {
+    let d = match Definition::from_value(def.clone()) {
+        Ok(d) => d,
+        Err(e) => {
+            tracing::error!("bench definition invalid: {e}");
+            return (0.0, ExecutionStatus::Failed, None);
+        }
+    };
+    let t = Instant::now();
+    let o = execute(&d, input, &ExecutionOptions::default(), &NoTasks, &NoHistory).await;
+    (t.elapsed().as_secs_f64(), o.status, o.output)
+}
+
+/// Run the three benchmarks and report figures as JSON.
+pub async fn run_all(opts: BenchOptions) -> Value {
+    let rss0 = rss_kib();
+    // warm-up and memory baseline with a small loop
+    let def = loop_definition();
+    let _ = run_one(&def, json!({"i": 0, "n": 10_000})).await;
+    let rss_small = rss_kib();
+    let n = opts.loop_iterations;
+    let (secs, status, _) = run_one(&def, json!({"i": 0, "n": n})).await;
+    let rss_big = rss_kib();
+    // transitions: Loop once, then (Check + Inc) per iteration, final Check, Done
+    let transitions = 2 * n + 3;
+    let map_def = json!({
+        "StartAt": "M",
+        "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P",
+                "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$.v", "sq.$": "States.MathAdd($.v, $.v)"}, "End": true}}},
+            "End": true}}
+    });
+    let items: Vec<Value> = (0..opts.map_items).map(|i| json!({"v": i})).collect();
+    let (map_secs, map_status, _) = run_one(&map_def, json!({"items": items})).await;
+    let branches: Vec<Value> = (0..opts.parallel_branches)
+        .map(|i| json!({"StartAt": "B", "States": {"B": {"Type": "Pass", "Result": {"branch": i}, "End": true}}}))
+        .collect();
+    let par_def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": true}}});
+    let (par_secs, par_status, _) = run_one(&par_def, json!({})).await;
+    json!({
+        "pass_choice_loop": {
+            "iterations": n,
+            "transitions": transitions,
+            "seconds": secs,
+            "transitions_per_second": (transitions as f64 / secs.max(1e-9)).round(),
+            "status": status,
+            "rss_kib_start": rss0,
+            "rss_kib_after_10k_iterations": rss_small,
+            "rss_kib_after_full_loop": rss_big,
+        },
+        "map": {
+            "items": opts.map_items,
+            "seconds": map_secs,
+            "items_per_second": (opts.map_items as f64 / map_secs.max(1e-9)).round(),
+            "status": map_status,
+        },
+        "parallel": {
+            "branches": opts.parallel_branches,
+            "seconds": par_secs,
+            "status": par_status,
+        }
+    })
+}

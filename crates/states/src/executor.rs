@@ -1,0 +1,750 @@
+//! The engine: walks states, applies the input/output processing of each query language,
+//! records history, and delegates Retry/Catch, Map/Parallel and Choice to their modules.
+
+use crate::choice::{self, Operand, Rule};
+use crate::clock::{rfc3339, Clock};
+use crate::definition::{Kind, Machine, PathSpec, State, ValueSpec, WaitSpec};
+use crate::error::Failure;
+use crate::history::Recorder;
+use crate::intrinsics::Call;
+use crate::path::{Path, Root};
+use crate::template::{type_name, JExpr, Resolver, Template};
+use crate::{TaskInvoker, TaskRequest};
+use serde_json::{json, Map, Value};
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Largest state result AWS accepts (256 KiB).
+pub const MAX_PAYLOAD: usize = 262_144;
+
+/// Fixed facts about the execution (for `$$`).
+pub struct ExecInfo {
+    pub id: String,
+    pub name: String,
+    pub role_arn: String,
+    pub sm_id: String,
+    pub sm_name: String,
+    pub input: Value,
+    pub start_time: String,
+}
+
+/// Variables visible to a state: its own scope over a frozen copy of the outer scopes.
+#[derive(Debug, Clone, Default)]
+pub struct Vars {
+    parent: Option<Arc<HashMap<String, Value>>>,
+    local: HashMap<String, Value>,
+}
+
+impl Vars {
+    pub fn get(&self, name: &str) -> Option<&Value> {
+        self.local.get(name).or_else(|| self.parent.as_ref().and_then(|p| p.get(name)))
+    }
+
+    /// A frozen view of everything visible, for a Parallel branch or Map iteration.
+    pub fn snapshot(&self) -> Arc<HashMap<String, Value>> {
+        match (&self.parent, self.local.is_empty()) {
+            (Some(p), true) => p.clone(),
+            _ => {
+                let mut all = self.parent.as_ref().map(|p| (**p).clone()).unwrap_or_default();
+                all.extend(self.local.iter().map(|(k, v)| (k.clone(), v.clone())));
+                Arc::new(all)
+            }
+        }
+    }
+
+    pub fn child(parent: Arc<HashMap<String, Value>>) -> Vars {
+        Vars { parent: Some(parent), local: HashMap::new() }
+    }
+
+    pub fn set_all(&mut self, m: Map<String, Value>) {
+        self.local.extend(m);
+    }
+
+    fn is_empty(&self) -> bool {
+        self.local.is_empty() && self.parent.as_ref().is_none_or(|p| p.is_empty())
+    }
+}
+
+pub struct Exec<'a> {
+    pub tasks: &'a dyn TaskInvoker,
+    pub rec: Recorder<'a>,
+    pub clock: &'a dyn Clock,
+    pub info: ExecInfo,
+}
+
+/// What `$` / `$states` / `$$` mean while one state evaluates a field.
+pub struct Scope<'s> {
+    pub ex: &'s Exec<'s>,
+    pub st: &'s State,
+    pub entered: u64,
+    /// `$` (JSONPath) or `$states.input` (JSONata)
+    pub input: &'s Value,
+    pub vars: &'s Vars,
+    pub map_item: Option<(usize, &'s Value)>,
+    pub retry_count: Option<u32>,
+    pub result: Option<&'s Value>,
+    pub error_output: Option<&'s Value>,
+}
+
+impl Scope<'_> {
+    pub fn fail(&self, error: &str, msg: impl AsRef<str>) -> Failure {
+        Failure::new(
+            error,
+            format!(
+                "An error occurred while executing the state '{}' (entered at the event id #{}). {}",
+                self.st.name,
+                self.entered,
+                msg.as_ref()
+            ),
+        )
+    }
+
+    pub fn runtime(&self, msg: impl AsRef<str>) -> Failure {
+        self.fail("States.Runtime", msg)
+    }
+
+    pub fn context(&self) -> Value {
+        let info = &self.ex.info;
+        let mut state = Map::new();
+        state.insert("EnteredTime".into(), Value::String(rfc3339(self.ex.clock.now())));
+        state.insert("Name".into(), Value::String(self.st.name.to_string()));
+        if let Some(rc) = self.retry_count {
+            state.insert("RetryCount".into(), Value::from(rc));
+        }
+        let mut m = Map::new();
+        m.insert(
+            "Execution".into(),
+            json!({
+                "Id": info.id,
+                "Input": info.input,
+                "Name": info.name,
+                "RoleArn": info.role_arn,
+                "StartTime": info.start_time,
+                "RedriveCount": 0,
+            }),
+        );
+        m.insert("StateMachine".into(), json!({"Id": info.sm_id, "Name": info.sm_name}));
+        m.insert("State".into(), Value::Object(state));
+        if let Some((i, v)) = self.map_item {
+            m.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+        }
+        Value::Object(m)
+    }
+
+    /// Read a path against `$`, `$$` or a variable; `Err(())` when not found.
+    pub fn read(&self, p: &Path) -> Result<Value, ReadError> {
+        match &p.root {
+            Root::Input => p.eval(self.input).map_err(|_| ReadError::NotFound),
+            Root::Context => p.eval(&self.context()).map_err(|_| ReadError::NotFound),
+            Root::Variable(name) => {
+                let v = self.vars.get(name).ok_or_else(|| ReadError::NoVariable(name.clone()))?;
+                p.eval(v).map_err(|_| ReadError::NotFound)
+            }
+        }
+    }
+
+    fn states_value(&self) -> Value {
+        let mut m = Map::new();
+        m.insert("input".into(), self.input.clone());
+        m.insert("context".into(), self.context());
+        if let Some(r) = self.result {
+            m.insert("result".into(), r.clone());
+        }
+        if let Some(e) = self.error_output {
+            m.insert("errorOutput".into(), e.clone());
+        }
+        Value::Object(m)
+    }
+
+    /// Evaluate a JSONata expression; undefined is an error here.
+    pub fn jsonata_opt(&self, e: &JExpr, field: &str) -> Result<Option<Value>, Failure> {
+        let env = JEnv { scope: self, states: std::cell::OnceCell::new() };
+        e.expr.evaluate(None, &env).map_err(|err| {
+            self.fail(
+                "States.QueryEvaluationError",
+                format!(
+                    "The JSONata expression '{}' specified for the field '{}' threw an error during evaluation. {}",
+                    e.text, field, err
+                ),
+            )
+        })
+    }
+}
+
+pub enum ReadError {
+    NotFound,
+    NoVariable(String),
+}
+
+struct JEnv<'a, 's> {
+    scope: &'a Scope<'s>,
+    states: std::cell::OnceCell<Value>,
+}
+
+impl jsonata::Env for JEnv<'_, '_> {
+    fn lookup(&self, name: &str) -> Option<Value> {
+        if name == "states" {
+            return Some(self.states.get_or_init(|| self.scope.states_value()).clone());
+        }
+        self.scope.vars.get(name).cloned()
+    }
+}
+
+impl Resolver for Scope<'_> {
+    fn path(&self, p: &Path, field: &str) -> Result<Value, Failure> {
+        self.read(p).map_err(|e| match e {
+            ReadError::NoVariable(n) => self.runtime(format!(
+                "The JSONPath '{}' specified for the field '{}' references an undefined variable '{}'",
+                p.text, field, n
+            )),
+            ReadError::NotFound => self.runtime(format!(
+                "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+                p.text,
+                field,
+                if p.root == Root::Context { self.context().to_string() } else { self.input.to_string() }
+            )),
+        })
+    }
+
+    fn call(&self, c: &Call, field: &str) -> Result<Value, Failure> {
+        c.eval(&|p: &Path| self.path(p, field)).map_err(|f| {
+            if f.cause.as_deref().is_some_and(|c| c.starts_with("An error occurred")) {
+                f
+            } else {
+                self.runtime(f.cause.unwrap_or_default())
+            }
+        })
+    }
+
+    fn jsonata(&self, e: &JExpr, field: &str) -> Result<Value, Failure> {
+        self.jsonata_opt(e, field)?.ok_or_else(|| {
+            self.fail(
+                "States.QueryEvaluationError",
+                format!(
+                    "The JSONata expression '{}' specified for the field '{}' returned nothing (undefined).",
+                    e.text, field
+                ),
+            )
+        })
+    }
+}
+
+pub fn entered_type(st: &State) -> &'static str {
+    match st.type_name {
+        "Pass" => "PassStateEntered",
+        "Task" => "TaskStateEntered",
+        "Choice" => "ChoiceStateEntered",
+        "Wait" => "WaitStateEntered",
+        "Succeed" => "SucceedStateEntered",
+        "Fail" => "FailStateEntered",
+        "Parallel" => "ParallelStateEntered",
+        _ => "MapStateEntered",
+    }
+}
+
+pub fn exited_type(st: &State) -> &'static str {
+    match st.type_name {
+        "Pass" => "PassStateExited",
+        "Task" => "TaskStateExited",
+        "Choice" => "ChoiceStateExited",
+        "Wait" => "WaitStateExited",
+        "Succeed" => "SucceedStateExited",
+        "Fail" => "FailStateExited",
+        "Parallel" => "ParallelStateExited",
+        _ => "MapStateExited",
+    }
+}
+
+/// Serialized size of a value, stopping early past `limit`.
+pub fn size_exceeds(v: &Value, limit: usize) -> bool {
+    fn walk(v: &Value, acc: &mut usize, limit: usize) -> bool {
+        match v {
+            Value::Null => *acc += 4,
+            Value::Bool(_) => *acc += 5,
+            Value::Number(_) => *acc += 8,
+            Value::String(s) => *acc += s.len() + 2,
+            Value::Array(a) => {
+                *acc += 2 + a.len();
+                for x in a {
+                    if walk(x, acc, limit) {
+                        return true;
+                    }
+                }
+            }
+            Value::Object(m) => {
+                *acc += 2 + m.len() * 2;
+                for (k, x) in m {
+                    *acc += k.len() + 2;
+                    if walk(x, acc, limit) {
+                        return true;
+                    }
+                }
+            }
+        }
+        *acc > limit
+    }
+    let mut acc = 0;
+    walk(v, &mut acc, limit) && v.to_string().len() > limit
+}
+
+/// What a state's body produced before the common output processing.
+pub enum Step {
+    Next(Value, Option<usize>),
+}
+
+impl<'a> Exec<'a> {
+    /// Run a machine from its start to an end state.
+    pub fn run_machine<'f>(
+        &'f self,
+        m: &'f Machine,
+        input: Value,
+        vars: &'f mut Vars,
+        prev: &'f mut u64,
+    ) -> futures::future::BoxFuture<'f, Result<Value, Failure>> {
+        Box::pin(async move {
+            let mut idx = m.start;
+            let mut input = input;
+            loop {
+                let st = &m.states[idx];
+                let Step::Next(out, next) = self.run_state(st, input, vars, prev).await?;
+                match next {
+                    Some(n) => {
+                        idx = n;
+                        input = out;
+                    }
+                    None => return Ok(out),
+                }
+            }
+        })
+    }
+
+    async fn run_state(&self, st: &State, input: Value, vars: &mut Vars, prev: &mut u64) -> Result<Step, Failure> {
+        let entered = self.rec.emit(prev, entered_type(st), || {
+            json!({"name": &*st.name, "input": input.to_string(), "inputDetails": {"truncated": false}})
+        });
+        tracing::trace!(state = %st.name, "entered");
+        let step = if st.jsonata {
+            crate::jsonata_state::run(self, st, input, vars, prev, entered).await?
+        } else {
+            self.run_jsonpath(st, input, vars, prev, entered).await?
+        };
+        let Step::Next(out, next) = step;
+        if !matches!(st.kind, Kind::Fail { .. }) {
+            self.rec.emit(prev, exited_type(st), || {
+                json!({"name": &*st.name, "output": out.to_string(), "outputDetails": {"truncated": false}})
+            });
+        }
+        Ok(Step::Next(out, next))
+    }
+
+    pub fn scope<'s>(&'s self, st: &'s State, entered: u64, input: &'s Value, vars: &'s Vars) -> Scope<'s> {
+        Scope {
+            ex: self,
+            st,
+            entered,
+            input,
+            vars,
+            map_item: None,
+            retry_count: None,
+            result: None,
+            error_output: None,
+        }
+    }
+
+    fn io_path(&self, sc: &Scope<'_>, p: &Path) -> Result<Value, Failure> {
+        sc.read(p).map_err(|e| match e {
+            ReadError::NoVariable(n) => sc.runtime(format!("Invalid path '{}' : The variable '{}' is not defined", p.text, n)),
+            ReadError::NotFound => {
+                sc.runtime(format!("Invalid path '{}' : No results for path: {}", p.text, p.normalized()))
+            }
+        })
+    }
+
+    async fn run_jsonpath(
+        &self,
+        st: &State,
+        raw: Value,
+        vars: &mut Vars,
+        prev: &mut u64,
+        entered: u64,
+    ) -> Result<Step, Failure> {
+        // Fail reads its paths from the raw input
+        if let Kind::Fail { error, cause } = &st.kind {
+            let sc = self.scope(st, entered, &raw, vars);
+            let err = self.fail_field(&sc, error.as_ref(), "ErrorPath")?;
+            let cause = self.fail_field(&sc, cause.as_ref(), "CausePath")?;
+            return Err(Failure { error: err.unwrap_or_default(), cause });
+        }
+        let eff_owned = match &st.input_path {
+            PathSpec::Default => None,
+            PathSpec::Null => Some(Value::Object(Map::new())),
+            PathSpec::Path(p) => Some(self.io_path(&self.scope(st, entered, &raw, vars), p)?),
+        };
+        let eff = eff_owned.as_ref().unwrap_or(&raw);
+        let mut next = st.next;
+        // result: None = the effective input itself
+        let mut assign_input_is_result = true;
+        let result: Option<Value> = match &st.kind {
+            Kind::Pass { result } => match (result, &st.parameters) {
+                (Some(r), _) => Some(r.clone()),
+                (None, Some(t)) => Some(t.eval(&self.scope(st, entered, eff, vars))?),
+                (None, None) => None,
+            },
+            Kind::Choice { choices, default } => {
+                let sc = self.scope(st, entered, eff, vars);
+                let mut chosen = None;
+                for c in choices {
+                    if self.eval_rule(&sc, &c.rule)? {
+                        chosen = Some(c);
+                        break;
+                    }
+                }
+                let (target, assign) = match chosen {
+                    Some(c) => (Some(c.next), c.assign.as_ref()),
+                    None => match default {
+                        Some(d) => (Some(*d), st.assign.as_ref()),
+                        None => {
+                            return Err(Failure::new("States.NoChoiceMatched", "No Matches!"));
+                        }
+                    },
+                };
+                next = target;
+                let new_vars = match assign {
+                    Some(t) => Some(t.eval(&sc)?),
+                    None => None,
+                };
+                let out = self.output_path(st, entered, eff_owned.unwrap_or(raw), vars)?;
+                if let Some(Value::Object(m)) = new_vars {
+                    vars.set_all(m);
+                }
+                return Ok(Step::Next(out, next));
+            }
+            Kind::Wait(spec) => {
+                assign_input_is_result = false;
+                let sc = self.scope(st, entered, eff, vars);
+                self.wait(&sc, spec).await?;
+                None
+            }
+            Kind::Succeed => {
+                assign_input_is_result = false;
+                None
+            }
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
+                match crate::retry::run_with_retry(self, st, eff, vars, prev, entered).await {
+                    Ok(r) => {
+                        let r = match &st.result_selector {
+                            Some(t) => t.eval(&self.scope(st, entered, &r, vars))?,
+                            None => r,
+                        };
+                        Some(r)
+                    }
+                    Err(f) => return crate::retry::catch(self, st, f, raw, vars, prev, entered),
+                }
+            }
+            Kind::Fail { .. } => None,
+        };
+        // Assign sees the result (or the effective input) and the variables before this state
+        let new_vars = match &st.assign {
+            Some(t) => {
+                let dollar = if assign_input_is_result { result.as_ref().unwrap_or(eff) } else { eff };
+                Some(t.eval(&self.scope(st, entered, dollar, vars))?)
+            }
+            None => None,
+        };
+        let out = match &st.result_path {
+            PathSpec::Default => result.unwrap_or_else(|| eff_owned.unwrap_or(raw)),
+            PathSpec::Null => raw,
+            PathSpec::Path(p) => {
+                let r = match result {
+                    Some(r) => r,
+                    None => eff_owned.unwrap_or_else(|| raw.clone()),
+                };
+                let mut raw = raw;
+                if p.is_root_only() {
+                    r
+                } else {
+                    p.set(&mut raw, r).map_err(|m| self.scope(st, entered, &Value::Null, vars).runtime(m))?;
+                    raw
+                }
+            }
+        };
+        let out = self.output_path(st, entered, out, vars)?;
+        if matches!(st.kind, Kind::Pass { .. } | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_))
+            && size_exceeds(&out, MAX_PAYLOAD)
+        {
+            return Err(Failure::new(
+                "States.DataLimitExceeded",
+                format!(
+                    "The state/task '{}' returned a result with a size exceeding the maximum number of bytes service limit.",
+                    st.name
+                ),
+            ));
+        }
+        if let Some(Value::Object(m)) = new_vars {
+            vars.set_all(m);
+        }
+        Ok(Step::Next(out, next))
+    }
+
+    pub fn output_path(&self, st: &State, entered: u64, out: Value, vars: &Vars) -> Result<Value, Failure> {
+        match &st.output_path {
+            PathSpec::Default => Ok(out),
+            PathSpec::Null => Ok(Value::Object(Map::new())),
+            PathSpec::Path(p) => {
+                if p.is_root_only() && p.root == Root::Input {
+                    return Ok(out);
+                }
+                self.io_path(&self.scope(st, entered, &out, vars), p)
+            }
+        }
+    }
+
+    fn fail_field(&self, sc: &Scope<'_>, spec: Option<&ValueSpec>, field: &str) -> Result<Option<String>, Failure> {
+        let v = match spec {
+            None => return Ok(None),
+            Some(ValueSpec::Lit(v)) => v.clone(),
+            Some(ValueSpec::Path(p)) => sc.read(p).map_err(|_| {
+                sc.runtime(format!(
+                    "The JSONPath '{}' specified for the field '{}' could not be found in the input '{}'",
+                    p.text, field, sc.input
+                ))
+            })?,
+            Some(ValueSpec::Call(c)) => sc.call(c, field)?,
+            Some(ValueSpec::Expr(t)) => t.eval(sc)?,
+        };
+        Ok(Some(match v {
+            Value::String(s) => s,
+            other => other.to_string(),
+        }))
+    }
+
+    pub fn eval_rule(&self, sc: &Scope<'_>, rule: &Rule) -> Result<bool, Failure> {
+        Ok(match rule {
+            Rule::And(rs) => {
+                for r in rs {
+                    if !self.eval_rule(sc, r)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Rule::Or(rs) => {
+                for r in rs {
+                    if self.eval_rule(sc, r)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Rule::Not(r) => !self.eval_rule(sc, r)?,
+            Rule::Is { var, test, expect } => {
+                let v = sc.read(var).ok();
+                choice::type_test(test, v.as_ref()) == *expect
+            }
+            Rule::Matches { var, pattern } => {
+                let v = self.rule_var(sc, var)?;
+                v.as_str().is_some_and(|s| choice::string_matches(s, pattern))
+            }
+            Rule::Compare { var, kind, cmp, operand } => {
+                let v = self.rule_var(sc, var)?;
+                match operand {
+                    Operand::Lit(o) => choice::compare(*kind, *cmp, &v, o),
+                    Operand::Path(p) => {
+                        let o = self.rule_var(sc, p)?;
+                        choice::compare(*kind, *cmp, &v, &o)
+                    }
+                }
+            }
+            Rule::Condition(t) => match t.eval(sc)? {
+                Value::Bool(b) => b,
+                other => {
+                    let text = match t {
+                        Template::Expr(e, _) => e.text.clone(),
+                        _ => String::new(),
+                    };
+                    return Err(sc.fail(
+                        "States.QueryEvaluationError",
+                        format!(
+                            "The JSONata expression '{text}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
+                            type_name(&other), other
+                        ),
+                    ));
+                }
+            },
+        })
+    }
+
+    fn rule_var(&self, sc: &Scope<'_>, p: &Path) -> Result<Value, Failure> {
+        sc.read(p).map_err(|_| {
+            sc.runtime(format!(
+                "Invalid path '{}': The choice state's condition path references an invalid value.",
+                p.text
+            ))
+        })
+    }
+
+    /// Wait for `Seconds`/`Timestamp` (and their Path / JSONata forms).
+    pub async fn wait(&self, sc: &Scope<'_>, spec: &WaitSpec) -> Result<(), Failure> {
+        let jsonata = sc.st.jsonata;
+        let qe = |m: String| {
+            if jsonata {
+                sc.fail("States.QueryEvaluationError", m)
+            } else {
+                sc.runtime(m)
+            }
+        };
+        let dur = match spec {
+            WaitSpec::Seconds(vs) => {
+                let (v, path) = self.spec_value(sc, vs, "Seconds")?;
+                let secs = v.as_f64().filter(|_| v.is_number());
+                match secs {
+                    Some(s) if s < 0.0 => {
+                        return Err(qe(match path {
+                            Some(p) => format!("The SecondsPath parameter references a negative value: {p} == {v}"),
+                            None => format!("The Seconds field must be a non-negative integer: {v}"),
+                        }))
+                    }
+                    Some(s) => s,
+                    None => {
+                        return Err(qe(match path {
+                            Some(p) => format!("The SecondsPath parameter does not reference a valid integer: {p} == {v}"),
+                            None => format!("The Seconds field must be a non-negative integer: {v}"),
+                        }))
+                    }
+                }
+            }
+            WaitSpec::Timestamp(vs) => {
+                let (v, path) = self.spec_value(sc, vs, "Timestamp")?;
+                let text = match &v {
+                    Value::String(s) => s.clone(),
+                    other => other.to_string(),
+                };
+                let Some(ts) = v.as_str().and_then(choice::parse_ts) else {
+                    return Err(qe(match path {
+                        Some(p) => format!(
+                            "The TimestampPath parameter does not reference a valid ISO-8601 extended offset date-time format string: {p} == {text}"
+                        ),
+                        None => format!(
+                            "The Timestamp field cannot be parsed as an ISO-8601 extended offset date-time format string: {text}"
+                        ),
+                    }));
+                };
+                let now = self.clock.now();
+                let delta = ts.with_timezone(&chrono::Utc) - now;
+                let secs = delta.num_milliseconds() as f64 / 1000.0;
+                secs.max(0.0)
+            }
+        };
+        if dur > i32::MAX as f64 {
+            return Err(sc.runtime("Wait state delay is too long."));
+        }
+        self.clock.sleep(Duration::from_secs_f64(dur)).await;
+        Ok(())
+    }
+
+    /// The value of a literal / path / expression field, with the path text when it was a path.
+    pub fn spec_value(&self, sc: &Scope<'_>, vs: &ValueSpec, field: &str) -> Result<(Value, Option<String>), Failure> {
+        Ok(match vs {
+            ValueSpec::Lit(v) => (v.clone(), None),
+            ValueSpec::Path(p) => (
+                sc.read(p).map_err(|_| {
+                    sc.runtime(format!(
+                        "The {field}Path field references a path that could not be found: {}",
+                        p.text
+                    ))
+                })?,
+                Some(p.text.clone()),
+            ),
+            ValueSpec::Call(c) => (sc.call(c, &format!("{field}Path"))?, Some(c.text.clone())),
+            ValueSpec::Expr(t) => (t.eval(sc)?, None),
+        })
+    }
+
+    /// Call the task's invoker once (with its timeout).
+    pub async fn invoke_task(
+        &self,
+        st: &State,
+        input: Value,
+        vars: &Vars,
+        prev: &mut u64,
+        entered: u64,
+        retry_count: u32,
+    ) -> Result<Value, Failure> {
+        let Kind::Task { resource, timeout, heartbeat } = &st.kind else {
+            return Err(Failure::runtime("not a task"));
+        };
+        let mut sc = self.scope(st, entered, &input, vars);
+        sc.retry_count = Some(retry_count);
+        let mut secs = None;
+        for spec in [timeout, heartbeat].into_iter().flatten() {
+            let (v, _) = self.spec_value(&sc, spec, "TimeoutSeconds")?;
+            if let Some(s) = v.as_f64() {
+                secs = Some(secs.map_or(s, |x: f64| x.min(s)));
+            }
+        }
+        let timeout_seconds = match timeout {
+            Some(t) => self.spec_value(&sc, t, "TimeoutSeconds")?.0.as_u64(),
+            None => None,
+        };
+        let res_type = resource_type(resource);
+        self.rec.emit(prev, "TaskScheduled", || {
+            json!({
+                "resourceType": res_type.0, "resource": res_type.1, "region": "us-east-1",
+                "parameters": input.to_string(), "timeoutInSeconds": timeout_seconds,
+            })
+        });
+        self.rec.emit(prev, "TaskStarted", || json!({"resourceType": res_type.0, "resource": res_type.1}));
+        let req = TaskRequest {
+            resource: resource.clone(),
+            state_name: st.name.to_string(),
+            input,
+            timeout_seconds,
+        };
+        let fut = self.tasks.invoke(req);
+        let res = match secs {
+            Some(s) => {
+                tokio::select! {
+                    r = fut => r.map_err(|f| Failure { error: f.error, cause: Some(f.cause) }),
+                    _ = self.clock.sleep(Duration::from_secs_f64(s.max(0.0))) => Err(Failure { error: "States.Timeout".into(), cause: None }),
+                }
+            }
+            None => fut.await.map_err(|f| Failure { error: f.error, cause: Some(f.cause) }),
+        };
+        match &res {
+            Ok(v) => {
+                self.rec.emit(prev, "TaskSucceeded", || {
+                    json!({"resourceType": res_type.0, "resource": res_type.1, "output": v.to_string(), "outputDetails": {"truncated": false}})
+                });
+            }
+            Err(f) if f.error == "States.Timeout" => {
+                self.rec.emit(prev, "TaskTimedOut", || {
+                    json!({"resourceType": res_type.0, "resource": res_type.1, "error": f.error, "cause": f.cause})
+                });
+            }
+            Err(f) => {
+                self.rec.emit(prev, "TaskFailed", || {
+                    json!({"resourceType": res_type.0, "resource": res_type.1, "error": f.error, "cause": f.cause})
+                });
+            }
+        }
+        res
+    }
+}
+
+/// `arn:aws:states:::lambda:invoke` → ("lambda", "invoke").
+pub fn resource_type(resource: &str) -> (String, String) {
+    let parts: Vec<&str> = resource.split(':').collect();
+    if parts.len() >= 7 && parts[2] == "states" {
+        return (parts[5].to_string(), parts[6..].join(":"));
+    }
+    if parts.len() >= 3 {
+        return (parts[2].to_string(), resource.to_string());
+    }
+    ("unknown".to_string(), resource.to_string())
+}
+
+/// Whether the variables are empty (used to skip snapshots).
+pub fn vars_empty(v: &Vars) -> bool {
+    v.is_empty()
+}

@@ -1,0 +1,171 @@
+//! Payload templates: `Parameters`, `ResultSelector`, `ItemSelector`, `Assign` (JSONPath:
+//! keys ending in `.$` take a path or an intrinsic) and `Arguments`/`Output`/`Assign`
+//! (JSONata: strings written `{% expr %}`), compiled once and evaluated per state.
+
+use crate::error::Failure;
+use crate::intrinsics::{looks_like_call, Call};
+use crate::path::Path;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+/// A compiled JSONata expression with its source text.
+#[derive(Debug, Clone)]
+pub struct JExpr {
+    pub expr: Arc<jsonata::Expr>,
+    pub text: String,
+}
+
+#[derive(Debug, Clone)]
+pub enum Template {
+    Lit(Value),
+    Obj(Vec<(String, Template)>),
+    Arr(Vec<Template>),
+    /// a JSONPath reference, with the field name for error texts (`value.$`)
+    Path(Path, String),
+    Call(Call, String),
+    /// a JSONata expression, with the field name for error texts (`Output/result`)
+    Expr(JExpr, String),
+}
+
+/// Reads paths and evaluates expressions for templates.
+pub trait Resolver {
+    fn path(&self, p: &Path, field: &str) -> Result<Value, Failure>;
+    fn call(&self, c: &Call, field: &str) -> Result<Value, Failure>;
+    fn jsonata(&self, e: &JExpr, field: &str) -> Result<Value, Failure>;
+}
+
+/// Split `{% expr %}` into `expr`.
+pub fn jsonata_body(s: &str) -> Option<&str> {
+    s.strip_prefix("{%").and_then(|r| r.strip_suffix("%}"))
+}
+
+pub fn compile_jsonata_expr(text: &str) -> Result<JExpr, String> {
+    jsonata::Expr::parse(text)
+        .map(|e| JExpr { expr: Arc::new(e), text: text.to_string() })
+        .map_err(|e| e.to_string())
+}
+
+impl Template {
+    /// Compile a JSONPath-language payload template.
+    pub fn jsonpath(v: &Value) -> Result<Template, String> {
+        Ok(match v {
+            Value::Object(m) => {
+                if !needs_eval(v) {
+                    return Ok(Template::Lit(v.clone()));
+                }
+                let mut out = Vec::with_capacity(m.len());
+                for (k, x) in m {
+                    if let Some(base) = k.strip_suffix(".$") {
+                        let Value::String(s) = x else {
+                            return Err(format!(
+                                "The value for the field '{k}' must be a STRING that contains a JSONPath but was an {}",
+                                type_name(x)
+                            ));
+                        };
+                        let t = if looks_like_call(s) {
+                            Template::Call(Call::parse(s)?, k.clone())
+                        } else {
+                            Template::Path(
+                                Path::parse(s).map_err(|_| {
+                                    format!("The value for the field '{k}' must be a valid JSONPath or a valid intrinsic function call")
+                                })?,
+                                k.clone(),
+                            )
+                        };
+                        out.push((base.to_string(), t));
+                    } else {
+                        out.push((k.clone(), Template::jsonpath(x)?));
+                    }
+                }
+                Template::Obj(out)
+            }
+            Value::Array(a) if needs_eval(v) => {
+                Template::Arr(a.iter().map(Template::jsonpath).collect::<Result<_, _>>()?)
+            }
+            other => Template::Lit(other.clone()),
+        })
+    }
+
+    /// Compile a JSONata-language template (`field` names it in error texts).
+    pub fn jsonata(v: &Value, field: &str) -> Result<Template, String> {
+        Ok(match v {
+            Value::String(s) => match jsonata_body(s) {
+                Some(body) => Template::Expr(compile_jsonata_expr(body)?, field.to_string()),
+                None => Template::Lit(v.clone()),
+            },
+            Value::Object(m) => {
+                let mut out = Vec::with_capacity(m.len());
+                let mut dynamic = false;
+                for (k, x) in m {
+                    let t = Template::jsonata(x, &format!("{field}/{k}"))?;
+                    dynamic |= !matches!(t, Template::Lit(_));
+                    out.push((k.clone(), t));
+                }
+                if dynamic {
+                    Template::Obj(out)
+                } else {
+                    Template::Lit(v.clone())
+                }
+            }
+            Value::Array(a) => {
+                let items: Vec<Template> = a
+                    .iter()
+                    .enumerate()
+                    .map(|(i, x)| Template::jsonata(x, &format!("{field}[{i}]")))
+                    .collect::<Result<_, _>>()?;
+                if items.iter().all(|t| matches!(t, Template::Lit(_))) {
+                    Template::Lit(v.clone())
+                } else {
+                    Template::Arr(items)
+                }
+            }
+            other => Template::Lit(other.clone()),
+        })
+    }
+
+    pub fn eval(&self, r: &dyn Resolver) -> Result<Value, Failure> {
+        Ok(match self {
+            Template::Lit(v) => v.clone(),
+            Template::Obj(fields) => {
+                let mut m = Map::with_capacity(fields.len());
+                for (k, t) in fields {
+                    m.insert(k.clone(), t.eval(r)?);
+                }
+                Value::Object(m)
+            }
+            Template::Arr(items) => Value::Array(items.iter().map(|t| t.eval(r)).collect::<Result<_, _>>()?),
+            Template::Path(p, f) => r.path(p, f)?,
+            Template::Call(c, f) => r.call(c, f)?,
+            Template::Expr(e, f) => r.jsonata(e, f)?,
+        })
+    }
+
+    /// Every JSONata expression / path in the template (for static checks).
+    pub fn visit_paths(&self, f: &mut dyn FnMut(&Path)) {
+        match self {
+            Template::Obj(fs) => fs.iter().for_each(|(_, t)| t.visit_paths(f)),
+            Template::Arr(a) => a.iter().for_each(|t| t.visit_paths(f)),
+            Template::Path(p, _) => f(p),
+            _ => {}
+        }
+    }
+}
+
+fn needs_eval(v: &Value) -> bool {
+    match v {
+        Value::Object(m) => m.iter().any(|(k, x)| k.ends_with(".$") || needs_eval(x)),
+        Value::Array(a) => a.iter().any(needs_eval),
+        _ => false,
+    }
+}
+
+pub fn type_name(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
