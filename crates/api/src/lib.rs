@@ -1,1 +1,65 @@
-//! placeholder
+//! The HTTP side of media-hub: one axum router serves the upload form, the uploads, the
+//! reel pages and gallery, thumbnails, the JSON API and the execution console. The same
+//! router runs under `media-hub serve` and inside the `upload` Lambda.
+
+mod assets;
+mod console;
+mod error;
+mod graph;
+mod html;
+mod media;
+mod reels;
+mod uploads;
+
+use std::sync::Arc;
+
+use axum::extract::DefaultBodyLimit;
+use axum::routing::{get, post};
+use axum::Router;
+use pipeline::intake::Intake;
+use pipeline::ExecutionLog;
+
+pub use error::ApiError;
+pub use graph::render_svg;
+
+/// What the handlers share.
+#[derive(Clone)]
+pub struct AppState {
+    pub intake: Intake,
+    /// Execution inspection; `None` where the backend offers none (the console says so).
+    pub executions: Option<Arc<dyn ExecutionLog>>,
+}
+
+/// Room for the form's text fields and multipart framing on top of the file itself.
+const FORM_OVERHEAD: u64 = 256 * 1024;
+
+/// The whole application.
+pub fn router(state: AppState) -> Router {
+    let body_limit = state
+        .intake
+        .settings
+        .max_upload_bytes
+        .saturating_add(FORM_OVERHEAD);
+    let body_limit = usize::try_from(body_limit).unwrap_or(usize::MAX);
+    Router::new()
+        .route("/", get(reels::home))
+        .route("/gallery", get(reels::gallery_page))
+        .route("/reels/{id}", get(reels::reel_page))
+        .route("/uploads", post(uploads::upload))
+        .route("/api/uploads", post(uploads::upload))
+        .route("/api/reels", get(reels::list_json))
+        .route("/api/reels/{id}", get(reels::reel_json))
+        .route("/media/{*key}", get(media::serve))
+        .route("/console", get(console::executions_page))
+        .route("/console/executions/{name}", get(console::execution_page))
+        .route("/api/executions", get(console::executions_json))
+        .route("/api/executions/{name}", get(console::execution_json))
+        .route("/api/statemachine", get(console::definition_json))
+        .route("/api/statemachine/graph.svg", get(console::definition_svg))
+        .route("/assets/{file}", get(assets::serve))
+        .route("/healthz", get(|| async { "ok" }))
+        .fallback(error::not_found)
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(tower_http::trace::TraceLayer::new_for_http())
+        .with_state(state)
+}

@@ -8,6 +8,7 @@ pub mod definition;
 pub mod executions;
 pub mod invoker;
 pub mod reels;
+pub mod stack;
 pub mod workflow;
 
 pub use blobs::FsBlobStore;
@@ -16,4 +17,5 @@ pub use definition::{
     load_definition, substitute_placeholders, DefinitionSource, EMBEDDED_DEFINITION,
 };
 pub use invoker::LambdaInvoker;
+pub use stack::{LocalStack, StackError};
 pub use workflow::{LocalStarter, LocalWorkflow};

@@ -1,0 +1,52 @@
+//! Options shared by the subcommands that open the local stack: where the data lives,
+//! which definition runs, and the limits.
+
+use std::path::PathBuf;
+
+use anyhow::Context;
+use pipeline::Settings;
+
+#[derive(clap::Args, Debug, Clone)]
+pub struct StackArgs {
+    /// Folder for raw files, thumbnails and the SQLite database.
+    #[arg(long, env = "MEDIA_HUB_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// The ASL definition to run [default: ./statemachine/media-pipeline.asl.json if present, else the built-in copy]
+    #[arg(long, env = "MEDIA_HUB_DEFINITION")]
+    pub definition: Option<PathBuf>,
+    /// Largest accepted upload, in MiB.
+    #[arg(long, env = "MEDIA_HUB_MAX_UPLOAD_MIB", default_value_t = 50)]
+    pub max_upload_mib: u64,
+    /// Thumbnail bounding boxes in px.
+    #[arg(
+        long,
+        env = "MEDIA_HUB_THUMBNAIL_SIZES",
+        default_value = "1080,480,160"
+    )]
+    pub thumbnail_sizes: String,
+    /// Largest decoded image, in megapixels.
+    #[arg(long, env = "MEDIA_HUB_MAX_MEGAPIXELS", default_value_t = 100)]
+    pub max_megapixels: u64,
+}
+
+impl StackArgs {
+    pub fn settings(&self) -> anyhow::Result<Settings> {
+        let mut s = Settings::default();
+        anyhow::ensure!(
+            self.max_upload_mib > 0,
+            "--max-upload-mib must be at least 1"
+        );
+        s.max_upload_bytes = self.max_upload_mib.saturating_mul(1024 * 1024);
+        s.thumbnail_sizes = Settings::parse_sizes(&self.thumbnail_sizes)
+            .map_err(anyhow::Error::msg)
+            .context("--thumbnail-sizes")?;
+        s.limits.max_pixels = self.max_megapixels.saturating_mul(1_000_000);
+        Ok(s)
+    }
+
+    pub fn open(&self) -> anyhow::Result<local::LocalStack> {
+        let settings = self.settings()?;
+        local::LocalStack::open(&self.data_dir, settings, self.definition.as_deref())
+            .with_context(|| format!("opening the local stack in {}", self.data_dir.display()))
+    }
+}

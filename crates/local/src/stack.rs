@@ -1,0 +1,68 @@
+//! The embedded default assembled: folder blobs and SQLite under one data dir, the
+//! pipeline over them, and the in-process workflow running the ASL definition.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use pipeline::intake::Intake;
+use pipeline::{BlobStore, Pipeline, RecordStore, Settings, WorkflowStarter};
+
+use crate::workflow::{LocalStarter, LocalWorkflow, WorkflowError};
+use crate::{FsBlobStore, SqliteStore};
+
+#[derive(Debug, thiserror::Error)]
+pub enum StackError {
+    #[error("data dir {0}: {1}")]
+    DataDir(PathBuf, std::io::Error),
+    #[error("database: {0}")]
+    Database(pipeline::StoreError),
+    #[error(transparent)]
+    Workflow(#[from] WorkflowError),
+}
+
+/// Everything `media-hub serve` runs on, on one machine.
+pub struct LocalStack {
+    pub data_dir: PathBuf,
+    pub blobs: Arc<FsBlobStore>,
+    pub store: SqliteStore,
+    pub pipeline: Pipeline,
+    pub workflow: Arc<LocalWorkflow>,
+    pub intake: Intake,
+}
+
+impl LocalStack {
+    /// `data_dir/blobs/` for objects, `data_dir/media-hub.sqlite` for records and executions.
+    pub fn open(
+        data_dir: &Path,
+        settings: Settings,
+        definition: Option<&Path>,
+    ) -> Result<Self, StackError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?;
+        let blobs = Arc::new(
+            FsBlobStore::new(data_dir.join("blobs"))
+                .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?,
+        );
+        let store =
+            SqliteStore::open(&data_dir.join("media-hub.sqlite")).map_err(StackError::Database)?;
+        let records: Arc<dyn RecordStore> = Arc::new(store.clone());
+        let blob_port: Arc<dyn BlobStore> = blobs.clone();
+        let pipeline = Pipeline::new(blob_port.clone(), records.clone(), settings);
+        let workflow = LocalWorkflow::new(definition, store.clone(), pipeline.clone())?;
+        let starter: Arc<dyn WorkflowStarter> = Arc::new(LocalStarter(workflow.clone()));
+        let intake = Intake {
+            blobs: blob_port,
+            records,
+            workflow: starter,
+            settings: pipeline.settings.clone(),
+        };
+        Ok(LocalStack {
+            data_dir: data_dir.to_path_buf(),
+            blobs,
+            store,
+            pipeline,
+            workflow,
+            intake,
+        })
+    }
+}
