@@ -228,6 +228,14 @@ fn int_arg(v: &Value, f: &str) -> Result<i64, String> {
     }
 }
 
+/// Java's Math.round (half up), which States.MathAdd applies to its arguments.
+fn round_arg(v: &Value, f: &str) -> Result<i64, String> {
+    match v.as_f64() {
+        Some(x) => Ok((x + 0.5).floor() as i64),
+        None => Err(format!("The {f} function expects number arguments but got {v}")),
+    }
+}
+
 fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
     let argc = |n: usize| -> Result<(), String> {
         if a.len() != n {
@@ -269,6 +277,7 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
         "States.StringToJson" => {
             argc(1)?;
             match &a[0] {
+                Value::String(s) if s.trim().is_empty() => Value::Null,
                 Value::String(s) => {
                     serde_json::from_str(s).map_err(|e| format!("Could not parse '{s}' as JSON: {e}"))?
                 }
@@ -404,7 +413,7 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
         }
         "States.MathAdd" => {
             argc(2)?;
-            let (x, y) = (int_arg(&a[0], name)?, int_arg(&a[1], name)?);
+            let (x, y) = (round_arg(&a[0], name)?, round_arg(&a[1], name)?);
             Value::from(x.checked_add(y).ok_or("States.MathAdd overflow")?)
         }
         "States.StringSplit" => {

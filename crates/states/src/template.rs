@@ -41,7 +41,7 @@ pub fn jsonata_body(s: &str) -> Option<&str> {
 
 pub fn compile_jsonata_expr(text: &str) -> Result<JExpr, String> {
     jsonata::Expr::parse(text)
-        .map(|e| JExpr { expr: Arc::new(e), text: text.to_string() })
+        .map(|e| JExpr { expr: Arc::new(e), text: text.trim().to_string() })
         .map_err(|e| e.to_string())
 }
 
