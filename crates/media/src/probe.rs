@@ -14,12 +14,19 @@ pub struct Probed<'a> {
     pub format: Format,
     pub header: Header<'a>,
     pub exif: ExifInfo,
+    /// The decoder already returns displayed pixels (HEIF transforms): EXIF orientation is
+    /// reported but not applied.
+    pub decoder_orients: bool,
 }
 
 impl Probed<'_> {
     /// EXIF orientation, 1 when absent.
     pub fn orientation(&self) -> u16 {
-        self.exif.orientation.unwrap_or(1)
+        if self.decoder_orients {
+            1
+        } else {
+            self.exif.orientation.unwrap_or(1)
+        }
     }
 
     /// Size as displayed (orientation applied).
@@ -34,6 +41,24 @@ pub fn image<'a>(
     data: &'a [u8],
     limits: &Limits,
 ) -> Result<Probed<'a>, MediaError> {
+    if format.is_heif_family() {
+        let info = crate::decode::heif::probe(data, limits)?;
+        let exif = info.exif.as_deref().map(exif::parse).unwrap_or_default();
+        let header = Header {
+            width: info.width,
+            height: info.height,
+            frames: 1,
+            has_alpha: info.has_alpha,
+            exif: None,
+            icc: info.icc,
+        };
+        return Ok(Probed {
+            format,
+            header,
+            exif,
+            decoder_orients: true,
+        });
+    }
     let header = header::read(format, data)?;
     limits::check_dims(header.width, header.height, limits)?;
     limits::check_frames(header.frames)?;
@@ -50,5 +75,6 @@ pub fn image<'a>(
         format,
         header,
         exif,
+        decoder_orients: false,
     })
 }

@@ -4,7 +4,7 @@
 
 use crate::pixels::Rgb;
 use crate::probe::{self, Probed};
-use crate::sniff::{self, Format};
+use crate::sniff;
 use crate::{decode, encode, orientation, resize, video, Limits, MediaError, MediaKind, Thumbnail};
 
 /// Shrink-on-load keeps at least this multiple of the largest thumbnail's size, so the
@@ -22,17 +22,12 @@ pub fn thumbnails(
         let frame = video::poster_frame(format, data, sizes, limits)?;
         return from_displayed(frame, sizes);
     }
-    let probed = probe_any(format, data, limits)?;
+    if format.is_heif_family() {
+        let img = decode::heif::decode(data, limits)?;
+        return from_displayed(img, sizes);
+    }
+    let probed = probe::image(format, data, limits)?;
     still(&probed, data, sizes, limits)
-}
-
-/// Probes JPEG/PNG/GIF/WebP headers, or HEIF-family via libheif.
-fn probe_any<'a>(
-    format: Format,
-    data: &'a [u8],
-    limits: &Limits,
-) -> Result<Probed<'a>, MediaError> {
-    probe::image(format, data, limits)
 }
 
 /// Thumbnails of a probed still image.

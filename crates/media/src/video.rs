@@ -1,25 +1,395 @@
-//! Videos (MP4, MOV, WebM) through ffprobe and ffmpeg subprocesses: metadata, and a
-//! poster frame decoded by a real decoder.
+//! Videos (MP4, MOV, WebM) through Debian's ffprobe and ffmpeg as subprocesses, with a
+//! time limit and bounded output: metadata (duration, codec, displayed size, rotation,
+//! frame rate, audio codec, creation time, ISO 6709 location) and a poster frame from a
+//! real decoder (the first decodable frame, rotation applied by ffmpeg). No decodable
+//! frame is `Corrupt`.
 
 use crate::pixels::Rgb;
 use crate::sniff::Format;
-use crate::{Limits, MediaError, Metadata};
+use crate::{limits, Gps, Limits, MediaError, Metadata};
+use serde_json::{Map, Value};
+use std::io::{Read, Write};
+use std::path::Path;
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
 
-/// The first decodable frame, in display orientation.
-pub fn poster_frame(
-    _format: Format,
-    _data: &[u8],
-    _sizes: &[u32],
-    _limits: &Limits,
-) -> Result<Rgb, MediaError> {
-    Err(MediaError::Unsupported(
-        "video thumbnails not implemented yet".into(),
-    ))
+/// Videos longer than this are refused.
+pub const MAX_DURATION_SECS: f64 = 3600.0;
+/// Wall-time budget of one ffprobe/ffmpeg run.
+pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// What ffprobe says about a video.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct VideoInfo {
+    /// coded size
+    pub width: u32,
+    pub height: u32,
+    /// degrees, as ffprobe reports it (display matrix or `rotate` tag)
+    pub rotation: i32,
+    pub duration: Option<f64>,
+    pub codec: Option<String>,
+    pub frame_rate: Option<f64>,
+    pub audio_codec: Option<String>,
+    pub creation_time: Option<String>,
+    pub gps: Option<Gps>,
+    pub frames: Option<u64>,
+}
+
+impl VideoInfo {
+    /// Size as displayed (rotation applied).
+    pub fn displayed(&self) -> (u32, u32) {
+        if self.rotation.rem_euclid(180) == 90 {
+            (self.height, self.width)
+        } else {
+            (self.width, self.height)
+        }
+    }
+}
+
+fn tool_missing(tool: &str, e: &std::io::Error) -> MediaError {
+    tracing::error!(tool, %e, "video tool unavailable");
+    MediaError::Unsupported(format!("video processing unavailable ({tool}: {e})"))
+}
+
+/// Runs a command with a time limit, collecting at most `max_out` bytes of stdout.
+fn run(
+    mut cmd: Command,
+    tool: &str,
+    max_out: usize,
+) -> Result<(bool, Vec<u8>, String), MediaError> {
+    let mut child = cmd
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .map_err(|e| tool_missing(tool, &e))?;
+    let mut stdout = child
+        .stdout
+        .take()
+        .ok_or_else(|| MediaError::Corrupt("no stdout".into()))?;
+    let mut stderr = child
+        .stderr
+        .take()
+        .ok_or_else(|| MediaError::Corrupt("no stderr".into()))?;
+    let out_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let r = (&mut stdout).take(max_out as u64 + 1).read_to_end(&mut buf);
+        // drain the rest so the child never blocks on a full pipe
+        let _ = std::io::copy(&mut stdout, &mut std::io::sink());
+        r.map(|_| buf)
+    });
+    let err_reader = std::thread::spawn(move || {
+        let mut buf = Vec::new();
+        let _ = (&mut stderr).take(64 * 1024).read_to_end(&mut buf);
+        let _ = std::io::copy(&mut stderr, &mut std::io::sink());
+        String::from_utf8_lossy(&buf).into_owned()
+    });
+    let start = Instant::now();
+    let status = loop {
+        match child.try_wait() {
+            Ok(Some(s)) => break s,
+            Ok(None) if start.elapsed() > TIMEOUT => {
+                let _ = child.kill();
+                let _ = child.wait();
+                return Err(MediaError::Corrupt(format!(
+                    "{tool} timed out after {TIMEOUT:?}"
+                )));
+            }
+            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
+            Err(e) => return Err(MediaError::Corrupt(format!("{tool}: {e}"))),
+        }
+    };
+    let out = out_reader
+        .join()
+        .map_err(|_| MediaError::Corrupt(format!("{tool}: reader panicked")))?
+        .map_err(|e| MediaError::Corrupt(format!("{tool}: {e}")))?;
+    let err = err_reader.join().unwrap_or_default();
+    if out.len() > max_out {
+        return Err(MediaError::TooLarge(format!(
+            "{tool} output over {max_out} bytes"
+        )));
+    }
+    Ok((status.success(), out, err))
+}
+
+/// The bytes in a temporary file (ffmpeg needs to seek in MP4/MOV).
+fn temp_file(data: &[u8], format: Format) -> Result<tempfile::NamedTempFile, MediaError> {
+    let io = |e: std::io::Error| MediaError::Corrupt(format!("temporary file: {e}"));
+    let mut f = tempfile::Builder::new()
+        .prefix("media-")
+        .suffix(&format!(".{}", format.ext()))
+        .tempfile()
+        .map_err(io)?;
+    f.write_all(data).map_err(io)?;
+    f.flush().map_err(io)?;
+    Ok(f)
+}
+
+fn num(v: &Value) -> Option<f64> {
+    match v {
+        Value::Number(n) => n.as_f64(),
+        Value::String(s) => s.trim().parse().ok(),
+        _ => None,
+    }
+    .filter(|f: &f64| f.is_finite())
+}
+
+/// "30000/1001" → 29.97
+fn rate(v: &Value) -> Option<f64> {
+    let s = v.as_str()?;
+    let (n, d) = s.split_once('/')?;
+    let (n, d): (f64, f64) = (n.parse().ok()?, d.parse().ok()?);
+    (d > 0.0 && n > 0.0).then(|| (n / d * 1000.0).round() / 1000.0)
+}
+
+/// ISO 6709 "+48.8582+002.2945+035.000/" → Gps.
+pub fn iso6709(s: &str) -> Option<Gps> {
+    let s = s.trim().trim_end_matches('/');
+    let mut parts = Vec::new();
+    let mut start = 0;
+    for (i, c) in s.char_indices().skip(1) {
+        if c == '+' || c == '-' {
+            parts.push(&s[start..i]);
+            start = i;
+        }
+    }
+    parts.push(&s[start..]);
+    let lat: f64 = parts.first()?.parse().ok()?;
+    let lon: f64 = parts.get(1)?.parse().ok()?;
+    if !(-90.0..=90.0).contains(&lat) || !(-180.0..=180.0).contains(&lon) {
+        return None;
+    }
+    let altitude = parts.get(2).and_then(|a| a.parse().ok());
+    Some(Gps {
+        latitude: lat,
+        longitude: lon,
+        altitude,
+    })
+}
+
+/// Parses ffprobe's JSON.
+pub fn parse_ffprobe(json: &Value) -> Result<VideoInfo, MediaError> {
+    let streams = json["streams"].as_array().cloned().unwrap_or_default();
+    let video = streams
+        .iter()
+        .find(|s| s["codec_type"] == "video" && s["disposition"]["attached_pic"] != 1)
+        .ok_or_else(|| MediaError::Corrupt("no video stream".into()))?;
+    let audio = streams.iter().find(|s| s["codec_type"] == "audio");
+    let mut rotation = video["side_data_list"]
+        .as_array()
+        .and_then(|l| l.iter().find_map(|d| num(&d["rotation"])))
+        .or_else(|| num(&video["tags"]["rotate"]))
+        .unwrap_or(0.0)
+        .round() as i32;
+    rotation = rotation.rem_euclid(360);
+    let format = &json["format"];
+    let creation = format["tags"]["creation_time"]
+        .as_str()
+        .or_else(|| video["tags"]["creation_time"].as_str())
+        .map(|s| s.to_string());
+    let location = format["tags"]["com.apple.quicktime.location.ISO6709"]
+        .as_str()
+        .or_else(|| format["tags"]["location"].as_str());
+    let dim = |k: &str| {
+        video[k]
+            .as_u64()
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0)
+    };
+    Ok(VideoInfo {
+        width: dim("width"),
+        height: dim("height"),
+        rotation,
+        duration: num(&format["duration"]).or_else(|| num(&video["duration"])),
+        codec: video["codec_name"].as_str().map(str::to_string),
+        frame_rate: rate(&video["avg_frame_rate"]).or_else(|| rate(&video["r_frame_rate"])),
+        audio_codec: audio
+            .and_then(|a| a["codec_name"].as_str())
+            .map(str::to_string),
+        creation_time: creation,
+        gps: location.and_then(iso6709),
+        frames: num(&video["nb_frames"]).map(|f| f as u64),
+    })
+}
+
+fn ffprobe(path: &Path) -> Result<VideoInfo, MediaError> {
+    let mut cmd = Command::new("ffprobe");
+    cmd.args([
+        "-v",
+        "error",
+        "-print_format",
+        "json",
+        "-show_format",
+        "-show_streams",
+    ])
+    .arg(path);
+    let (ok, out, err) = run(cmd, "ffprobe", 4 << 20)?;
+    if !ok {
+        return Err(MediaError::Corrupt(format!("ffprobe: {}", err.trim())));
+    }
+    let json: Value = serde_json::from_slice(&out)
+        .map_err(|e| MediaError::Corrupt(format!("ffprobe output: {e}")))?;
+    parse_ffprobe(&json)
+}
+
+fn checked(info: &VideoInfo, limits: &Limits) -> Result<(), MediaError> {
+    limits::check_dims(info.width, info.height, limits)?;
+    if let Some(d) = info.duration {
+        if d > MAX_DURATION_SECS {
+            return Err(MediaError::TooLarge(format!(
+                "{d:.0} s exceeds {MAX_DURATION_SECS} s"
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Probes a video held in memory.
+pub fn probe(format: Format, data: &[u8], limits: &Limits) -> Result<VideoInfo, MediaError> {
+    let f = temp_file(data, format)?;
+    let info = ffprobe(f.path())?;
+    checked(&info, limits)?;
+    Ok(info)
 }
 
 /// Video metadata.
-pub fn metadata(_format: Format, _data: &[u8], _limits: &Limits) -> Result<Metadata, MediaError> {
-    Err(MediaError::Unsupported(
-        "video metadata not implemented yet".into(),
-    ))
+pub fn metadata(format: Format, data: &[u8], limits: &Limits) -> Result<Metadata, MediaError> {
+    let info = probe(format, data, limits)?;
+    let (width, height) = info.displayed();
+    let mut extra = Map::new();
+    extra.insert("mimeType".into(), Value::String(format.mime().into()));
+    extra.insert("rotation".into(), Value::from(info.rotation));
+    if let Some(r) = info.frame_rate {
+        extra.insert("frameRate".into(), Value::from(r));
+    }
+    if let Some(a) = &info.audio_codec {
+        extra.insert("audioCodec".into(), Value::String(a.clone()));
+    }
+    if let Some(n) = info.frames {
+        extra.insert("frames".into(), Value::from(n));
+    }
+    Ok(Metadata {
+        width,
+        height,
+        orientation: None,
+        taken_at: info.creation_time.clone(),
+        camera: None,
+        gps: info.gps,
+        duration: info.duration.map(|d| (d * 1000.0).round() / 1000.0),
+        codec: info.codec.clone(),
+        extra,
+    })
+}
+
+/// Parses a binary PPM (P6, maxval 255) as ffmpeg writes it.
+fn parse_ppm(buf: &[u8]) -> Result<Rgb, MediaError> {
+    let bad = || MediaError::Corrupt("no decodable video frame".into());
+    let mut fields = Vec::new();
+    let mut i = 0;
+    while fields.len() < 4 {
+        while buf.get(i).is_some_and(|c| c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        let start = i;
+        while buf.get(i).is_some_and(|c| !c.is_ascii_whitespace()) {
+            i += 1;
+        }
+        if start == i {
+            return Err(bad());
+        }
+        fields.push(std::str::from_utf8(&buf[start..i]).map_err(|_| bad())?);
+    }
+    i += 1; // the single whitespace after maxval
+    if fields[0] != "P6" || fields[3] != "255" {
+        return Err(bad());
+    }
+    let w: u32 = fields[1].parse().map_err(|_| bad())?;
+    let h: u32 = fields[2].parse().map_err(|_| bad())?;
+    let need = (w as usize) * (h as usize) * 3;
+    let px = buf.get(i..i + need).ok_or_else(bad)?;
+    Rgb::new(w, h, px.to_vec())
+}
+
+/// The first decodable frame, in display orientation, no larger than twice the largest
+/// box (ffmpeg scales it down with a good filter).
+pub fn poster_frame(
+    format: Format,
+    data: &[u8],
+    sizes: &[u32],
+    limits: &Limits,
+) -> Result<Rgb, MediaError> {
+    let f = temp_file(data, format)?;
+    let info = ffprobe(f.path())?;
+    checked(&info, limits)?;
+    let bound = sizes
+        .iter()
+        .copied()
+        .max()
+        .unwrap_or(1)
+        .max(1)
+        .saturating_mul(2);
+    let scale = format!(
+        "scale=w='min(iw,{bound})':h='min(ih,{bound})':force_original_aspect_ratio=decrease:flags=lanczos"
+    );
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-threads", "1", "-i"])
+        .arg(f.path())
+        .args([
+            "-map",
+            "0:v:0",
+            "-frames:v",
+            "1",
+            "-vf",
+            &scale,
+            "-f",
+            "image2pipe",
+            "-c:v",
+            "ppm",
+            "-",
+        ]);
+    let max_out = (u64::from(bound) * u64::from(bound) * 3 + 64).min(limits.max_alloc) as usize;
+    let (ok, out, err) = run(cmd, "ffmpeg", max_out)?;
+    if !ok || out.is_empty() {
+        return Err(MediaError::Corrupt(format!(
+            "no decodable video frame: {}",
+            err.trim()
+        )));
+    }
+    parse_ppm(&out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn location() {
+        let g = iso6709("+48.8582+002.2945+035.000/").unwrap();
+        assert_eq!(
+            (g.latitude, g.longitude, g.altitude),
+            (48.8582, 2.2945, Some(35.0))
+        );
+        let g = iso6709("-33.8688+151.2093/").unwrap();
+        assert_eq!(
+            (g.latitude, g.longitude, g.altitude),
+            (-33.8688, 151.2093, None)
+        );
+        assert!(iso6709("junk").is_none());
+    }
+
+    #[test]
+    fn rates() {
+        assert_eq!(rate(&Value::from("30000/1001")), Some(29.97));
+        assert_eq!(rate(&Value::from("0/0")), None);
+    }
+
+    #[test]
+    fn ppm() {
+        let mut b = b"P6\n2 1\n255\n".to_vec();
+        b.extend_from_slice(&[1, 2, 3, 4, 5, 6]);
+        let img = parse_ppm(&b).unwrap();
+        assert_eq!((img.width, img.height, img.data.len()), (2, 1, 6));
+        assert!(parse_ppm(b"P6\n2 1\n255\n\x01").is_err());
+        assert!(parse_ppm(b"").is_err());
+    }
 }

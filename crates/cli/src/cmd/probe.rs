@@ -20,7 +20,11 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     for f in &args.files {
         let (ok, v) = media::batch::probe_file(f, &limits);
         all_ok &= ok;
-        let s = if args.pretty { serde_json::to_string_pretty(&v)? } else { serde_json::to_string(&v)? };
+        let s = if args.pretty {
+            serde_json::to_string_pretty(&v)?
+        } else {
+            serde_json::to_string(&v)?
+        };
         println!("{s}");
     }
     Ok(if all_ok { 0 } else { 1 })

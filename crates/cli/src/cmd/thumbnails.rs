@@ -27,7 +27,8 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
     std::fs::create_dir_all(&args.out)?;
     let limits = media::Limits::default();
     let progress = !args.quiet && args.files.len() > 1;
-    let results = media::batch::thumbnails_many(&args.files, &args.out, &args.sizes, &limits, progress);
+    let results =
+        media::batch::thumbnails_many(&args.files, &args.out, &args.sizes, &limits, progress);
     let mut failed = 0;
     for (file, r) in args.files.iter().zip(&results) {
         if let Err(e) = r {

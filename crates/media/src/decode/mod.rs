@@ -1,6 +1,7 @@
 //! Bounded decoders: each gets the header already checked against the limits and a
 //! minimum useful size (for shrink-on-load), and returns 8-bit RGB with alpha flattened.
 
+pub mod heif;
 pub mod jpeg;
 pub mod other;
 
