@@ -1,0 +1,171 @@
+//! Test harness: the real `media-hub serve` binary on a loopback port, over a temp data dir.
+
+#![allow(dead_code)]
+
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo_root().join("fixtures/media").join(name)
+}
+
+pub struct Server {
+    pub child: Child,
+    pub url: String,
+    pub data_dir: PathBuf,
+}
+
+impl Server {
+    /// Start `media-hub serve` from the repo root on an ephemeral port.
+    pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_media-hub"))
+            .current_dir(repo_root())
+            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .arg(data_dir)
+            .args(extra)
+            .env("MEDIA_HUB_LOG", "info")
+            .stdout(Stdio::piped())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("spawn media-hub serve");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut line = String::new();
+        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        let url = line
+            .trim()
+            .strip_prefix("media-hub listening on ")
+            .unwrap_or_else(|| panic!("unexpected first line {line:?}"))
+            .to_owned();
+        Server {
+            child,
+            url,
+            data_dir: data_dir.to_path_buf(),
+        }
+    }
+
+    /// SIGKILL: nothing gets to finish.
+    pub fn kill(mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    /// SIGTERM and wait for the graceful exit.
+    pub fn stop(mut self) -> std::process::ExitStatus {
+        let pid = self.child.id().to_string();
+        let _ = Command::new("kill").args(["-TERM", &pid]).status();
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return status;
+            }
+            if Instant::now() > deadline {
+                let _ = self.child.kill();
+                return self.child.wait().expect("wait");
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    pub fn blob(&self, key: &str) -> PathBuf {
+        self.data_dir.join("blobs").join(key)
+    }
+
+    pub async fn upload(&self, name: &str, caption: &str, file: &Path, filename: &str) -> reqwest::Response {
+        let bytes = std::fs::read(file).expect("fixture");
+        self.upload_bytes(name, caption, bytes, filename).await
+    }
+
+    pub async fn upload_bytes(&self, name: &str, caption: &str, bytes: Vec<u8>, filename: &str) -> reqwest::Response {
+        let form = reqwest::multipart::Form::new()
+            .text("name", name.to_owned())
+            .text("caption", caption.to_owned())
+            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()));
+        reqwest::Client::new()
+            .post(format!("{}/uploads", self.url))
+            .multipart(form)
+            .send()
+            .await
+            .expect("upload request")
+    }
+
+    /// Upload and return the new id (asserting 202).
+    pub async fn upload_ok(&self, file: &Path, filename: &str) -> String {
+        let resp = self.upload("Ada", "a caption", file, filename).await;
+        assert_eq!(resp.status(), 202, "upload of {filename} refused");
+        let body: Value = resp.json().await.expect("json");
+        body["id"].as_str().expect("id").to_owned()
+    }
+
+    pub async fn reel(&self, id: &str) -> Value {
+        reqwest::get(format!("{}/api/reels/{id}", self.url))
+            .await
+            .expect("get reel")
+            .json()
+            .await
+            .expect("reel json")
+    }
+
+    /// Poll until the reel leaves PROCESSING.
+    pub async fn wait_terminal(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let reel = self.reel(id).await;
+            if reel["status"] != "PROCESSING" {
+                return reel;
+            }
+            assert!(Instant::now() < deadline, "reel {id} still PROCESSING: {reel}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// DESIGN.md's invariants for a terminal reel: READY ⇒ every object it names exists;
+    /// FAILED ⇒ no thumbnail of that id exists.
+    pub fn assert_invariants(&self, reel: &Value) {
+        let id = reel["id"].as_str().expect("id");
+        match reel["status"].as_str() {
+            Some("READY") => {
+                assert!(self.blob(reel["rawKey"].as_str().expect("rawKey")).is_file(), "raw of {id}");
+                for t in reel["thumbnails"].as_array().expect("thumbnails") {
+                    let path = self.blob(t["key"].as_str().expect("key"));
+                    let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
+                    assert_eq!(len, t["bytes"].as_u64().expect("bytes"), "{}", path.display());
+                }
+            }
+            Some("FAILED") => {
+                let dir = self.blob(&format!("thumbnails/{id}"));
+                let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
+                assert_eq!(left, 0, "FAILED reel {id} left thumbnails in {}", dir.display());
+            }
+            other => panic!("not terminal: {other:?}"),
+        }
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// `media-hub executions ...` against a data dir; returns stdout.
+pub fn executions_cli(data_dir: &Path, args: &[&str]) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_media-hub"))
+        .current_dir(repo_root())
+        .arg("executions")
+        .args(args)
+        .arg("--data-dir")
+        .arg(data_dir)
+        .output()
+        .expect("run media-hub executions");
+    assert!(out.status.success(), "executions {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}
