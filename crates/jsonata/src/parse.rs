@@ -239,6 +239,7 @@ fn is_name_byte(c: u8) -> bool {
 pub struct Parser {
     toks: Vec<Tok>,
     i: usize,
+    depth: usize,
 }
 
 pub fn parse(src: &str) -> Result<Node, Error> {
@@ -252,7 +253,7 @@ pub fn parse(src: &str) -> Result<Node, Error> {
             break;
         }
     }
-    let mut p = Parser { toks, i: 0 };
+    let mut p = Parser { toks, i: 0, depth: 0 };
     let n = p.expr(0)?;
     if p.peek() != &Tok::End {
         return Err(err("S0201", format!("Syntax error: {:?}", p.peek())));
@@ -304,6 +305,16 @@ impl Parser {
     }
 
     pub fn expr(&mut self, rbp: u32) -> Result<Node, Error> {
+        self.depth += 1;
+        if self.depth > 120 {
+            return Err(err("S0201", "Syntax error: the expression is nested too deeply"));
+        }
+        let r = self.expr_inner(rbp);
+        self.depth -= 1;
+        r
+    }
+
+    fn expr_inner(&mut self, rbp: u32) -> Result<Node, Error> {
         let t = self.advance();
         let mut left = self.nud(t)?;
         while rbp < lbp(self.peek()) {

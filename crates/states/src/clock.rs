@@ -61,3 +61,11 @@ impl Clock for FakeClock {
 pub fn rfc3339(t: DateTime<Utc>) -> String {
     t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
+
+/// Seconds → Duration without panicking on negative, NaN or huge values (capped at ~100 years).
+pub fn secs(s: f64) -> Duration {
+    if s.is_nan() || s <= 0.0 {
+        return Duration::ZERO;
+    }
+    Duration::from_secs_f64(s.min(3.2e9))
+}

@@ -13,7 +13,6 @@ use crate::{TaskInvoker, TaskRequest};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Arc;
-use std::time::Duration;
 
 /// Largest state result AWS accepts (256 KiB).
 pub const MAX_PAYLOAD: usize = 262_144;
@@ -639,7 +638,7 @@ impl<'a> Exec<'a> {
         if dur > i32::MAX as f64 {
             return Err(sc.runtime("Wait state delay is too long."));
         }
-        self.clock.sleep(Duration::from_secs_f64(dur)).await;
+        self.clock.sleep(crate::clock::secs(dur)).await;
         Ok(())
     }
 
@@ -706,7 +705,7 @@ impl<'a> Exec<'a> {
             Some(s) => {
                 tokio::select! {
                     r = fut => r.map_err(|f| Failure { error: f.error, cause: Some(f.cause) }),
-                    _ = self.clock.sleep(Duration::from_secs_f64(s.max(0.0))) => Err(Failure { error: "States.Timeout".into(), cause: None }),
+                    _ = self.clock.sleep(crate::clock::secs(s)) => Err(Failure { error: "States.Timeout".into(), cause: None }),
                 }
             }
             None => fut.await.map_err(|f| Failure { error: f.error, cause: Some(f.cause) }),

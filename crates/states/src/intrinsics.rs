@@ -49,7 +49,7 @@ pub fn looks_like_call(s: &str) -> bool {
 
 impl Call {
     pub fn parse(text: &str) -> Result<Call, String> {
-        let mut p = P { s: text.as_bytes(), i: 0 };
+        let mut p = P { s: text.as_bytes(), i: 0, depth: 0 };
         let c = p.call(text)?;
         p.ws();
         if p.i != p.s.len() {
@@ -75,6 +75,7 @@ impl Call {
 struct P<'a> {
     s: &'a [u8],
     i: usize,
+    depth: usize,
 }
 
 impl P<'_> {
@@ -85,6 +86,16 @@ impl P<'_> {
     }
 
     fn call(&mut self, whole: &str) -> Result<Call, String> {
+        self.depth += 1;
+        if self.depth > 32 {
+            return Err(format!("Intrinsic function calls are nested too deeply in '{whole}'"));
+        }
+        let r = self.call_inner(whole);
+        self.depth -= 1;
+        r
+    }
+
+    fn call_inner(&mut self, whole: &str) -> Result<Call, String> {
         self.ws();
         let start = self.i;
         while self.s.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.') {

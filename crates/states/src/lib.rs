@@ -260,7 +260,7 @@ pub async fn execute_with_clock(
         Some(t) => {
             tokio::select! {
                 r = run => Some(r),
-                _ = clock.sleep(std::time::Duration::from_secs_f64(t.max(0.0))) => None,
+                _ = clock.sleep(clock::secs(t)) => None,
             }
         }
         None => Some(run.await),

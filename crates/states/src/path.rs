@@ -58,7 +58,7 @@ impl fmt::Display for Path {
 impl Path {
     /// Parse a path: `$...`, `$$...` or `$var...`.
     pub fn parse(text: &str) -> Result<Path, PathSyntaxError> {
-        let mut p = Parser { s: text.as_bytes(), i: 0, text };
+        let mut p = Parser { s: text.as_bytes(), i: 0, text, depth: 0 };
         p.path()
     }
 
@@ -521,6 +521,7 @@ struct Parser<'a> {
     s: &'a [u8],
     i: usize,
     text: &'a str,
+    depth: usize,
 }
 
 impl<'a> Parser<'a> {
@@ -816,6 +817,16 @@ impl<'a> Parser<'a> {
     }
 
     fn filter_unary(&mut self) -> Result<Filter, PathSyntaxError> {
+        self.depth += 1;
+        if self.depth > 64 {
+            return self.err("the filter is nested too deeply");
+        }
+        let r = self.filter_unary_inner();
+        self.depth -= 1;
+        r
+    }
+
+    fn filter_unary_inner(&mut self) -> Result<Filter, PathSyntaxError> {
         self.skip_ws();
         if self.peek() == Some(b'!') && self.s.get(self.i + 1) != Some(&b'=') {
             self.i += 1;

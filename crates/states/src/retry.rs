@@ -6,7 +6,6 @@ use crate::definition::{Kind, PathSpec, Retrier, State};
 use crate::error::Failure;
 use crate::executor::{Exec, Step, Vars};
 use serde_json::{Map, Value};
-use std::time::Duration;
 
 /// Errors no Retry or Catch can handle.
 fn terminal(error: &str) -> bool {
@@ -69,7 +68,7 @@ pub async fn run_with_retry(
         counts[i] += 1;
         attempt += 1;
         tracing::debug!(state = %st.name, error = %f.error, delay = d, "retrying");
-        ex.clock.sleep(Duration::from_secs_f64(d)).await;
+        ex.clock.sleep(crate::clock::secs(d)).await;
     }
 }
 
