@@ -11,9 +11,16 @@ use std::rc::Rc;
 
 /// A function value.
 pub enum Func<'a> {
-    Lambda { params: &'a [String], body: &'a Node, env: Rc<Frame<'a>> },
+    Lambda {
+        params: &'a [String],
+        body: &'a Node,
+        env: Rc<Frame<'a>>,
+    },
     Builtin(String),
-    Partial { f: Rc<Func<'a>>, args: Vec<Option<Val<'a>>> },
+    Partial {
+        f: Rc<Func<'a>>,
+        args: Vec<Option<Val<'a>>>,
+    },
 }
 
 #[derive(Clone)]
@@ -69,10 +76,16 @@ pub struct Frame<'a> {
 
 impl<'a> Frame<'a> {
     pub fn root() -> Rc<Frame<'a>> {
-        Rc::new(Frame { vars: RefCell::new(HashMap::new()), parent: None })
+        Rc::new(Frame {
+            vars: RefCell::new(HashMap::new()),
+            parent: None,
+        })
     }
     fn child(parent: &Rc<Frame<'a>>) -> Rc<Frame<'a>> {
-        Rc::new(Frame { vars: RefCell::new(HashMap::new()), parent: Some(parent.clone()) })
+        Rc::new(Frame {
+            vars: RefCell::new(HashMap::new()),
+            parent: Some(parent.clone()),
+        })
     }
     fn get(&self, name: &str) -> Option<Val<'a>> {
         if let Some(v) = self.vars.borrow().get(name) {
@@ -86,7 +99,10 @@ impl<'a> Frame<'a> {
 }
 
 pub fn err(code: &str, msg: impl Into<String>) -> Error {
-    Error { code: code.to_string(), message: msg.into() }
+    Error {
+        code: code.to_string(),
+        message: msg.into(),
+    }
 }
 
 pub fn num(f: f64) -> Result<Value, Error> {
@@ -96,7 +112,9 @@ pub fn num(f: f64) -> Result<Value, Error> {
     if f.fract() == 0.0 && f.abs() < 9_007_199_254_740_992.0 {
         Ok(Value::Number(Number::from(f as i64)))
     } else {
-        Number::from_f64(f).map(Value::Number).ok_or_else(|| err("D1001", "Number out of range"))
+        Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| err("D1001", "Number out of range"))
     }
 }
 
@@ -123,9 +141,13 @@ pub fn truthy_json(j: &Value) -> bool {
 pub fn deep_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| deep_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| deep_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| deep_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| deep_eq(v, w)))
         }
         _ => a == b,
     }
@@ -148,10 +170,18 @@ pub struct Ctx<'a, 'e> {
 }
 
 impl<'a> Ctx<'a, '_> {
-    pub fn eval(&mut self, n: &'a Node, input: Option<&Value>, fr: &Rc<Frame<'a>>) -> Result<Val<'a>, Error> {
+    pub fn eval(
+        &mut self,
+        n: &'a Node,
+        input: Option<&Value>,
+        fr: &Rc<Frame<'a>>,
+    ) -> Result<Val<'a>, Error> {
         self.depth += 1;
         if self.depth > 500 {
-            return Err(err("U1001", "Stack overflow error: Check for non-terminating recursive function."));
+            return Err(err(
+                "U1001",
+                "Stack overflow error: Check for non-terminating recursive function.",
+            ));
         }
         let r = self.eval_inner(n, input, fr).map(collapse);
         self.depth -= 1;
@@ -177,7 +207,12 @@ impl<'a> Ctx<'a, '_> {
         Val::Undef
     }
 
-    fn eval_inner(&mut self, n: &'a Node, input: Option<&Value>, fr: &Rc<Frame<'a>>) -> Result<Val<'a>, Error> {
+    fn eval_inner(
+        &mut self,
+        n: &'a Node,
+        input: Option<&Value>,
+        fr: &Rc<Frame<'a>>,
+    ) -> Result<Val<'a>, Error> {
         Ok(match n {
             Node::Num(f) => Val::J(num(*f)?),
             Node::Str(s) => Val::J(Value::String(s.clone())),
@@ -248,7 +283,10 @@ impl<'a> Ctx<'a, '_> {
                 let mut out = Vec::new();
                 for it in items {
                     if let Node::Range(a, b) = it {
-                        let (l, r) = (self.eval(a, input, fr)?.json(), self.eval(b, input, fr)?.json());
+                        let (l, r) = (
+                            self.eval(a, input, fr)?.json(),
+                            self.eval(b, input, fr)?.json(),
+                        );
                         let (Some(l), Some(r)) = (l, r) else { continue };
                         let (Some(l), Some(r)) = (l.as_f64(), r.as_f64()) else {
                             return Err(err("T2003", "The left side of the range operator (..) must evaluate to an integer"));
@@ -299,7 +337,11 @@ impl<'a> Ctx<'a, '_> {
                 fr.set(name, v.clone());
                 v
             }
-            Node::Lambda(params, body) => Val::F(Rc::new(Func::Lambda { params, body, env: fr.clone() })),
+            Node::Lambda(params, body) => Val::F(Rc::new(Func::Lambda {
+                params,
+                body,
+                env: fr.clone(),
+            })),
             Node::Cond(c, t, e) => {
                 if truthy(&self.eval(c, input, fr)?) {
                     self.eval(t, input, fr)?
@@ -338,7 +380,10 @@ impl<'a> Ctx<'a, '_> {
                             other => Some(self.eval(other, input, fr)?),
                         });
                     }
-                    return Ok(Val::F(Rc::new(Func::Partial { f: func, args: pargs })));
+                    return Ok(Val::F(Rc::new(Func::Partial {
+                        f: func,
+                        args: pargs,
+                    })));
                 }
                 let mut vals = Vec::with_capacity(args.len());
                 for a in args {
@@ -361,7 +406,10 @@ impl<'a> Ctx<'a, '_> {
                         let mut vals = vec![l];
                         for a in args {
                             if let Node::Regex(re, _) = a {
-                                vals.push(Val::J(Value::String(format!("\u{0}regex:{}", re.as_str()))));
+                                vals.push(Val::J(Value::String(format!(
+                                    "\u{0}regex:{}",
+                                    re.as_str()
+                                ))));
                                 continue;
                             }
                             vals.push(self.eval(a, input, fr)?);
@@ -419,8 +467,16 @@ impl<'a> Ctx<'a, '_> {
         })
     }
 
-    fn path(&mut self, steps: &'a [Node], keep: bool, input: Option<&Value>, fr: &Rc<Frame<'a>>) -> Result<Val<'a>, Error> {
-        let Some(first) = steps.first() else { return Ok(Val::Undef) };
+    fn path(
+        &mut self,
+        steps: &'a [Node],
+        keep: bool,
+        input: Option<&Value>,
+        fr: &Rc<Frame<'a>>,
+    ) -> Result<Val<'a>, Error> {
+        let Some(first) = steps.first() else {
+            return Ok(Val::Undef);
+        };
         // the first step runs once on the input (a variable or a literal is not mapped)
         let mut seq: Vec<Value>;
         let first_val = match first {
@@ -522,13 +578,17 @@ impl<'a> Ctx<'a, '_> {
                     }
                     i == idx as i64
                 }
-                Val::Seq(s, _) | Val::Cons(s) if !s.is_empty() && s.iter().all(|x| x.is_number()) => s.iter().any(|x| {
-                    let mut i = x.as_f64().unwrap_or(0.0).floor() as i64;
-                    if i < 0 {
-                        i += len as i64;
-                    }
-                    i == idx as i64
-                }),
+                Val::Seq(s, _) | Val::Cons(s)
+                    if !s.is_empty() && s.iter().all(|x| x.is_number()) =>
+                {
+                    s.iter().any(|x| {
+                        let mut i = x.as_f64().unwrap_or(0.0).floor() as i64;
+                        if i < 0 {
+                            i += len as i64;
+                        }
+                        i == idx as i64
+                    })
+                }
                 other => truthy(other),
             };
             if keep {
@@ -557,12 +617,20 @@ impl<'a> Ctx<'a, '_> {
                 let key = match key.json() {
                     Some(Value::String(s)) => s,
                     None => continue,
-                    Some(_) => return Err(err("T1003", "Key in object structure must evaluate to a string")),
+                    Some(_) => {
+                        return Err(err(
+                            "T1003",
+                            "Key in object structure must evaluate to a string",
+                        ))
+                    }
                 };
                 match groups.iter_mut().find(|g| g.0 == key) {
                     Some(g) => {
                         if g.1 != pi {
-                            return Err(err("D1009", format!("Multiple key definitions evaluate to same key: \"{key}\"")));
+                            return Err(err(
+                                "D1009",
+                                format!("Multiple key definitions evaluate to same key: \"{key}\""),
+                            ));
                         }
                         if let Some(v) = it {
                             g.2.push(v.clone());
@@ -595,17 +663,29 @@ impl<'a> Ctx<'a, '_> {
                     None => None,
                     Some(Value::Number(n)) => n.as_f64(),
                     Some(_) => {
-                        return Err(err("T2001", format!("The left side of the \"{op}\" operator must evaluate to a number")))
+                        return Err(err(
+                            "T2001",
+                            format!(
+                                "The left side of the \"{op}\" operator must evaluate to a number"
+                            ),
+                        ))
                     }
                 };
                 let rn = match &rj {
                     None => None,
                     Some(Value::Number(n)) => n.as_f64(),
                     Some(_) => {
-                        return Err(err("T2002", format!("The right side of the \"{op}\" operator must evaluate to a number")))
+                        return Err(err(
+                            "T2002",
+                            format!(
+                                "The right side of the \"{op}\" operator must evaluate to a number"
+                            ),
+                        ))
                     }
                 };
-                let (Some(a), Some(b)) = (ln, rn) else { return Ok(Val::Undef) };
+                let (Some(a), Some(b)) = (ln, rn) else {
+                    return Ok(Val::Undef);
+                };
                 let v = match op {
                     "+" => a + b,
                     "-" => a - b,
@@ -617,25 +697,32 @@ impl<'a> Ctx<'a, '_> {
                 Ok(Val::J(num(v)?))
             }
             "&" => {
-                let s = functions::stringify(l.json().as_ref())? + &functions::stringify(r.json().as_ref())?;
+                let s = functions::stringify(l.json().as_ref())?
+                    + &functions::stringify(r.json().as_ref())?;
                 Ok(Val::J(Value::String(s)))
             }
             "=" | "!=" => {
                 let (lj, rj) = (l.json(), r.json());
-                let (Some(a), Some(b)) = (lj, rj) else { return Ok(Val::J(Value::Bool(false))) };
+                let (Some(a), Some(b)) = (lj, rj) else {
+                    return Ok(Val::J(Value::Bool(false)));
+                };
                 let eq = deep_eq(&a, &b);
                 Ok(Val::J(Value::Bool(if op == "=" { eq } else { !eq })))
             }
             "<" | "<=" | ">" | ">=" => {
                 let (lj, rj) = (l.json(), r.json());
-                let ok_type = |v: &Option<Value>| matches!(v, None | Some(Value::Number(_)) | Some(Value::String(_)));
+                let ok_type = |v: &Option<Value>| {
+                    matches!(v, None | Some(Value::Number(_)) | Some(Value::String(_)))
+                };
                 if !ok_type(&lj) || !ok_type(&rj) {
                     return Err(err(
                         "T2010",
                         format!("The expressions either side of operator \"{op}\" must evaluate to numeric or string values"),
                     ));
                 }
-                let (Some(a), Some(b)) = (lj, rj) else { return Ok(Val::Undef) };
+                let (Some(a), Some(b)) = (lj, rj) else {
+                    return Ok(Val::Undef);
+                };
                 let o = match (&a, &b) {
                     (Value::Number(x), Value::Number(y)) => x.as_f64().partial_cmp(&y.as_f64()),
                     (Value::String(x), Value::String(y)) => Some(x.cmp(y)),
@@ -657,7 +744,9 @@ impl<'a> Ctx<'a, '_> {
                 Ok(Val::J(Value::Bool(res)))
             }
             "in" => {
-                let Some(a) = l.json() else { return Ok(Val::J(Value::Bool(false))) };
+                let Some(a) = l.json() else {
+                    return Ok(Val::J(Value::Bool(false)));
+                };
                 let hay = match r.json() {
                     Some(Value::Array(v)) => v,
                     Some(v) => vec![v],
@@ -670,7 +759,12 @@ impl<'a> Ctx<'a, '_> {
     }
 
     /// Call a function value with arguments.
-    pub fn apply(&mut self, f: &Rc<Func<'a>>, args: Vec<Val<'a>>, input: Option<&Value>) -> Result<Val<'a>, Error> {
+    pub fn apply(
+        &mut self,
+        f: &Rc<Func<'a>>,
+        args: Vec<Val<'a>>,
+        input: Option<&Value>,
+    ) -> Result<Val<'a>, Error> {
         match &**f {
             Func::Lambda { params, body, env } => {
                 let fr = Frame::child(env);
@@ -681,7 +775,10 @@ impl<'a> Ctx<'a, '_> {
                 self.eval(body, input, &fr)
             }
             Func::Builtin(name) => functions::call(self, name, args, input),
-            Func::Partial { f: inner, args: pargs } => {
+            Func::Partial {
+                f: inner,
+                args: pargs,
+            } => {
                 let mut it = args.into_iter();
                 let full: Vec<Val<'a>> = pargs
                     .iter()

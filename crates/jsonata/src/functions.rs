@@ -7,13 +7,73 @@ use serde_json::{Map, Value};
 use std::rc::Rc;
 
 const NAMES: &[&str] = &[
-    "string", "length", "substring", "substringBefore", "substringAfter", "uppercase", "lowercase", "trim", "pad",
-    "contains", "split", "join", "match", "replace", "number", "abs", "floor", "ceil", "round", "power", "sqrt",
-    "random", "sum", "max", "min", "average", "count", "append", "sort", "reverse", "shuffle", "distinct", "zip",
-    "keys", "lookup", "spread", "merge", "each", "sift", "map", "filter", "reduce", "single", "exists", "type",
-    "boolean", "not", "now", "millis", "fromMillis", "toMillis", "base64encode", "base64decode", "encodeUrl",
-    "encodeUrlComponent", "decodeUrl", "decodeUrlComponent", "error", "assert", "eval", "formatNumber",
-    "formatBase", "partition", "range", "hash", "uuid", "parse",
+    "string",
+    "length",
+    "substring",
+    "substringBefore",
+    "substringAfter",
+    "uppercase",
+    "lowercase",
+    "trim",
+    "pad",
+    "contains",
+    "split",
+    "join",
+    "match",
+    "replace",
+    "number",
+    "abs",
+    "floor",
+    "ceil",
+    "round",
+    "power",
+    "sqrt",
+    "random",
+    "sum",
+    "max",
+    "min",
+    "average",
+    "count",
+    "append",
+    "sort",
+    "reverse",
+    "shuffle",
+    "distinct",
+    "zip",
+    "keys",
+    "lookup",
+    "spread",
+    "merge",
+    "each",
+    "sift",
+    "map",
+    "filter",
+    "reduce",
+    "single",
+    "exists",
+    "type",
+    "boolean",
+    "not",
+    "now",
+    "millis",
+    "fromMillis",
+    "toMillis",
+    "base64encode",
+    "base64decode",
+    "encodeUrl",
+    "encodeUrlComponent",
+    "decodeUrl",
+    "decodeUrlComponent",
+    "error",
+    "assert",
+    "eval",
+    "formatNumber",
+    "formatBase",
+    "partition",
+    "range",
+    "hash",
+    "uuid",
+    "parse",
 ];
 
 pub fn exists(name: &str) -> bool {
@@ -32,7 +92,10 @@ pub fn stringify(v: Option<&Value>) -> Result<String, Error> {
 
 fn num_text(f: f64) -> Result<String, Error> {
     if !f.is_finite() {
-        return Err(err("D3001", "Attempting to invoke string function on Infinity or NaN"));
+        return Err(err(
+            "D3001",
+            "Attempting to invoke string function on Infinity or NaN",
+        ));
     }
     if f.fract() == 0.0 && f.abs() < 1e21 {
         return Ok(format!("{}", f as i128));
@@ -72,7 +135,13 @@ fn regex_arg(v: &Val<'_>) -> Option<regex::Regex> {
 }
 
 fn arg_err(i: usize, name: &str) -> Error {
-    err("T0410", format!("Argument {} of function \"{name}\" does not match function signature", i + 1))
+    err(
+        "T0410",
+        format!(
+            "Argument {} of function \"{name}\" does not match function signature",
+            i + 1
+        ),
+    )
 }
 
 fn str_arg(args: &[Val<'_>], i: usize, name: &str) -> Result<Option<String>, Error> {
@@ -119,12 +188,34 @@ fn hex(b: &[u8]) -> String {
 }
 
 /// Call built-in `name`; `input` is the context (used when an argument is omitted).
-pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input: Option<&Value>) -> Result<Val<'a>, Error> {
+pub fn call<'a>(
+    cx: &mut Ctx<'a, '_>,
+    name: &str,
+    mut args: Vec<Val<'a>>,
+    input: Option<&Value>,
+) -> Result<Val<'a>, Error> {
     // context-defaulting functions
     const CONTEXT_DEFAULT: &[&str] = &[
-        "string", "length", "substring", "substringBefore", "substringAfter", "uppercase", "lowercase", "trim",
-        "pad", "contains", "split", "match", "replace", "number", "base64encode", "base64decode", "boolean",
-        "keys", "exists", "type",
+        "string",
+        "length",
+        "substring",
+        "substringBefore",
+        "substringAfter",
+        "uppercase",
+        "lowercase",
+        "trim",
+        "pad",
+        "contains",
+        "split",
+        "match",
+        "replace",
+        "number",
+        "base64encode",
+        "base64decode",
+        "boolean",
+        "keys",
+        "exists",
+        "type",
     ];
     if args.is_empty() && CONTEXT_DEFAULT.contains(&name) {
         if let Some(v) = input {
@@ -144,7 +235,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             None => Val::Undef,
         },
         "substring" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let chars: Vec<char> = s.chars().collect();
             let len = chars.len() as i64;
             let mut start = num_arg(&args, 1, n)?.unwrap_or(0.0) as i64;
@@ -156,10 +249,14 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                 Some(l) => (start + (l as i64).max(0)).min(len),
                 None => len,
             };
-            j(Value::String(chars[start as usize..end as usize].iter().collect()))
+            j(Value::String(
+                chars[start as usize..end as usize].iter().collect(),
+            ))
         }
         "substringBefore" | "substringAfter" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let c = str_arg(&args, 1, n)?.unwrap_or_default();
             j(Value::String(match s.find(&c) {
                 Some(i) if name == "substringBefore" => s[..i].to_string(),
@@ -167,13 +264,23 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                 None => s,
             }))
         }
-        "uppercase" => str_arg(&args, 0, n)?.map(|s| j(Value::String(s.to_uppercase()))).unwrap_or(Val::Undef),
-        "lowercase" => str_arg(&args, 0, n)?.map(|s| j(Value::String(s.to_lowercase()))).unwrap_or(Val::Undef),
+        "uppercase" => str_arg(&args, 0, n)?
+            .map(|s| j(Value::String(s.to_uppercase())))
+            .unwrap_or(Val::Undef),
+        "lowercase" => str_arg(&args, 0, n)?
+            .map(|s| j(Value::String(s.to_lowercase())))
+            .unwrap_or(Val::Undef),
         "trim" => str_arg(&args, 0, n)?
-            .map(|s| j(Value::String(s.split_whitespace().collect::<Vec<_>>().join(" "))))
+            .map(|s| {
+                j(Value::String(
+                    s.split_whitespace().collect::<Vec<_>>().join(" "),
+                ))
+            })
             .unwrap_or(Val::Undef),
         "pad" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let w = num_arg(&args, 1, n)?.unwrap_or(0.0) as i64;
             let ch = str_arg(&args, 2, n)?.unwrap_or_else(|| " ".into());
             let len = s.chars().count() as i64;
@@ -184,14 +291,20 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             j(Value::String(if w > 0 { s + &pad } else { pad + &s }))
         }
         "contains" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             match args.get(1).and_then(regex_arg) {
                 Some(re) => j(Value::Bool(re.is_match(&s))),
-                None => j(Value::Bool(s.contains(&str_arg(&args, 1, n)?.unwrap_or_default()))),
+                None => j(Value::Bool(
+                    s.contains(&str_arg(&args, 1, n)?.unwrap_or_default()),
+                )),
             }
         }
         "split" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let limit = num_arg(&args, 2, n)?.map(|l| l as usize);
             let mut parts: Vec<Value> = match args.get(1).and_then(regex_arg) {
                 Some(re) => re.split(&s).map(|x| Value::String(x.into())).collect(),
@@ -200,7 +313,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                     if sep.is_empty() {
                         s.chars().map(|c| Value::String(c.to_string())).collect()
                     } else {
-                        s.split(sep.as_str()).map(|x| Value::String(x.into())).collect()
+                        s.split(sep.as_str())
+                            .map(|x| Value::String(x.into()))
+                            .collect()
                     }
                 }
             };
@@ -210,7 +325,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             Val::Cons(parts)
         }
         "join" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let sep = str_arg(&args, 1, n)?.unwrap_or_default();
             let mut parts = Vec::new();
             for x in a {
@@ -222,13 +339,21 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             j(Value::String(parts.join(&sep)))
         }
         "match" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
-            let re = args.get(1).and_then(regex_arg).ok_or_else(|| arg_err(1, n))?;
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
+            let re = args
+                .get(1)
+                .and_then(regex_arg)
+                .ok_or_else(|| arg_err(1, n))?;
             let mut out = Vec::new();
             for c in re.captures_iter(&s) {
                 let Some(m) = c.get(0) else { continue };
-                let groups: Vec<Value> =
-                    c.iter().skip(1).map(|g| Value::String(g.map(|g| g.as_str().to_string()).unwrap_or_default())).collect();
+                let groups: Vec<Value> = c
+                    .iter()
+                    .skip(1)
+                    .map(|g| Value::String(g.map(|g| g.as_str().to_string()).unwrap_or_default()))
+                    .collect();
                 let mut o = Map::new();
                 o.insert("match".into(), Value::String(m.as_str().into()));
                 o.insert("index".into(), Value::from(s[..m.start()].chars().count()));
@@ -238,7 +363,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             seq(out)
         }
         "replace" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let rep = str_arg(&args, 2, n)?.unwrap_or_default();
             match args.get(1).and_then(regex_arg) {
                 Some(re) => {
@@ -248,7 +375,10 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                 None => {
                     let pat = str_arg(&args, 1, n)?.unwrap_or_default();
                     if pat.is_empty() {
-                        return Err(err("D3010", "Second argument of replace function cannot be an empty string"));
+                        return Err(err(
+                            "D3010",
+                            "Second argument of replace function cannot be an empty string",
+                        ));
                     }
                     j(Value::String(s.replace(&pat, &rep)))
                 }
@@ -273,14 +403,19 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             Some(_) => return Err(err("D3030", "Unable to cast value to a number")),
         },
         "abs" | "floor" | "ceil" | "sqrt" => {
-            let Some(x) = num_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(x) = num_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let v = match name {
                 "abs" => x.abs(),
                 "floor" => x.floor(),
                 "ceil" => x.ceil(),
                 _ => {
                     if x < 0.0 {
-                        return Err(err("D3060", "The sqrt function cannot be applied to a negative number"));
+                        return Err(err(
+                            "D3060",
+                            "The sqrt function cannot be applied to a negative number",
+                        ));
                     }
                     x.sqrt()
                 }
@@ -288,17 +423,25 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             j(num(v)?)
         }
         "round" => {
-            let Some(x) = num_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(x) = num_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let p = num_arg(&args, 1, n)?.unwrap_or(0.0) as i32;
             let m = 10f64.powi(p);
             let v = x * m;
             // round half to even
             let r = v.round();
-            let r = if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 { r - v.signum() } else { r };
+            let r = if (v - v.trunc()).abs() == 0.5 && r % 2.0 != 0.0 {
+                r - v.signum()
+            } else {
+                r
+            };
             j(num(r / m)?)
         }
         "power" => {
-            let (Some(a), Some(b)) = (num_arg(&args, 0, n)?, num_arg(&args, 1, n)?) else { return Ok(Val::Undef) };
+            let (Some(a), Some(b)) = (num_arg(&args, 0, n)?, num_arg(&args, 1, n)?) else {
+                return Ok(Val::Undef);
+            };
             j(num(a.powf(b))?)
         }
         "random" => {
@@ -312,10 +455,16 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             }
         }
         "sum" | "max" | "min" | "average" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let mut xs = Vec::new();
             for x in &a {
-                xs.push(x.as_f64().filter(|_| x.is_number()).ok_or_else(|| arg_err(0, n))?);
+                xs.push(
+                    x.as_f64()
+                        .filter(|_| x.is_number())
+                        .ok_or_else(|| arg_err(0, n))?,
+                );
             }
             match name {
                 "sum" => j(num(xs.iter().sum())?),
@@ -342,7 +491,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             }
         }
         "sort" => {
-            let Some(mut a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(mut a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             match args.get(1) {
                 Some(Val::F(f)) => {
                     // insertion sort with the comparator (swap when f(a, b) is true)
@@ -351,7 +502,11 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                     for x in a {
                         let mut pos = out.len();
                         while pos > 0 {
-                            let r = cx.apply(&f, vec![Val::J(out[pos - 1].clone()), Val::J(x.clone())], input)?;
+                            let r = cx.apply(
+                                &f,
+                                vec![Val::J(out[pos - 1].clone()), Val::J(x.clone())],
+                                input,
+                            )?;
                             if truthy(&r) {
                                 pos -= 1;
                             } else {
@@ -365,7 +520,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                 _ => {
                     if a.iter().all(|x| x.is_number()) {
                         a.sort_by(|x, y| {
-                            x.as_f64().partial_cmp(&y.as_f64()).unwrap_or(std::cmp::Ordering::Equal)
+                            x.as_f64()
+                                .partial_cmp(&y.as_f64())
+                                .unwrap_or(std::cmp::Ordering::Equal)
                         });
                     } else if a.iter().all(|x| x.is_string()) {
                         a.sort_by(|x, y| x.as_str().cmp(&y.as_str()));
@@ -404,9 +561,14 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             None => Val::Undef,
         },
         "zip" => {
-            let arrays: Vec<Vec<Value>> = (0..args.len()).filter_map(|i| arr_arg(&args, i)).collect();
+            let arrays: Vec<Vec<Value>> =
+                (0..args.len()).filter_map(|i| arr_arg(&args, i)).collect();
             let len = arrays.iter().map(|a| a.len()).min().unwrap_or(0);
-            Val::Cons((0..len).map(|i| Value::Array(arrays.iter().map(|a| a[i].clone()).collect())).collect())
+            Val::Cons(
+                (0..len)
+                    .map(|i| Value::Array(arrays.iter().map(|a| a[i].clone()).collect()))
+                    .collect(),
+            )
         }
         "keys" => {
             let mut out: Vec<Value> = Vec::new();
@@ -454,7 +616,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             seq(out)
         }
         "merge" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let mut m = Map::new();
             for x in a {
                 match x {
@@ -465,7 +629,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             j(Value::Object(m))
         }
         "each" | "sift" => {
-            let Some(Value::Object(m)) = args.first().and_then(|v| v.json_ref()) else { return Ok(Val::Undef) };
+            let Some(Value::Object(m)) = args.first().and_then(|v| v.json_ref()) else {
+                return Ok(Val::Undef);
+            };
             let f = func_arg(&args, 1, n)?;
             let ar = Ctx::arity(&f);
             let mut out = Vec::new();
@@ -494,13 +660,19 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             }
         }
         "map" | "filter" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let f = func_arg(&args, 1, n)?;
             let ar = Ctx::arity(&f);
             let whole = Value::Array(a.clone());
             let mut out = Vec::new();
             for (i, x) in a.into_iter().enumerate() {
-                let mut fa = vec![Val::J(x.clone()), Val::J(Value::from(i)), Val::J(whole.clone())];
+                let mut fa = vec![
+                    Val::J(x.clone()),
+                    Val::J(Value::from(i)),
+                    Val::J(whole.clone()),
+                ];
                 fa.truncate(ar.max(1));
                 let r = cx.apply(&f, fa, input)?;
                 if name == "map" {
@@ -514,7 +686,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             seq(out)
         }
         "reduce" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let f = func_arg(&args, 1, n)?;
             let mut it = a.into_iter();
             let mut acc = match args.get(2) {
@@ -530,7 +704,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             acc
         }
         "single" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let f = match args.get(1) {
                 Some(Val::F(f)) => Some(f.clone()),
                 _ => None,
@@ -582,15 +758,24 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             None | Some(Val::Undef) => Val::Undef,
             Some(v) => j(Value::Bool(!truthy(v))),
         },
-        "now" => j(Value::String(chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true))),
+        "now" => j(Value::String(
+            chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        )),
         "millis" => j(Value::from(chrono::Utc::now().timestamp_millis())),
         "fromMillis" => {
-            let Some(ms) = num_arg(&args, 0, n)? else { return Ok(Val::Undef) };
-            let t = chrono::DateTime::from_timestamp_millis(ms as i64).ok_or_else(|| arg_err(0, n))?;
-            j(Value::String(t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)))
+            let Some(ms) = num_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
+            let t =
+                chrono::DateTime::from_timestamp_millis(ms as i64).ok_or_else(|| arg_err(0, n))?;
+            j(Value::String(
+                t.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            ))
         }
         "toMillis" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let t = chrono::DateTime::parse_from_rfc3339(&s)
                 .map_err(|_| err("D3110", format!("Unable to parse timestamp '{s}'")))?;
             j(Value::from(t.timestamp_millis()))
@@ -598,20 +783,32 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
         "base64encode" => {
             use base64::Engine;
             str_arg(&args, 0, n)?
-                .map(|s| j(Value::String(base64::engine::general_purpose::STANDARD.encode(s.as_bytes()))))
+                .map(|s| {
+                    j(Value::String(
+                        base64::engine::general_purpose::STANDARD.encode(s.as_bytes()),
+                    ))
+                })
                 .unwrap_or(Val::Undef)
         }
         "base64decode" => {
             use base64::Engine;
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let b = base64::engine::general_purpose::STANDARD
                 .decode(s.as_bytes())
                 .map_err(|_| err("D3137", "Invalid base64 input"))?;
             j(Value::String(String::from_utf8_lossy(&b).into_owned()))
         }
         "encodeUrl" | "encodeUrlComponent" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
-            let keep: &[u8] = if name == "encodeUrl" { b";,/?:@&=+$-_.!~*'()#" } else { b"-_.!~*'()" };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
+            let keep: &[u8] = if name == "encodeUrl" {
+                b";,/?:@&=+$-_.!~*'()#"
+            } else {
+                b"-_.!~*'()"
+            };
             let mut out = String::new();
             for b in s.bytes() {
                 if b.is_ascii_alphanumeric() || keep.contains(&b) {
@@ -623,13 +820,17 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
             j(Value::String(out))
         }
         "decodeUrl" | "decodeUrlComponent" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let bytes = s.as_bytes();
             let mut out = Vec::new();
             let mut i = 0;
             while i < bytes.len() {
-                if bytes[i] == b'%' && i + 2 < bytes.len() + 0 && i + 2 <= bytes.len() - 1 {
-                    let h = std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok());
+                if bytes[i] == b'%' && i + 2 < bytes.len() {
+                    let h = std::str::from_utf8(&bytes[i + 1..i + 3])
+                        .ok()
+                        .and_then(|h| u8::from_str_radix(h, 16).ok());
                     match h {
                         Some(b) => {
                             out.push(b);
@@ -650,24 +851,35 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
         }
         "assert" => {
             if !truthy(args.first().unwrap_or(&Val::Undef)) {
-                let m = str_arg(&args, 1, n)?.unwrap_or_else(|| "$assert() statement failed".into());
+                let m =
+                    str_arg(&args, 1, n)?.unwrap_or_else(|| "$assert() statement failed".into());
                 return Err(err("D3141", m));
             }
             Val::Undef
         }
         "eval" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let e = crate::Expr::parse(&s)?;
-            let ctx_v = args.get(1).and_then(|v| v.json_ref()).or_else(|| input.cloned());
+            let ctx_v = args
+                .get(1)
+                .and_then(|v| v.json_ref())
+                .or_else(|| input.cloned());
             match e.evaluate(ctx_v.as_ref(), cx.env)? {
                 Some(v) => j(v),
                 None => Val::Undef,
             }
         }
         "formatNumber" => {
-            let Some(x) = num_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(x) = num_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let pic = str_arg(&args, 1, n)?.unwrap_or_default();
-            let decimals = pic.split_once('.').map(|(_, d)| d.chars().filter(|c| *c == '0' || *c == '#').count()).unwrap_or(0);
+            let decimals = pic
+                .split_once('.')
+                .map(|(_, d)| d.chars().filter(|c| *c == '0' || *c == '#').count())
+                .unwrap_or(0);
             let mut s = format!("{:.*}", decimals, x);
             if pic.contains(',') {
                 let (int, frac) = match s.split_once('.') {
@@ -678,20 +890,30 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
                 let digits: Vec<char> = int.trim_start_matches('-').chars().collect();
                 let mut g = String::new();
                 for (i, c) in digits.iter().enumerate() {
-                    if i > 0 && (digits.len() - i) % 3 == 0 {
+                    if i > 0 && (digits.len() - i).is_multiple_of(3) {
                         g.push(',');
                     }
                     g.push(*c);
                 }
-                s = format!("{}{}{}", if neg { "-" } else { "" }, g, frac.map(|f| format!(".{f}")).unwrap_or_default());
+                s = format!(
+                    "{}{}{}",
+                    if neg { "-" } else { "" },
+                    g,
+                    frac.map(|f| format!(".{f}")).unwrap_or_default()
+                );
             }
             j(Value::String(s))
         }
         "formatBase" => {
-            let Some(x) = num_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(x) = num_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let radix = num_arg(&args, 1, n)?.unwrap_or(10.0) as u32;
             if !(2..=36).contains(&radix) {
-                return Err(err("D3100", "The radix of the formatBase function must be between 2 and 36"));
+                return Err(err(
+                    "D3100",
+                    "The radix of the formatBase function must be between 2 and 36",
+                ));
             }
             let mut v = x.round() as i64;
             let neg = v < 0;
@@ -711,15 +933,26 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
         }
         // ---- Step Functions additions
         "partition" => {
-            let Some(a) = arr_arg(&args, 0) else { return Ok(Val::Undef) };
+            let Some(a) = arr_arg(&args, 0) else {
+                return Ok(Val::Undef);
+            };
             let size = num_arg(&args, 1, n)?.unwrap_or(0.0);
             if size < 1.0 {
-                return Err(err("D3050", "The second argument of $partition must be a positive integer"));
+                return Err(err(
+                    "D3050",
+                    "The second argument of $partition must be a positive integer",
+                ));
             }
-            Val::Cons(a.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect())
+            Val::Cons(
+                a.chunks(size as usize)
+                    .map(|c| Value::Array(c.to_vec()))
+                    .collect(),
+            )
         }
         "range" => {
-            let (Some(s), Some(e)) = (num_arg(&args, 0, n)?, num_arg(&args, 1, n)?) else { return Ok(Val::Undef) };
+            let (Some(s), Some(e)) = (num_arg(&args, 0, n)?, num_arg(&args, 1, n)?) else {
+                return Ok(Val::Undef);
+            };
             let step = num_arg(&args, 2, n)?.unwrap_or(1.0);
             if step == 0.0 {
                 return Err(err("D3050", "The step of $range cannot be zero"));
@@ -737,7 +970,9 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
         }
         "hash" => {
             use md5::Digest;
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
             let alg = str_arg(&args, 1, n)?.unwrap_or_else(|| "SHA-256".into());
             let h = match alg.as_str() {
                 "MD5" => hex(&md5::Md5::digest(s.as_bytes())),
@@ -751,8 +986,11 @@ pub fn call<'a>(cx: &mut Ctx<'a, '_>, name: &str, mut args: Vec<Val<'a>>, input:
         }
         "uuid" => j(Value::String(uuid::Uuid::new_v4().to_string())),
         "parse" => {
-            let Some(s) = str_arg(&args, 0, n)? else { return Ok(Val::Undef) };
-            let v: Value = serde_json::from_str(&s).map_err(|_| err("D3050", format!("Unable to parse '{s}' as JSON")))?;
+            let Some(s) = str_arg(&args, 0, n)? else {
+                return Ok(Val::Undef);
+            };
+            let v: Value = serde_json::from_str(&s)
+                .map_err(|_| err("D3050", format!("Unable to parse '{s}' as JSON")))?;
             j(v)
         }
         _ => return Err(err("T1006", "Attempted to invoke a non-function")),

@@ -54,12 +54,15 @@ enum Tok {
 }
 
 const OPS: &[&str] = &[
-    "..", ":=", "!=", "<=", ">=", "~>", "**", "??", "?:", ".", "[", "]", "{", "}", "(", ")", ",", "@", "#", ";", ":",
-    "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&", "!", "~",
+    "..", ":=", "!=", "<=", ">=", "~>", "**", "??", "?:", ".", "[", "]", "{", "}", "(", ")", ",",
+    "@", "#", ";", ":", "?", "+", "-", "*", "/", "%", "|", "=", "<", ">", "^", "&", "!", "~",
 ];
 
 fn err(code: &str, msg: impl Into<String>) -> Error {
-    Error { code: code.to_string(), message: msg.into() }
+    Error {
+        code: code.to_string(),
+        message: msg.into(),
+    }
 }
 
 struct Lexer<'a> {
@@ -124,7 +127,10 @@ impl Lexer<'_> {
             let mut out = String::new();
             loop {
                 let Some(ch) = self.src[self.i..].chars().next() else {
-                    return Err(err("S0101", "String literal must be terminated by a matching quote"));
+                    return Err(err(
+                        "S0101",
+                        "String literal must be terminated by a matching quote",
+                    ));
                 };
                 self.i += ch.len_utf8();
                 if ch as u32 == c as u32 {
@@ -132,7 +138,10 @@ impl Lexer<'_> {
                 }
                 if ch == '\\' {
                     let Some(e) = self.src[self.i..].chars().next() else {
-                        return Err(err("S0101", "String literal must be terminated by a matching quote"));
+                        return Err(err(
+                            "S0101",
+                            "String literal must be terminated by a matching quote",
+                        ));
                     };
                     self.i += e.len_utf8();
                     match e {
@@ -147,24 +156,36 @@ impl Lexer<'_> {
                         '\'' => out.push('\''),
                         'u' => {
                             let hex = self.src.get(self.i..self.i + 4).unwrap_or("");
-                            let code = u32::from_str_radix(hex, 16)
-                                .map_err(|_| err("S0104", "The escape sequence \\u must be followed by 4 hex digits"))?;
+                            let code = u32::from_str_radix(hex, 16).map_err(|_| {
+                                err(
+                                    "S0104",
+                                    "The escape sequence \\u must be followed by 4 hex digits",
+                                )
+                            })?;
                             self.i += 4;
                             out.push(char::from_u32(code).unwrap_or('\u{fffd}'));
                         }
-                        other => return Err(err("S0103", format!("Unsupported escape sequence: \\{other}"))),
+                        other => {
+                            return Err(err(
+                                "S0103",
+                                format!("Unsupported escape sequence: \\{other}"),
+                            ))
+                        }
                     }
                 } else {
                     out.push(ch);
                 }
             }
             Tok::Str(out)
-        } else if c.is_ascii_digit() || (c == b'.' && false) {
+        } else if c.is_ascii_digit() {
             let start = self.i;
             while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
                 self.i += 1;
             }
-            if self.i + 1 < self.s.len() && self.s[self.i] == b'.' && self.s[self.i + 1].is_ascii_digit() {
+            if self.i + 1 < self.s.len()
+                && self.s[self.i] == b'.'
+                && self.s[self.i + 1].is_ascii_digit()
+            {
                 self.i += 1;
                 while self.i < self.s.len() && self.s[self.i].is_ascii_digit() {
                     self.i += 1;
@@ -184,7 +205,9 @@ impl Lexer<'_> {
                     self.i = save;
                 }
             }
-            let n: f64 = self.src[start..self.i].parse().map_err(|_| err("S0102", "Number out of range"))?;
+            let n: f64 = self.src[start..self.i]
+                .parse()
+                .map_err(|_| err("S0102", "Number out of range"))?;
             Tok::Num(n)
         } else if c == b'`' {
             self.i += 1;
@@ -193,7 +216,10 @@ impl Lexer<'_> {
                 self.i += 1;
             }
             if self.i >= self.s.len() {
-                return Err(err("S0105", "Quoted property name must be terminated with a backquote (`)"));
+                return Err(err(
+                    "S0105",
+                    "Quoted property name must be terminated with a backquote (`)",
+                ));
             }
             let n = self.src[start..self.i].to_string();
             self.i += 1;
@@ -210,13 +236,17 @@ impl Lexer<'_> {
             } else {
                 Tok::Var(self.src[start..self.i].to_string())
             }
-        } else if let Some(op) = OPS.iter().find(|o| self.s[self.i..].starts_with(o.as_bytes())) {
+        } else if let Some(op) = OPS
+            .iter()
+            .find(|o| self.s[self.i..].starts_with(o.as_bytes()))
+        {
             // `?:` only when not a conditional followed by `:`
             self.i += op.len();
             Tok::Op(op)
         } else if is_name_byte(c) || c >= 0x80 {
             let start = self.i;
-            while self.i < self.s.len() && (is_name_byte(self.s[self.i]) || self.s[self.i] >= 0x80) {
+            while self.i < self.s.len() && (is_name_byte(self.s[self.i]) || self.s[self.i] >= 0x80)
+            {
                 self.i += 1;
             }
             Tok::Name(self.src[start..self.i].to_string())
@@ -243,7 +273,12 @@ pub struct Parser {
 }
 
 pub fn parse(src: &str) -> Result<Node, Error> {
-    let mut lx = Lexer { s: src.as_bytes(), src, i: 0, prev_operand: false };
+    let mut lx = Lexer {
+        s: src.as_bytes(),
+        src,
+        i: 0,
+        prev_operand: false,
+    };
     let mut toks = Vec::new();
     loop {
         let t = lx.next()?;
@@ -253,7 +288,11 @@ pub fn parse(src: &str) -> Result<Node, Error> {
             break;
         }
     }
-    let mut p = Parser { toks, i: 0, depth: 0 };
+    let mut p = Parser {
+        toks,
+        i: 0,
+        depth: 0,
+    };
     let n = p.expr(0)?;
     if p.peek() != &Tok::End {
         return Err(err("S0201", format!("Syntax error: {:?}", p.peek())));
@@ -307,7 +346,10 @@ impl Parser {
     pub fn expr(&mut self, rbp: u32) -> Result<Node, Error> {
         self.depth += 1;
         if self.depth > 120 {
-            return Err(err("S0201", "Syntax error: the expression is nested too deeply"));
+            return Err(err(
+                "S0201",
+                "Syntax error: the expression is nested too deeply",
+            ));
         }
         let r = self.expr_inner(rbp);
         self.depth -= 1;
@@ -329,8 +371,16 @@ impl Parser {
             Tok::Num(n) => Node::Num(n),
             Tok::Str(s) => Node::Str(s),
             Tok::Regex(p, f) => {
-                let pat = if f.contains('i') { format!("(?i){p}") } else { p.clone() };
-                let pat = if f.contains('m') { format!("(?m){pat}") } else { pat };
+                let pat = if f.contains('i') {
+                    format!("(?i){p}")
+                } else {
+                    p.clone()
+                };
+                let pat = if f.contains('m') {
+                    format!("(?m){pat}")
+                } else {
+                    pat
+                };
                 let re = regex::Regex::new(&pat).map_err(|e| err("S0302", e.to_string()))?;
                 Node::Regex(Box::new(re), p)
             }
@@ -380,7 +430,12 @@ impl Parser {
                     Node::Array(items)
                 }
                 "{" => Node::Object(self.object_body()?),
-                other => return Err(err("S0211", format!("The symbol {other} cannot be used as a unary operator"))),
+                other => {
+                    return Err(err(
+                        "S0211",
+                        format!("The symbol {other} cannot be used as a unary operator"),
+                    ))
+                }
             },
             Tok::End => return Err(err("S0207", "Unexpected end of expression")),
         })
@@ -435,7 +490,11 @@ impl Parser {
             }
         }
         self.expect("{")?;
-        let body = if self.is_op("}") { Node::Block(vec![]) } else { self.expr(0)? };
+        let body = if self.is_op("}") {
+            Node::Block(vec![])
+        } else {
+            self.expr(0)?
+        };
         self.expect("}")?;
         Ok(Node::Lambda(params, Box::new(body)))
     }
@@ -503,7 +562,10 @@ impl Parser {
             Tok::Op("??") => Node::Coalesce(Box::new(left), Box::new(self.expr(20)?)),
             Tok::Op(":=") => {
                 let Node::Var(name) = left else {
-                    return Err(err("S0212", "The left side of := must be a variable name (start with $)"));
+                    return Err(err(
+                        "S0212",
+                        "The left side of := must be a variable name (start with $)",
+                    ));
                 };
                 Node::Bind(name, Box::new(self.expr(9)?))
             }
@@ -530,7 +592,9 @@ impl Parser {
             }
             Tok::Name(n) if n == "and" => Node::And(Box::new(left), Box::new(self.expr(30)?)),
             Tok::Name(n) if n == "or" => Node::Or(Box::new(left), Box::new(self.expr(25)?)),
-            Tok::Name(n) if n == "in" => Node::Bin("in".into(), Box::new(left), Box::new(self.expr(40)?)),
+            Tok::Name(n) if n == "in" => {
+                Node::Bin("in".into(), Box::new(left), Box::new(self.expr(40)?))
+            }
             Tok::Op(o) => {
                 let bp = lbp(&Tok::Op(o));
                 let right = self.expr(bp)?;

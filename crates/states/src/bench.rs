@@ -1,7 +1,10 @@
 //! Engine benchmark (`media-hub sfn bench`): a Pass/Choice counting loop (transitions per
 //! second, resident memory before/after), a Map over many items, a wide Parallel.
 
-use crate::{execute, Definition, ExecutionOptions, ExecutionStatus, NoHistory, TaskFailure, TaskInvoker, TaskRequest};
+use crate::{
+    execute, Definition, ExecutionOptions, ExecutionStatus, NoHistory, TaskFailure, TaskInvoker,
+    TaskRequest,
+};
 use async_trait::async_trait;
 use serde_json::{json, Value};
 use std::time::Instant;
@@ -16,7 +19,11 @@ pub struct BenchOptions {
 
 impl Default for BenchOptions {
     fn default() -> Self {
-        BenchOptions { loop_iterations: 1_000_000, map_items: 10_000, parallel_branches: 100 }
+        BenchOptions {
+            loop_iterations: 1_000_000,
+            map_items: 10_000,
+            parallel_branches: 100,
+        }
     }
 }
 
@@ -33,7 +40,11 @@ impl TaskInvoker for NoTasks {
 pub fn rss_kib() -> u64 {
     std::fs::read_to_string("/proc/self/statm")
         .ok()
-        .and_then(|s| s.split_whitespace().nth(1).and_then(|x| x.parse::<u64>().ok()))
+        .and_then(|s| {
+            s.split_whitespace()
+                .nth(1)
+                .and_then(|x| x.parse::<u64>().ok())
+        })
         .map(|pages| pages * 4)
         .unwrap_or(0)
 }
@@ -64,7 +75,14 @@ async fn run_one(def: &Value, input: Value) -> (f64, ExecutionStatus, Option<Val
         }
     };
     let t = Instant::now();
-    let o = execute(&d, input, &ExecutionOptions::default(), &NoTasks, &NoHistory).await;
+    let o = execute(
+        &d,
+        input,
+        &ExecutionOptions::default(),
+        &NoTasks,
+        &NoHistory,
+    )
+    .await;
     (t.elapsed().as_secs_f64(), o.status, o.output)
 }
 

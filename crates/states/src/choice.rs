@@ -34,9 +34,21 @@ pub enum Rule {
     And(Vec<Rule>),
     Or(Vec<Rule>),
     Not(Box<Rule>),
-    Compare { var: Path, kind: Kind, cmp: Cmp, operand: Operand },
-    Matches { var: Path, pattern: String },
-    Is { var: Path, test: &'static str, expect: bool },
+    Compare {
+        var: Path,
+        kind: Kind,
+        cmp: Cmp,
+        operand: Operand,
+    },
+    Matches {
+        var: Path,
+        pattern: String,
+    },
+    Is {
+        var: Path,
+        test: &'static str,
+        expect: bool,
+    },
     Condition(Template),
 }
 
@@ -59,35 +71,59 @@ const OPS: &[(&str, Kind, Cmp)] = &[
     ("TimestampGreaterThanEquals", Kind::Timestamp, Cmp::Ge),
 ];
 
-const TESTS: &[&str] = &["IsNull", "IsPresent", "IsNumeric", "IsString", "IsBoolean", "IsTimestamp"];
+const TESTS: &[&str] = &[
+    "IsNull",
+    "IsPresent",
+    "IsNumeric",
+    "IsString",
+    "IsBoolean",
+    "IsTimestamp",
+];
 
 /// Parse one rule object (JSONPath flavour). `at` is the location for error texts.
 pub fn parse_rule(m: &Map<String, Value>, at: &str) -> Result<Rule, String> {
     if let Some(v) = m.get("And").or_else(|| m.get("Or")) {
         let is_and = m.contains_key("And");
         let Value::Array(items) = v else {
-            return Err(format!("SCHEMA_VALIDATION_FAILED: The value of And/Or must be an array at {at}"));
+            return Err(format!(
+                "SCHEMA_VALIDATION_FAILED: The value of And/Or must be an array at {at}"
+            ));
         };
         if items.is_empty() {
-            return Err(format!("SCHEMA_VALIDATION_FAILED: And/Or must not be empty at {at}"));
+            return Err(format!(
+                "SCHEMA_VALIDATION_FAILED: And/Or must not be empty at {at}"
+            ));
         }
         let mut rules = Vec::new();
         for (i, x) in items.iter().enumerate() {
             let Value::Object(o) = x else {
-                return Err(format!("SCHEMA_VALIDATION_FAILED: A rule must be an object at {at}[{i}]"));
+                return Err(format!(
+                    "SCHEMA_VALIDATION_FAILED: A rule must be an object at {at}[{i}]"
+                ));
             };
-            rules.push(parse_rule(o, &format!("{at}/{}[{i}]", if is_and { "And" } else { "Or" }))?);
+            rules.push(parse_rule(
+                o,
+                &format!("{at}/{}[{i}]", if is_and { "And" } else { "Or" }),
+            )?);
         }
-        return Ok(if is_and { Rule::And(rules) } else { Rule::Or(rules) });
+        return Ok(if is_and {
+            Rule::And(rules)
+        } else {
+            Rule::Or(rules)
+        });
     }
     if let Some(v) = m.get("Not") {
         let Value::Object(o) = v else {
-            return Err(format!("SCHEMA_VALIDATION_FAILED: Not must be an object at {at}"));
+            return Err(format!(
+                "SCHEMA_VALIDATION_FAILED: Not must be an object at {at}"
+            ));
         };
         return Ok(Rule::Not(Box::new(parse_rule(o, &format!("{at}/Not"))?)));
     }
     let var = match m.get("Variable") {
-        Some(Value::String(s)) => Path::parse(s).map_err(|e| format!("INVALID_JSON_PATH: {} at {at}/Variable", e.0))?,
+        Some(Value::String(s)) => {
+            Path::parse(s).map_err(|e| format!("INVALID_JSON_PATH: {} at {at}/Variable", e.0))?
+        }
         _ => {
             return Err(format!(
                 "SCHEMA_VALIDATION_FAILED: These fields are required: [Variable] at {at}"
@@ -97,29 +133,53 @@ pub fn parse_rule(m: &Map<String, Value>, at: &str) -> Result<Rule, String> {
     for (name, kind, cmp) in OPS {
         if let Some(v) = m.get(*name) {
             check_operand(*kind, v, name, at)?;
-            return Ok(Rule::Compare { var, kind: *kind, cmp: *cmp, operand: Operand::Lit(v.clone()) });
+            return Ok(Rule::Compare {
+                var,
+                kind: *kind,
+                cmp: *cmp,
+                operand: Operand::Lit(v.clone()),
+            });
         }
         let pname = format!("{name}Path");
         if let Some(v) = m.get(&pname) {
             let Value::String(s) = v else {
-                return Err(format!("SCHEMA_VALIDATION_FAILED: {pname} must be a string at {at}"));
+                return Err(format!(
+                    "SCHEMA_VALIDATION_FAILED: {pname} must be a string at {at}"
+                ));
             };
-            let p = Path::parse(s).map_err(|e| format!("INVALID_JSON_PATH: {} at {at}/{pname}", e.0))?;
-            return Ok(Rule::Compare { var, kind: *kind, cmp: *cmp, operand: Operand::Path(p) });
+            let p = Path::parse(s)
+                .map_err(|e| format!("INVALID_JSON_PATH: {} at {at}/{pname}", e.0))?;
+            return Ok(Rule::Compare {
+                var,
+                kind: *kind,
+                cmp: *cmp,
+                operand: Operand::Path(p),
+            });
         }
     }
     if let Some(v) = m.get("StringMatches") {
         let Value::String(s) = v else {
-            return Err(format!("SCHEMA_VALIDATION_FAILED: StringMatches must be a string at {at}"));
+            return Err(format!(
+                "SCHEMA_VALIDATION_FAILED: StringMatches must be a string at {at}"
+            ));
         };
-        return Ok(Rule::Matches { var, pattern: s.clone() });
+        return Ok(Rule::Matches {
+            var,
+            pattern: s.clone(),
+        });
     }
     for t in TESTS {
         if let Some(v) = m.get(*t) {
             let Value::Bool(b) = v else {
-                return Err(format!("SCHEMA_VALIDATION_FAILED: {t} must be a boolean at {at}"));
+                return Err(format!(
+                    "SCHEMA_VALIDATION_FAILED: {t} must be a boolean at {at}"
+                ));
             };
-            return Ok(Rule::Is { var, test: t, expect: *b });
+            return Ok(Rule::Is {
+                var,
+                test: t,
+                expect: *b,
+            });
         }
     }
     Err(format!(
@@ -137,13 +197,17 @@ fn check_operand(kind: Kind, v: &Value, name: &str, at: &str) -> Result<(), Stri
     if ok {
         Ok(())
     } else {
-        Err(format!("SCHEMA_VALIDATION_FAILED: The value of {name} has the wrong type at {at}/{name}"))
+        Err(format!(
+            "SCHEMA_VALIDATION_FAILED: The value of {name} has the wrong type at {at}/{name}"
+        ))
     }
 }
 
 /// Parse an RFC 3339 timestamp (AWS requires the `T` and an offset or `Z`).
 pub fn parse_ts(s: &str) -> Option<DateTime<FixedOffset>> {
-    DateTime::parse_from_rfc3339(s).ok().filter(|_| s.contains('T'))
+    DateTime::parse_from_rfc3339(s)
+        .ok()
+        .filter(|_| s.contains('T'))
 }
 
 /// `StringMatches`: `*` matches any run of characters, `\*` and `\\` are literal.
@@ -218,7 +282,10 @@ pub fn compare(kind: Kind, cmp: Cmp, v: &Value, operand: &Value) -> bool {
             (Value::Bool(a), Value::Bool(b)) => a == b,
             _ => false,
         },
-        Kind::Timestamp => match (v.as_str().and_then(parse_ts), operand.as_str().and_then(parse_ts)) {
+        Kind::Timestamp => match (
+            v.as_str().and_then(parse_ts),
+            operand.as_str().and_then(parse_ts),
+        ) {
             (Some(a), Some(b)) => ord_ok(a.cmp(&b), cmp),
             _ => false,
         },
@@ -265,7 +332,13 @@ mod tests {
             &json!("2016-03-14T01:59:00Z"),
             &json!("2016-03-14T02:00:00+00:00")
         ));
-        assert!(type_test("IsTimestamp", Some(&json!("2016-03-14T01:59:00Z"))));
-        assert!(!type_test("IsTimestamp", Some(&json!("2016-03-14 01:59:00Z"))));
+        assert!(type_test(
+            "IsTimestamp",
+            Some(&json!("2016-03-14T01:59:00Z"))
+        ));
+        assert!(!type_test(
+            "IsTimestamp",
+            Some(&json!("2016-03-14 01:59:00Z"))
+        ));
     }
 }

@@ -34,7 +34,9 @@ pub struct FakeClock {
 
 impl FakeClock {
     pub fn new(start: DateTime<Utc>) -> FakeClock {
-        FakeClock { inner: Mutex::new((start, Vec::new())) }
+        FakeClock {
+            inner: Mutex::new((start, Vec::new())),
+        }
     }
 
     /// Every sleep requested so far, in order.
@@ -46,7 +48,10 @@ impl FakeClock {
 #[async_trait]
 impl Clock for FakeClock {
     fn now(&self) -> DateTime<Utc> {
-        self.inner.lock().map(|g| g.0).unwrap_or_else(|_| Utc::now())
+        self.inner
+            .lock()
+            .map(|g| g.0)
+            .unwrap_or_else(|_| Utc::now())
     }
     async fn sleep(&self, d: Duration) {
         if let Ok(mut g) = self.inner.lock() {

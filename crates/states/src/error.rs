@@ -12,7 +12,10 @@ pub struct Failure {
 
 impl Failure {
     pub fn new(error: impl Into<String>, cause: impl Into<String>) -> Failure {
-        Failure { error: error.into(), cause: Some(cause.into()) }
+        Failure {
+            error: error.into(),
+            cause: Some(cause.into()),
+        }
     }
 
     pub fn runtime(cause: impl Into<String>) -> Failure {

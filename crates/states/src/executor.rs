@@ -37,7 +37,9 @@ pub struct Vars {
 
 impl Vars {
     pub fn get(&self, name: &str) -> Option<&Value> {
-        self.local.get(name).or_else(|| self.parent.as_ref().and_then(|p| p.get(name)))
+        self.local
+            .get(name)
+            .or_else(|| self.parent.as_ref().and_then(|p| p.get(name)))
     }
 
     /// A frozen view of everything visible, for a Parallel branch or Map iteration.
@@ -45,7 +47,11 @@ impl Vars {
         match (&self.parent, self.local.is_empty()) {
             (Some(p), true) => p.clone(),
             _ => {
-                let mut all = self.parent.as_ref().map(|p| (**p).clone()).unwrap_or_default();
+                let mut all = self
+                    .parent
+                    .as_ref()
+                    .map(|p| (**p).clone())
+                    .unwrap_or_default();
                 all.extend(self.local.iter().map(|(k, v)| (k.clone(), v.clone())));
                 Arc::new(all)
             }
@@ -53,7 +59,10 @@ impl Vars {
     }
 
     pub fn child(parent: Arc<HashMap<String, Value>>) -> Vars {
-        Vars { parent: Some(parent), local: HashMap::new() }
+        Vars {
+            parent: Some(parent),
+            local: HashMap::new(),
+        }
     }
 
     pub fn set_all(&mut self, m: Map<String, Value>) {
@@ -106,7 +115,10 @@ impl Scope<'_> {
     pub fn context(&self) -> Value {
         let info = &self.ex.info;
         let mut state = Map::new();
-        state.insert("EnteredTime".into(), Value::String(rfc3339(self.ex.clock.now())));
+        state.insert(
+            "EnteredTime".into(),
+            Value::String(rfc3339(self.ex.clock.now())),
+        );
         state.insert("Name".into(), Value::String(self.st.name.to_string()));
         if let Some(rc) = self.retry_count {
             state.insert("RetryCount".into(), Value::from(rc));
@@ -123,7 +135,10 @@ impl Scope<'_> {
                 "RedriveCount": 0,
             }),
         );
-        m.insert("StateMachine".into(), json!({"Id": info.sm_id, "Name": info.sm_name}));
+        m.insert(
+            "StateMachine".into(),
+            json!({"Id": info.sm_id, "Name": info.sm_name}),
+        );
         m.insert("State".into(), Value::Object(state));
         if let Some((i, v)) = self.map_item {
             m.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
@@ -137,7 +152,10 @@ impl Scope<'_> {
             Root::Input => p.eval(self.input).map_err(|_| ReadError::NotFound),
             Root::Context => p.eval(&self.context()).map_err(|_| ReadError::NotFound),
             Root::Variable(name) => {
-                let v = self.vars.get(name).ok_or_else(|| ReadError::NoVariable(name.clone()))?;
+                let v = self
+                    .vars
+                    .get(name)
+                    .ok_or_else(|| ReadError::NoVariable(name.clone()))?;
                 p.eval(v).map_err(|_| ReadError::NotFound)
             }
         }
@@ -158,7 +176,10 @@ impl Scope<'_> {
 
     /// Evaluate a JSONata expression; undefined is an error here.
     pub fn jsonata_opt(&self, e: &JExpr, field: &str) -> Result<Option<Value>, Failure> {
-        let env = JEnv { scope: self, states: std::cell::OnceCell::new() };
+        let env = JEnv {
+            scope: self,
+            states: std::cell::OnceCell::new(),
+        };
         e.expr.evaluate(None, &env).map_err(|err| {
             self.fail(
                 "States.QueryEvaluationError",
@@ -184,7 +205,11 @@ struct JEnv<'a, 's> {
 impl jsonata::Env for JEnv<'_, '_> {
     fn lookup(&self, name: &str) -> Option<Value> {
         if name == "states" {
-            return Some(self.states.get_or_init(|| self.scope.states_value()).clone());
+            return Some(
+                self.states
+                    .get_or_init(|| self.scope.states_value())
+                    .clone(),
+            );
         }
         self.scope.vars.get(name).cloned()
     }
@@ -208,7 +233,10 @@ impl Resolver for Scope<'_> {
 
     fn call(&self, c: &Call, field: &str) -> Result<Value, Failure> {
         c.eval(&|p: &Path| self.path(p, field)).map_err(|f| {
-            if f.cause.as_deref().is_some_and(|c| c.starts_with("An error occurred")) {
+            if f.cause
+                .as_deref()
+                .is_some_and(|c| c.starts_with("An error occurred"))
+            {
                 f
             } else {
                 self.runtime(f.cause.unwrap_or_default())
@@ -318,7 +346,13 @@ impl<'a> Exec<'a> {
         })
     }
 
-    async fn run_state(&self, st: &State, input: Value, vars: &mut Vars, prev: &mut u64) -> Result<Step, Failure> {
+    async fn run_state(
+        &self,
+        st: &State,
+        input: Value,
+        vars: &mut Vars,
+        prev: &mut u64,
+    ) -> Result<Step, Failure> {
         let entered = self.rec.emit(prev, entered_type(st), || {
             json!({"name": &*st.name, "input": input.to_string(), "inputDetails": {"truncated": false}})
         });
@@ -337,7 +371,13 @@ impl<'a> Exec<'a> {
         Ok(Step::Next(out, next))
     }
 
-    pub fn scope<'s>(&'s self, st: &'s State, entered: u64, input: &'s Value, vars: &'s Vars) -> Scope<'s> {
+    pub fn scope<'s>(
+        &'s self,
+        st: &'s State,
+        entered: u64,
+        input: &'s Value,
+        vars: &'s Vars,
+    ) -> Scope<'s> {
         Scope {
             ex: self,
             st,
@@ -353,10 +393,15 @@ impl<'a> Exec<'a> {
 
     fn io_path(&self, sc: &Scope<'_>, p: &Path) -> Result<Value, Failure> {
         sc.read(p).map_err(|e| match e {
-            ReadError::NoVariable(n) => sc.runtime(format!("Invalid path '{}' : The variable '{}' is not defined", p.text, n)),
-            ReadError::NotFound => {
-                sc.runtime(format!("Invalid path '{}' : No results for path: {}", p.text, p.normalized()))
-            }
+            ReadError::NoVariable(n) => sc.runtime(format!(
+                "Invalid path '{}' : The variable '{}' is not defined",
+                p.text, n
+            )),
+            ReadError::NotFound => sc.runtime(format!(
+                "Invalid path '{}' : No results for path: {}",
+                p.text,
+                p.normalized()
+            )),
         })
     }
 
@@ -373,7 +418,10 @@ impl<'a> Exec<'a> {
             let sc = self.scope(st, entered, &raw, vars);
             let err = self.fail_field(&sc, error.as_ref(), "ErrorPath")?;
             let cause = self.fail_field(&sc, cause.as_ref(), "CausePath")?;
-            return Err(Failure { error: err.unwrap_or_default(), cause });
+            return Err(Failure {
+                error: err.unwrap_or_default(),
+                cause,
+            });
         }
         let eff_owned = match &st.input_path {
             PathSpec::Default => None,
@@ -446,7 +494,11 @@ impl<'a> Exec<'a> {
         // Assign sees the result (or the effective input) and the variables before this state
         let new_vars = match &st.assign {
             Some(t) => {
-                let dollar = if assign_input_is_result { result.as_ref().unwrap_or(eff) } else { eff };
+                let dollar = if assign_input_is_result {
+                    result.as_ref().unwrap_or(eff)
+                } else {
+                    eff
+                };
                 Some(t.eval(&self.scope(st, entered, dollar, vars))?)
             }
             None => None,
@@ -463,14 +515,17 @@ impl<'a> Exec<'a> {
                 if p.is_root_only() {
                     r
                 } else {
-                    p.set(&mut raw, r).map_err(|m| self.scope(st, entered, &Value::Null, vars).runtime(m))?;
+                    p.set(&mut raw, r)
+                        .map_err(|m| self.scope(st, entered, &Value::Null, vars).runtime(m))?;
                     raw
                 }
             }
         };
         let out = self.output_path(st, entered, out, vars)?;
-        if matches!(st.kind, Kind::Pass { .. } | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_))
-            && size_exceeds(&out, MAX_PAYLOAD)
+        if matches!(
+            st.kind,
+            Kind::Pass { .. } | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+        ) && size_exceeds(&out, MAX_PAYLOAD)
         {
             return Err(Failure::new(
                 "States.DataLimitExceeded",
@@ -486,7 +541,13 @@ impl<'a> Exec<'a> {
         Ok(Step::Next(out, next))
     }
 
-    pub fn output_path(&self, st: &State, entered: u64, out: Value, vars: &Vars) -> Result<Value, Failure> {
+    pub fn output_path(
+        &self,
+        st: &State,
+        entered: u64,
+        out: Value,
+        vars: &Vars,
+    ) -> Result<Value, Failure> {
         match &st.output_path {
             PathSpec::Default => Ok(out),
             PathSpec::Null => Ok(Value::Object(Map::new())),
@@ -499,7 +560,12 @@ impl<'a> Exec<'a> {
         }
     }
 
-    fn fail_field(&self, sc: &Scope<'_>, spec: Option<&ValueSpec>, field: &str) -> Result<Option<String>, Failure> {
+    fn fail_field(
+        &self,
+        sc: &Scope<'_>,
+        spec: Option<&ValueSpec>,
+        field: &str,
+    ) -> Result<Option<String>, Failure> {
         let v = match spec {
             None => return Ok(None),
             Some(ValueSpec::Lit(v)) => v.clone(),
@@ -543,9 +609,15 @@ impl<'a> Exec<'a> {
             }
             Rule::Matches { var, pattern } => {
                 let v = self.rule_var(sc, var)?;
-                v.as_str().is_some_and(|s| choice::string_matches(s, pattern))
+                v.as_str()
+                    .is_some_and(|s| choice::string_matches(s, pattern))
             }
-            Rule::Compare { var, kind, cmp, operand } => {
+            Rule::Compare {
+                var,
+                kind,
+                cmp,
+                operand,
+            } => {
                 let v = self.rule_var(sc, var)?;
                 match operand {
                     Operand::Lit(o) => choice::compare(*kind, *cmp, &v, o),
@@ -643,7 +715,12 @@ impl<'a> Exec<'a> {
     }
 
     /// The value of a literal / path / expression field, with the path text when it was a path.
-    pub fn spec_value(&self, sc: &Scope<'_>, vs: &ValueSpec, field: &str) -> Result<(Value, Option<String>), Failure> {
+    pub fn spec_value(
+        &self,
+        sc: &Scope<'_>,
+        vs: &ValueSpec,
+        field: &str,
+    ) -> Result<(Value, Option<String>), Failure> {
         Ok(match vs {
             ValueSpec::Lit(v) => (v.clone(), None),
             ValueSpec::Path(p) => (
@@ -670,7 +747,12 @@ impl<'a> Exec<'a> {
         entered: u64,
         retry_count: u32,
     ) -> Result<Value, Failure> {
-        let Kind::Task { resource, timeout, heartbeat } = &st.kind else {
+        let Kind::Task {
+            resource,
+            timeout,
+            heartbeat,
+        } = &st.kind
+        else {
             return Err(Failure::runtime("not a task"));
         };
         let mut sc = self.scope(st, entered, &input, vars);
@@ -693,7 +775,11 @@ impl<'a> Exec<'a> {
                 "parameters": input.to_string(), "timeoutInSeconds": timeout_seconds,
             })
         });
-        self.rec.emit(prev, "TaskStarted", || json!({"resourceType": res_type.0, "resource": res_type.1}));
+        self.rec.emit(
+            prev,
+            "TaskStarted",
+            || json!({"resourceType": res_type.0, "resource": res_type.1}),
+        );
         let req = TaskRequest {
             resource: resource.clone(),
             state_name: st.name.to_string(),
@@ -708,7 +794,10 @@ impl<'a> Exec<'a> {
                     _ = self.clock.sleep(crate::clock::secs(s)) => Err(Failure { error: "States.Timeout".into(), cause: None }),
                 }
             }
-            None => fut.await.map_err(|f| Failure { error: f.error, cause: Some(f.cause) }),
+            None => fut.await.map_err(|f| Failure {
+                error: f.error,
+                cause: Some(f.cause),
+            }),
         };
         match &res {
             Ok(v) => {

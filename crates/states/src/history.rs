@@ -16,7 +16,12 @@ pub struct Recorder<'a> {
 
 impl<'a> Recorder<'a> {
     pub fn new(sink: &'a dyn HistorySink, clock: &'a dyn Clock) -> Recorder<'a> {
-        Recorder { sink, clock, counter: AtomicU64::new(0), detailed: sink.wants_events() }
+        Recorder {
+            sink,
+            clock,
+            counter: AtomicU64::new(0),
+            detailed: sink.wants_events(),
+        }
     }
 
     /// Whether the sink takes events (else only ids are counted).

@@ -49,17 +49,26 @@ pub fn looks_like_call(s: &str) -> bool {
 
 impl Call {
     pub fn parse(text: &str) -> Result<Call, String> {
-        let mut p = P { s: text.as_bytes(), i: 0, depth: 0 };
+        let mut p = P {
+            s: text.as_bytes(),
+            i: 0,
+            depth: 0,
+        };
         let c = p.call(text)?;
         p.ws();
         if p.i != p.s.len() {
-            return Err(format!("Unexpected characters after the function call in '{text}'"));
+            return Err(format!(
+                "Unexpected characters after the function call in '{text}'"
+            ));
         }
         Ok(c)
     }
 
     /// Evaluate; `resolve` reads a path (input, context or variable).
-    pub fn eval(&self, resolve: &dyn Fn(&Path) -> Result<Value, Failure>) -> Result<Value, Failure> {
+    pub fn eval(
+        &self,
+        resolve: &dyn Fn(&Path) -> Result<Value, Failure>,
+    ) -> Result<Value, Failure> {
         let mut args = Vec::with_capacity(self.args.len());
         for a in &self.args {
             args.push(match a {
@@ -88,7 +97,9 @@ impl P<'_> {
     fn call(&mut self, whole: &str) -> Result<Call, String> {
         self.depth += 1;
         if self.depth > 32 {
-            return Err(format!("Intrinsic function calls are nested too deeply in '{whole}'"));
+            return Err(format!(
+                "Intrinsic function calls are nested too deeply in '{whole}'"
+            ));
         }
         let r = self.call_inner(whole);
         self.depth -= 1;
@@ -98,12 +109,18 @@ impl P<'_> {
     fn call_inner(&mut self, whole: &str) -> Result<Call, String> {
         self.ws();
         let start = self.i;
-        while self.s.get(self.i).is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.') {
+        while self
+            .s
+            .get(self.i)
+            .is_some_and(|c| c.is_ascii_alphanumeric() || *c == b'.')
+        {
             self.i += 1;
         }
         let name = String::from_utf8_lossy(&self.s[start..self.i]).into_owned();
         if !FUNCTIONS.contains(&name.as_str()) {
-            return Err(format!("Unsupported intrinsic function '{name}' in '{whole}'"));
+            return Err(format!(
+                "Unsupported intrinsic function '{name}' in '{whole}'"
+            ));
         }
         self.ws();
         if self.s.get(self.i) != Some(&b'(') {
@@ -168,7 +185,9 @@ impl P<'_> {
                         }
                     }
                 }
-                Ok(Arg::Lit(Value::String(String::from_utf8_lossy(&out).into_owned())))
+                Ok(Arg::Lit(Value::String(
+                    String::from_utf8_lossy(&out).into_owned(),
+                )))
             }
             Some(b'$') => {
                 let start = self.i;
@@ -193,7 +212,9 @@ impl P<'_> {
                     }
                     self.i += 1;
                 }
-                let t = String::from_utf8_lossy(&self.s[start..self.i]).trim().to_string();
+                let t = String::from_utf8_lossy(&self.s[start..self.i])
+                    .trim()
+                    .to_string();
                 Path::parse(&t).map(Arg::Path).map_err(|e| e.0)
             }
             Some(b'S') => Ok(Arg::Call(Box::new(self.call(whole)?))),
@@ -202,7 +223,9 @@ impl P<'_> {
                 while self.s.get(self.i).is_some_and(|c| *c != b',' && *c != b')') {
                     self.i += 1;
                 }
-                let t = String::from_utf8_lossy(&self.s[start..self.i]).trim().to_string();
+                let t = String::from_utf8_lossy(&self.s[start..self.i])
+                    .trim()
+                    .to_string();
                 serde_json::from_str::<Value>(&t)
                     .ok()
                     .filter(|v| !v.is_object() && !v.is_array())
@@ -220,7 +243,10 @@ pub fn java_string(v: &Value) -> String {
         Value::Null => "null".into(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::Array(a) => format!("[{}]", a.iter().map(java_string).collect::<Vec<_>>().join(", ")),
+        Value::Array(a) => format!(
+            "[{}]",
+            a.iter().map(java_string).collect::<Vec<_>>().join(", ")
+        ),
         Value::Object(m) => format!(
             "{{{}}}",
             m.iter()
@@ -235,7 +261,9 @@ fn int_arg(v: &Value, f: &str) -> Result<i64, String> {
     match v.as_f64() {
         Some(x) if x.fract() == 0.0 => Ok(x as i64),
         Some(x) => Ok(x.trunc() as i64),
-        None => Err(format!("The {f} function expects integer arguments but got {v}")),
+        None => Err(format!(
+            "The {f} function expects integer arguments but got {v}"
+        )),
     }
 }
 
@@ -243,14 +271,19 @@ fn int_arg(v: &Value, f: &str) -> Result<i64, String> {
 fn round_arg(v: &Value, f: &str) -> Result<i64, String> {
     match v.as_f64() {
         Some(x) => Ok((x + 0.5).floor() as i64),
-        None => Err(format!("The {f} function expects number arguments but got {v}")),
+        None => Err(format!(
+            "The {f} function expects number arguments but got {v}"
+        )),
     }
 }
 
 fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
     let argc = |n: usize| -> Result<(), String> {
         if a.len() != n {
-            Err(format!("Function {name} expects {n} arguments but got {}", a.len()))
+            Err(format!(
+                "Function {name} expects {n} arguments but got {}",
+                a.len()
+            ))
         } else {
             Ok(())
         }
@@ -289,9 +322,8 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
             argc(1)?;
             match &a[0] {
                 Value::String(s) if s.trim().is_empty() => Value::Null,
-                Value::String(s) => {
-                    serde_json::from_str(s).map_err(|e| format!("Could not parse '{s}' as JSON: {e}"))?
-                }
+                Value::String(s) => serde_json::from_str(s)
+                    .map_err(|e| format!("Could not parse '{s}' as JSON: {e}"))?,
                 v => return Err(format!("States.StringToJson expects a string but got {v}")),
             }
         }
@@ -307,9 +339,15 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
                 return Err("States.ArrayPartition expects an array".into());
             };
             if size <= 0 {
-                return Err(format!("States.ArrayPartition chunk size must be positive, got {size}"));
+                return Err(format!(
+                    "States.ArrayPartition chunk size must be positive, got {size}"
+                ));
             }
-            Value::Array(arr.chunks(size as usize).map(|c| Value::Array(c.to_vec())).collect())
+            Value::Array(
+                arr.chunks(size as usize)
+                    .map(|c| Value::Array(c.to_vec()))
+                    .collect(),
+            )
         }
         "States.ArrayContains" => {
             argc(2)?;
@@ -320,7 +358,11 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
         }
         "States.ArrayRange" => {
             argc(3)?;
-            let (s, e, st) = (int_arg(&a[0], name)?, int_arg(&a[1], name)?, int_arg(&a[2], name)?);
+            let (s, e, st) = (
+                int_arg(&a[0], name)?,
+                int_arg(&a[1], name)?,
+                int_arg(&a[2], name)?,
+            );
             if st == 0 {
                 return Err("States.ArrayRange step cannot be 0".into());
             }
@@ -342,7 +384,10 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
                 return Err("States.ArrayGetItem expects an array".into());
             };
             if idx < 0 || idx as usize >= arr.len() {
-                return Err(format!("Index {idx} is out of bounds for an array of {}", arr.len()));
+                return Err(format!(
+                    "Index {idx} is out of bounds for an array of {}",
+                    arr.len()
+                ));
             }
             arr[idx as usize].clone()
         }
@@ -480,14 +525,23 @@ mod tests {
 
     fn ev(t: &str, input: Value) -> Result<Value, Failure> {
         let c = Call::parse(t).map_err(|m| Failure::new("parse", m))?;
-        c.eval(&|p: &Path| p.eval(&input).map_err(|_| Failure::new("States.Runtime", "missing")))
+        c.eval(&|p: &Path| {
+            p.eval(&input)
+                .map_err(|_| Failure::new("States.Runtime", "missing"))
+        })
     }
 
     #[test]
     fn format_and_nested() {
-        assert_eq!(ev("States.Format('a {} b {}', $.x, 2)", json!({"x": "X"})), Ok(json!("a X b 2")));
         assert_eq!(
-            ev("States.ArrayGetItem(States.StringSplit('a-b', '-'), 1)", json!({})),
+            ev("States.Format('a {} b {}', $.x, 2)", json!({"x": "X"})),
+            Ok(json!("a X b 2"))
+        );
+        assert_eq!(
+            ev(
+                "States.ArrayGetItem(States.StringSplit('a-b', '-'), 1)",
+                json!({})
+            ),
             Ok(json!("b"))
         );
         assert_eq!(ev("States.MathAdd($.a, -1)", json!({"a": 5})), Ok(json!(4)));

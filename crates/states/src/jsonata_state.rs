@@ -35,7 +35,10 @@ pub async fn run(
             };
             let e = text(error)?;
             let c = text(cause)?;
-            return Err(Failure { error: e.unwrap_or_default(), cause: c });
+            return Err(Failure {
+                error: e.unwrap_or_default(),
+                cause: c,
+            });
         }
         Kind::Pass { .. } | Kind::Succeed => None,
         Kind::Wait(spec) => {
@@ -93,8 +96,10 @@ pub async fn run(
         Some(o) => o,
         None => result.unwrap_or(raw),
     };
-    if matches!(st.kind, Kind::Pass { .. } | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_))
-        && crate::executor::size_exceeds(&out, crate::executor::MAX_PAYLOAD)
+    if matches!(
+        st.kind,
+        Kind::Pass { .. } | Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+    ) && crate::executor::size_exceeds(&out, crate::executor::MAX_PAYLOAD)
     {
         return Err(Failure::new(
             "States.DataLimitExceeded",

@@ -74,15 +74,24 @@ impl Definition {
                 })
             }
         };
-        let mut cx = definition::parse::Ctx { errors: Vec::new(), top_jsonata };
+        let mut cx = definition::parse::Ctx {
+            errors: Vec::new(),
+            top_jsonata,
+        };
         let m = definition::parse::machine(&mut cx, &v, "");
         match m {
-            Some(m) if cx.errors.is_empty() => Ok(Definition { root: Arc::new(m), source: Arc::new(v) }),
+            Some(m) if cx.errors.is_empty() => Ok(Definition {
+                root: Arc::new(m),
+                source: Arc::new(v),
+            }),
             _ => {
                 if cx.errors.is_empty() {
-                    cx.errors.push("SCHEMA_VALIDATION_FAILED: invalid definition at /".into());
+                    cx.errors
+                        .push("SCHEMA_VALIDATION_FAILED: invalid definition at /".into());
                 }
-                Err(DefinitionError { message: definition::validate::message(&cx.errors) })
+                Err(DefinitionError {
+                    message: definition::validate::message(&cx.errors),
+                })
             }
         }
     }
@@ -218,7 +227,11 @@ pub async fn execute_with_clock(
     } else {
         options.state_machine_name.clone()
     };
-    let name = if options.name.is_empty() { uuid::Uuid::new_v4().to_string() } else { options.name.clone() };
+    let name = if options.name.is_empty() {
+        uuid::Uuid::new_v4().to_string()
+    } else {
+        options.name.clone()
+    };
     let sm_id = if options.state_machine_arn.is_empty() {
         format!("arn:aws:states:us-east-1:123456789012:stateMachine:{sm_name}")
     } else {
@@ -268,22 +281,41 @@ pub async fn execute_with_clock(
     let mut prev = ex.rec.last_id();
     match result {
         Some(Ok(out)) => {
-            ex.rec.emit(&mut prev, "ExecutionSucceeded", || {
-                json!({"output": out.to_string(), "outputDetails": {"truncated": false}})
-            });
-            ExecutionOutcome { status: ExecutionStatus::Succeeded, output: Some(out), error: None, cause: None }
+            ex.rec.emit(
+                &mut prev,
+                "ExecutionSucceeded",
+                || json!({"output": out.to_string(), "outputDetails": {"truncated": false}}),
+            );
+            ExecutionOutcome {
+                status: ExecutionStatus::Succeeded,
+                output: Some(out),
+                error: None,
+                cause: None,
+            }
         }
         Some(Err(f)) => {
-            ex.rec.emit(&mut prev, "ExecutionFailed", || json!({"error": f.error, "cause": f.cause}));
+            ex.rec.emit(
+                &mut prev,
+                "ExecutionFailed",
+                || json!({"error": f.error, "cause": f.cause}),
+            );
             ExecutionOutcome {
                 status: ExecutionStatus::Failed,
                 output: None,
-                error: if f.error.is_empty() { None } else { Some(f.error) },
+                error: if f.error.is_empty() {
+                    None
+                } else {
+                    Some(f.error)
+                },
                 cause: f.cause,
             }
         }
         None => {
-            ex.rec.emit(&mut prev, "ExecutionTimedOut", || json!({"error": "States.Timeout"}));
+            ex.rec.emit(
+                &mut prev,
+                "ExecutionTimedOut",
+                || json!({"error": "States.Timeout"}),
+            );
             ExecutionOutcome {
                 status: ExecutionStatus::TimedOut,
                 output: None,

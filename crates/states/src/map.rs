@@ -37,7 +37,11 @@ pub async fn run_parallel(
         match r {
             Ok(v) => out.push(v),
             Err(f) => {
-                ex.rec.emit(prev, "ParallelStateFailed", || json!({"error": f.error, "cause": f.cause}));
+                ex.rec.emit(
+                    prev,
+                    "ParallelStateFailed",
+                    || json!({"error": f.error, "cause": f.cause}),
+                );
                 return Err(f);
             }
         }
@@ -49,7 +53,9 @@ pub async fn run_parallel(
 
 fn parse_int_like(v: &Value) -> Option<i64> {
     match v {
-        Value::Number(n) => n.as_i64().or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
+        Value::Number(n) => n
+            .as_i64()
+            .or_else(|| n.as_f64().filter(|f| f.fract() == 0.0).map(|f| f as i64)),
         Value::String(s) => s.trim().parse().ok(),
         _ => None,
     }
@@ -80,7 +86,11 @@ fn setting(
 ) -> Result<Option<f64>, Failure> {
     let Some(spec) = spec else { return Ok(None) };
     let (v, path) = ex.spec_value(sc, spec, field)?;
-    let n = if float { parse_float_like(&v) } else { parse_int_like(&v).map(|i| i as f64) };
+    let n = if float {
+        parse_float_like(&v)
+    } else {
+        parse_int_like(&v).map(|i| i as f64)
+    };
     match n {
         Some(n) => Ok(Some(n)),
         None => {
@@ -90,9 +100,16 @@ fn setting(
                     "The {field}Path field refers to value \"{}\" which is not a valid {kind}: {p}",
                     raw_text(&v)
                 ),
-                None => format!("The {field} field refers to value \"{}\" which is not a valid {kind}", raw_text(&v)),
+                None => format!(
+                    "The {field} field refers to value \"{}\" which is not a valid {kind}",
+                    raw_text(&v)
+                ),
             };
-            Err(if sc.st.jsonata { sc.fail("States.QueryEvaluationError", msg) } else { sc.runtime(msg) })
+            Err(if sc.st.jsonata {
+                sc.fail("States.QueryEvaluationError", msg)
+            } else {
+                sc.runtime(msg)
+            })
         }
     }
 }
@@ -143,7 +160,11 @@ pub async fn run_map(
         let v = match &spec.items_path {
             PathSpec::Default | PathSpec::Null => eff.clone(),
             PathSpec::Path(p) => sc.read(p).map_err(|_| {
-                sc.runtime(format!("Invalid path '{}' : No results for path: {}", p.text, p.normalized()))
+                sc.runtime(format!(
+                    "Invalid path '{}' : No results for path: {}",
+                    p.text,
+                    p.normalized()
+                ))
             })?,
         };
         match v {
@@ -157,9 +178,27 @@ pub async fn run_map(
             }
         }
     };
-    let max_conc = setting(ex, &sc, spec.max_concurrency.as_ref(), "MaxConcurrency", false)?;
-    let tol_count = setting(ex, &sc, spec.tolerated_count.as_ref(), "ToleratedFailureCount", false)?;
-    let tol_pct = setting(ex, &sc, spec.tolerated_percentage.as_ref(), "ToleratedFailurePercentage", true)?;
+    let max_conc = setting(
+        ex,
+        &sc,
+        spec.max_concurrency.as_ref(),
+        "MaxConcurrency",
+        false,
+    )?;
+    let tol_count = setting(
+        ex,
+        &sc,
+        spec.tolerated_count.as_ref(),
+        "ToleratedFailureCount",
+        false,
+    )?;
+    let tol_pct = setting(
+        ex,
+        &sc,
+        spec.tolerated_percentage.as_ref(),
+        "ToleratedFailurePercentage",
+        true,
+    )?;
     if tol_count.is_some_and(|c| c < 0.0) {
         return Err(sc.runtime("ToleratedFailureCount cannot be negative."));
     }
@@ -170,7 +209,13 @@ pub async fn run_map(
         return Err(sc.runtime("MaxConcurrency cannot be negative."));
     }
     // batching (ItemBatcher): groups items into {"Items": [...]} objects
-    let items = match setting(ex, &sc, spec.batch_max_items.as_ref(), "MaxItemsPerBatch", false)? {
+    let items = match setting(
+        ex,
+        &sc,
+        spec.batch_max_items.as_ref(),
+        "MaxItemsPerBatch",
+        false,
+    )? {
         Some(n) if n >= 1.0 => {
             let batch_input = match &spec.batch_input {
                 Some(t) => Some(t.eval(&sc)?),
@@ -191,7 +236,8 @@ pub async fn run_map(
         _ => items,
     };
     let total = items.len();
-    ex.rec.emit(prev, "MapStateStarted", || json!({"length": total}));
+    ex.rec
+        .emit(prev, "MapStateStarted", || json!({"length": total}));
     // iteration inputs
     let mut inputs = Vec::with_capacity(total);
     for (i, item) in items.into_iter().enumerate() {
@@ -218,12 +264,24 @@ pub async fn run_map(
         let name = name.clone();
         async move {
             let mut p = base_prev;
-            ex.rec.emit(&mut p, "MapIterationStarted", || json!({"name": &*name, "index": i}));
+            ex.rec.emit(
+                &mut p,
+                "MapIterationStarted",
+                || json!({"name": &*name, "index": i}),
+            );
             let mut v = Vars::child(snap);
             let r = ex.run_machine(proc_, input, &mut v, &mut p).await;
             match &r {
-                Ok(_) => ex.rec.emit(&mut p, "MapIterationSucceeded", || json!({"name": &*name, "index": i})),
-                Err(_) => ex.rec.emit(&mut p, "MapIterationFailed", || json!({"name": &*name, "index": i})),
+                Ok(_) => ex.rec.emit(
+                    &mut p,
+                    "MapIterationSucceeded",
+                    || json!({"name": &*name, "index": i}),
+                ),
+                Err(_) => ex.rec.emit(
+                    &mut p,
+                    "MapIterationFailed",
+                    || json!({"name": &*name, "index": i}),
+                ),
             };
             r
         }
@@ -258,7 +316,11 @@ pub async fn run_map(
     drop(stream);
     *prev = ex.rec.last_id();
     if let Some(f) = failure {
-        ex.rec.emit(prev, "MapStateFailed", || json!({"error": f.error, "cause": f.cause}));
+        ex.rec.emit(
+            prev,
+            "MapStateFailed",
+            || json!({"error": f.error, "cause": f.cause}),
+        );
         return Err(f);
     }
     ex.rec.emit(prev, "MapStateSucceeded", || Value::Null);

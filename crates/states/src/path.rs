@@ -58,7 +58,12 @@ impl fmt::Display for Path {
 impl Path {
     /// Parse a path: `$...`, `$$...` or `$var...`.
     pub fn parse(text: &str) -> Result<Path, PathSyntaxError> {
-        let mut p = Parser { s: text.as_bytes(), i: 0, text, depth: 0 };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+            text,
+            depth: 0,
+        };
         p.path()
     }
 
@@ -95,7 +100,10 @@ impl Path {
                 )),
                 Seg::Indexes(is) => s.push_str(&format!(
                     "[{}]",
-                    is.iter().map(|i| i.to_string()).collect::<Vec<_>>().join(",")
+                    is.iter()
+                        .map(|i| i.to_string())
+                        .collect::<Vec<_>>()
+                        .join(",")
                 )),
                 Seg::Wild => s.push_str("[*]"),
                 Seg::Slice(a, b, _) => s.push_str(&format!(
@@ -203,11 +211,17 @@ impl Path {
                         m.insert(n.clone(), value);
                         return Ok(());
                     }
-                    cur = m.entry(n.clone()).or_insert_with(|| Value::Object(Map::new()));
+                    cur = m
+                        .entry(n.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
                 }
                 Seg::Index(i) => {
                     let Some(a) = cur.as_array_mut() else {
-                        return Err(format!("Unable to set index {} at {}", i, self.prefix_text(k)));
+                        return Err(format!(
+                            "Unable to set index {} at {}",
+                            i,
+                            self.prefix_text(k)
+                        ));
                     };
                     let len = a.len();
                     let Some(idx) = norm_index(*i, len) else {
@@ -307,11 +321,7 @@ fn step<'v>(seg: &Seg, v: &'v Value, doc_root: &'v Value, out: &mut Vec<&'v Valu
                     }
                 }
             }
-            Value::Object(_) => {
-                if f.test(v, doc_root) {
-                    out.push(v);
-                }
-            }
+            Value::Object(_) if f.test(v, doc_root) => out.push(v),
             _ => {}
         },
         Seg::Func(_) => {}
@@ -336,7 +346,9 @@ fn deep<'v>(inner: &Seg, v: &'v Value, doc_root: &'v Value, out: &mut Vec<&'v Va
 }
 
 fn num(f: f64) -> Value {
-    Number::from_f64(f).map(Value::Number).unwrap_or(Value::Null)
+    Number::from_f64(f)
+        .map(Value::Number)
+        .unwrap_or(Value::Null)
 }
 
 fn apply_func(name: &str, vals: &[Value]) -> Result<Value, NotFound> {
@@ -345,7 +357,12 @@ fn apply_func(name: &str, vals: &[Value]) -> Result<Value, NotFound> {
         [Value::Array(a)] => a,
         _ => vals,
     };
-    let nums = || items.iter().filter_map(|v| v.as_f64()).collect::<Vec<f64>>();
+    let nums = || {
+        items
+            .iter()
+            .filter_map(|v| v.as_f64())
+            .collect::<Vec<f64>>()
+    };
     match name {
         "length" | "size" => match vals {
             [Value::String(s)] => Ok(Value::from(s.chars().count())),
@@ -374,7 +391,9 @@ fn apply_func(name: &str, vals: &[Value]) -> Result<Value, NotFound> {
         "first" => items.first().cloned().ok_or(NotFound),
         "last" => items.last().cloned().ok_or(NotFound),
         "keys" => match vals {
-            [Value::Object(m)] => Ok(Value::Array(m.keys().map(|k| Value::String(k.clone())).collect())),
+            [Value::Object(m)] => Ok(Value::Array(
+                m.keys().map(|k| Value::String(k.clone())).collect(),
+            )),
             _ => Err(NotFound),
         },
         _ => Err(NotFound),
@@ -406,7 +425,11 @@ impl Filter {
         match self {
             Filter::Exists(op) => match op {
                 Operand::Rel(p) | Operand::Abs(p) => {
-                    let base = if matches!(op, Operand::Rel(_)) { item } else { root };
+                    let base = if matches!(op, Operand::Rel(_)) {
+                        item
+                    } else {
+                        root
+                    };
                     match p.eval_with(base, root) {
                         Ok(Value::Array(a)) if !p.definite => !a.is_empty(),
                         Ok(Value::Bool(b)) => b,
@@ -453,7 +476,10 @@ fn operand(o: &Operand, item: &Value, root: &Value) -> Option<Value> {
 fn compare(l: &Value, op: &str, r: &Value) -> bool {
     use std::cmp::Ordering;
     let ord = match (l, r) {
-        (Value::Number(a), Value::Number(b)) => a.as_f64().zip(b.as_f64()).and_then(|(a, b)| a.partial_cmp(&b)),
+        (Value::Number(a), Value::Number(b)) => a
+            .as_f64()
+            .zip(b.as_f64())
+            .and_then(|(a, b)| a.partial_cmp(&b)),
         (Value::String(a), Value::String(b)) => Some(a.cmp(b)),
         _ => None,
     };
@@ -464,8 +490,12 @@ fn compare(l: &Value, op: &str, r: &Value) -> bool {
         "<=" => matches!(ord, Some(Ordering::Less | Ordering::Equal)),
         ">" => ord == Some(Ordering::Greater),
         ">=" => matches!(ord, Some(Ordering::Greater | Ordering::Equal)),
-        "in" => r.as_array().is_some_and(|a| a.iter().any(|x| json_eq(x, l))),
-        "nin" => r.as_array().is_some_and(|a| !a.iter().any(|x| json_eq(x, l))),
+        "in" => r
+            .as_array()
+            .is_some_and(|a| a.iter().any(|x| json_eq(x, l))),
+        "nin" => r
+            .as_array()
+            .is_some_and(|a| !a.iter().any(|x| json_eq(x, l))),
         "contains" => match l {
             Value::Array(a) => a.iter().any(|x| json_eq(x, r)),
             Value::String(s) => r.as_str().is_some_and(|t| s.contains(t)),
@@ -480,7 +510,9 @@ fn compare(l: &Value, op: &str, r: &Value) -> bool {
             _ => false,
         },
         "noneof" => match (l, r) {
-            (Value::Array(a), Value::Array(b)) => !a.iter().any(|x| b.iter().any(|y| json_eq(x, y))),
+            (Value::Array(a), Value::Array(b)) => {
+                !a.iter().any(|x| b.iter().any(|y| json_eq(x, y)))
+            }
             _ => false,
         },
         "size" => {
@@ -507,9 +539,13 @@ fn compare(l: &Value, op: &str, r: &Value) -> bool {
 pub fn json_eq(a: &Value, b: &Value) -> bool {
     match (a, b) {
         (Value::Number(x), Value::Number(y)) => x.as_f64() == y.as_f64(),
-        (Value::Array(x), Value::Array(y)) => x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b)),
+        (Value::Array(x), Value::Array(y)) => {
+            x.len() == y.len() && x.iter().zip(y).all(|(a, b)| json_eq(a, b))
+        }
         (Value::Object(x), Value::Object(y)) => {
-            x.len() == y.len() && x.iter().all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
+            x.len() == y.len()
+                && x.iter()
+                    .all(|(k, v)| y.get(k).is_some_and(|w| json_eq(v, w)))
         }
         _ => a == b,
     }
@@ -526,7 +562,10 @@ struct Parser<'a> {
 
 impl<'a> Parser<'a> {
     fn err<T>(&self, msg: &str) -> Result<T, PathSyntaxError> {
-        Err(PathSyntaxError(format!("Invalid path '{}': {}", self.text, msg)))
+        Err(PathSyntaxError(format!(
+            "Invalid path '{}': {}",
+            self.text, msg
+        )))
     }
 
     fn peek(&self) -> Option<u8> {
@@ -543,7 +582,9 @@ impl<'a> Parser<'a> {
     }
 
     fn finish(&self, root: Root, segs: Vec<Seg>) -> Path {
-        let definite = segs.iter().all(|s| matches!(s, Seg::Prop(_) | Seg::Index(_) | Seg::Func(_)));
+        let definite = segs
+            .iter()
+            .all(|s| matches!(s, Seg::Prop(_) | Seg::Index(_) | Seg::Func(_)));
         Path {
             text: self.text.to_string(),
             root,
@@ -845,8 +886,8 @@ impl<'a> Parser<'a> {
         let l = self.operand()?;
         self.skip_ws();
         const OPS: [&str; 15] = [
-            "==", "!=", "<=", ">=", "=~", "<", ">", "nin", "in", "subsetof", "anyof", "noneof", "size", "empty",
-            "contains",
+            "==", "!=", "<=", ">=", "=~", "<", ">", "nin", "in", "subsetof", "anyof", "noneof",
+            "size", "empty", "contains",
         ];
         for op in OPS {
             if self.s[self.i..].starts_with(op.as_bytes()) {
@@ -867,7 +908,11 @@ impl<'a> Parser<'a> {
                 self.i += 1;
                 let segs = self.segments(true)?;
                 let p = self.finish(Root::Input, segs);
-                Ok(if rel { Operand::Rel(p) } else { Operand::Abs(p) })
+                Ok(if rel {
+                    Operand::Rel(p)
+                } else {
+                    Operand::Abs(p)
+                })
             }
             Some(b'\'') | Some(b'"') => Ok(Operand::Lit(Value::String(self.quoted()?))),
             Some(b'/') => {
@@ -951,11 +996,23 @@ mod tests {
         assert_eq!(Path::parse("$.a.b[-1]").unwrap().eval(&v), Ok(json!(3)));
         assert_eq!(Path::parse("$.a.z").unwrap().eval(&v), Err(NotFound));
         assert_eq!(Path::parse("$.c[*].x").unwrap().eval(&v), Ok(json!([1, 5])));
-        assert_eq!(Path::parse("$.c[?(@.x > 2)]").unwrap().eval(&v), Ok(json!([{"x": 5}])));
+        assert_eq!(
+            Path::parse("$.c[?(@.x > 2)]").unwrap().eval(&v),
+            Ok(json!([{"x": 5}]))
+        );
         assert_eq!(Path::parse("$..x").unwrap().eval(&v), Ok(json!([1, 5])));
-        assert_eq!(Path::parse("$.a.b[0:2]").unwrap().eval(&v), Ok(json!([1, 2])));
-        assert_eq!(Path::parse("$.a.b.length()").unwrap().eval(&v), Ok(json!(3)));
-        assert_eq!(Path::parse("$['a']['b'][0]").unwrap().eval(&v), Ok(json!(1)));
+        assert_eq!(
+            Path::parse("$.a.b[0:2]").unwrap().eval(&v),
+            Ok(json!([1, 2]))
+        );
+        assert_eq!(
+            Path::parse("$.a.b.length()").unwrap().eval(&v),
+            Ok(json!(3))
+        );
+        assert_eq!(
+            Path::parse("$['a']['b'][0]").unwrap().eval(&v),
+            Ok(json!(1))
+        );
     }
 
     #[test]
@@ -969,7 +1026,10 @@ mod tests {
     #[test]
     fn variables_and_context() {
         assert_eq!(Path::parse("$$.Execution.Id").unwrap().root, Root::Context);
-        assert_eq!(Path::parse("$foo.bar").unwrap().root, Root::Variable("foo".into()));
+        assert_eq!(
+            Path::parse("$foo.bar").unwrap().root,
+            Root::Variable("foo".into())
+        );
         assert!(Path::parse("a.b").is_err());
         assert!(Path::parse("$[").is_err());
         assert!(Path::parse("$[?(@.a").is_err());

@@ -16,7 +16,9 @@ fn terminal(error: &str) -> bool {
 pub fn matches(list: &[String], error: &str) -> bool {
     list.iter().any(|e| {
         e == error
-            || (e == "States.ALL" && error != "States.Runtime" && error != "States.DataLimitExceeded")
+            || (e == "States.ALL"
+                && error != "States.Runtime"
+                && error != "States.DataLimitExceeded")
             || (e == "States.TaskFailed"
                 && error != "States.Timeout"
                 && error != "States.Runtime"
@@ -54,7 +56,11 @@ pub async fn run_with_retry(
         if terminal(&f.error) {
             return Err(f);
         }
-        let Some(i) = st.retry.iter().position(|r| matches(&r.error_equals, &f.error)) else {
+        let Some(i) = st
+            .retry
+            .iter()
+            .position(|r| matches(&r.error_equals, &f.error))
+        else {
             return Err(f);
         };
         let r = &st.retry[i];
@@ -92,7 +98,8 @@ async fn attempt_once(
     match &st.kind {
         Kind::Task { .. } => {
             let input = params.unwrap_or_else(|| eff.clone());
-            ex.invoke_task(st, input, vars, prev, entered, attempt).await
+            ex.invoke_task(st, input, vars, prev, entered, attempt)
+                .await
         }
         Kind::Parallel { branches } => {
             let input = params.unwrap_or_else(|| eff.clone());

@@ -4,8 +4,8 @@
 
 use crate::history::{to_aws_json, MemoryHistory};
 use crate::{
-    Definition, ExecutionOptions, ExecutionOutcome, ExecutionStatus, HistorySink, NoHistory, TaskFailure,
-    TaskInvoker, TaskRequest,
+    Definition, ExecutionOptions, ExecutionOutcome, ExecutionStatus, HistorySink, NoHistory,
+    TaskFailure, TaskInvoker, TaskRequest,
 };
 use async_trait::async_trait;
 use serde_json::{json, Map, Value};
@@ -89,7 +89,11 @@ impl StubInvoker {
                 .get("StateMachines")
                 .and_then(|v| v.as_object())
                 .ok_or_else(|| RunError::Mock("missing StateMachines".into()))?;
-            let responses = cfg.get("MockedResponses").and_then(|v| v.as_object()).cloned().unwrap_or_default();
+            let responses = cfg
+                .get("MockedResponses")
+                .and_then(|v| v.as_object())
+                .cloned()
+                .unwrap_or_default();
             let sm = match &opts.state_machine_name {
                 Some(n) => machines.get(n),
                 None => machines.values().next(),
@@ -114,7 +118,11 @@ impl StubInvoker {
                 mocks.insert(state.clone(), r.clone());
             }
         }
-        Ok(StubInvoker { commands: opts.tasks.clone(), mocks, calls: Mutex::new(HashMap::new()) })
+        Ok(StubInvoker {
+            commands: opts.tasks.clone(),
+            mocks,
+            calls: Mutex::new(HashMap::new()),
+        })
     }
 
     fn mock(&self, state: &str) -> Option<Result<Value, TaskFailure>> {
@@ -140,14 +148,22 @@ impl StubInvoker {
             }
         }
         // past the last key, the last response repeats
-        let v = chosen.or_else(|| responses.values().last())?;
+        let v = chosen.or_else(|| responses.values().next_back())?;
         if let Some(r) = v.get("Return") {
             return Some(Ok(r.clone()));
         }
         let t = v.get("Throw").cloned().unwrap_or(Value::Null);
         Some(Err(TaskFailure {
-            error: t.get("Error").and_then(|x| x.as_str()).unwrap_or("States.TaskFailed").to_string(),
-            cause: t.get("Cause").and_then(|x| x.as_str()).unwrap_or("").to_string(),
+            error: t
+                .get("Error")
+                .and_then(|x| x.as_str())
+                .unwrap_or("States.TaskFailed")
+                .to_string(),
+            cause: t
+                .get("Cause")
+                .and_then(|x| x.as_str())
+                .unwrap_or("")
+                .to_string(),
         }))
     }
 
@@ -160,26 +176,40 @@ impl StubInvoker {
             .stdout(std::process::Stdio::piped())
             .stderr(std::process::Stdio::piped())
             .spawn()
-            .map_err(|e| TaskFailure { error: "States.TaskFailed".into(), cause: e.to_string() })?;
+            .map_err(|e| TaskFailure {
+                error: "States.TaskFailed".into(),
+                cause: e.to_string(),
+            })?;
         if let Some(mut stdin) = child.stdin.take() {
             let _ = stdin.write_all(input.to_string().as_bytes()).await;
         }
-        let out = child
-            .wait_with_output()
-            .await
-            .map_err(|e| TaskFailure { error: "States.TaskFailed".into(), cause: e.to_string() })?;
+        let out = child.wait_with_output().await.map_err(|e| TaskFailure {
+            error: "States.TaskFailed".into(),
+            cause: e.to_string(),
+        })?;
         let stdout = String::from_utf8_lossy(&out.stdout).trim().to_string();
         let parsed: Option<Value> = serde_json::from_str(&stdout).ok();
         if out.status.success() {
             return Ok(parsed.unwrap_or(Value::String(stdout)));
         }
         if let Some(Value::Object(m)) = &parsed {
-            if let Some(e) = m.get("Error").or_else(|| m.get("errorType")).and_then(|v| v.as_str()) {
+            if let Some(e) = m
+                .get("Error")
+                .or_else(|| m.get("errorType"))
+                .and_then(|v| v.as_str())
+            {
                 let cause = m
                     .get("Cause")
-                    .map(|c| c.as_str().map(String::from).unwrap_or_else(|| c.to_string()))
+                    .map(|c| {
+                        c.as_str()
+                            .map(String::from)
+                            .unwrap_or_else(|| c.to_string())
+                    })
                     .unwrap_or_else(|| parsed.as_ref().map(|p| p.to_string()).unwrap_or_default());
-                return Err(TaskFailure { error: e.to_string(), cause });
+                return Err(TaskFailure {
+                    error: e.to_string(),
+                    cause,
+                });
             }
         }
         Err(TaskFailure {
@@ -231,7 +261,11 @@ impl TaskInvoker for StubInvoker {
 }
 
 /// Run a definition text with an input, the way `sfn run` does.
-pub async fn run_text(def_text: &str, input: Value, opts: &RunOptions) -> Result<RunReport, RunError> {
+pub async fn run_text(
+    def_text: &str,
+    input: Value,
+    opts: &RunOptions,
+) -> Result<RunReport, RunError> {
     let def = Definition::parse(def_text)?;
     let invoker = StubInvoker::new(opts)?;
     let options = ExecutionOptions {
@@ -247,8 +281,16 @@ pub async fn run_text(def_text: &str, input: Value, opts: &RunOptions) -> Result
         .lock()
         .map(|v| v.iter().map(to_aws_json).collect())
         .unwrap_or_default();
-    let exit_code = if outcome.status == ExecutionStatus::Succeeded { 0 } else { 1 };
-    Ok(RunReport { result: outcome_json(&outcome), exit_code, history })
+    let exit_code = if outcome.status == ExecutionStatus::Succeeded {
+        0
+    } else {
+        1
+    };
+    Ok(RunReport {
+        result: outcome_json(&outcome),
+        exit_code,
+        history,
+    })
 }
 
 /// Validate a definition text: `Ok(())` or AWS's message.
@@ -277,7 +319,10 @@ pub async fn main_args(args: &[String]) -> i32 {
     match cmd.as_str() {
         "bench" => {
             let report = crate::bench::run_all(crate::bench::BenchOptions::default()).await;
-            println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&report).unwrap_or_default()
+            );
             0
         }
         "validate" => {
@@ -354,12 +399,20 @@ pub async fn main_args(args: &[String]) -> i32 {
 }
 
 /// Read the files, run, print; returns the exit code.
-pub async fn run_file(file: &str, input: Option<&str>, input_file: Option<&str>, opts: &RunOptions) -> i32 {
+pub async fn run_file(
+    file: &str,
+    input: Option<&str>,
+    input_file: Option<&str>,
+    opts: &RunOptions,
+) -> i32 {
     let res = async {
-        let text = std::fs::read_to_string(file).map_err(|e| RunError::Read(file.to_string(), e))?;
+        let text =
+            std::fs::read_to_string(file).map_err(|e| RunError::Read(file.to_string(), e))?;
         let input_text = match (input, input_file) {
             (Some(t), _) => t.to_string(),
-            (None, Some(f)) => std::fs::read_to_string(f).map_err(|e| RunError::Read(f.to_string(), e))?,
+            (None, Some(f)) => {
+                std::fs::read_to_string(f).map_err(|e| RunError::Read(f.to_string(), e))?
+            }
             (None, None) => "{}".to_string(),
         };
         let input: Value = serde_json::from_str(&input_text).map_err(RunError::Input)?;

@@ -41,7 +41,10 @@ pub fn jsonata_body(s: &str) -> Option<&str> {
 
 pub fn compile_jsonata_expr(text: &str) -> Result<JExpr, String> {
     jsonata::Expr::parse(text)
-        .map(|e| JExpr { expr: Arc::new(e), text: text.trim().to_string() })
+        .map(|e| JExpr {
+            expr: Arc::new(e),
+            text: text.trim().to_string(),
+        })
         .map_err(|e| e.to_string())
 }
 
@@ -133,7 +136,9 @@ impl Template {
                 }
                 Value::Object(m)
             }
-            Template::Arr(items) => Value::Array(items.iter().map(|t| t.eval(r)).collect::<Result<_, _>>()?),
+            Template::Arr(items) => {
+                Value::Array(items.iter().map(|t| t.eval(r)).collect::<Result<_, _>>()?)
+            }
             Template::Path(p, f) => r.path(p, f)?,
             Template::Call(c, f) => r.call(c, f)?,
             Template::Expr(e, f) => r.jsonata(e, f)?,

@@ -7,17 +7,19 @@ use chrono::TimeZone;
 use serde_json::{json, Value};
 use states::history::MemoryHistory;
 use states::{
-    execute, execute_with_clock, Definition, ExecutionOptions, ExecutionStatus, FakeClock, NoHistory, TaskFailure,
-    TaskInvoker, TaskRequest,
+    execute, execute_with_clock, Definition, ExecutionOptions, ExecutionStatus, FakeClock,
+    NoHistory, TaskFailure, TaskInvoker, TaskRequest,
 };
 use std::sync::Mutex;
 use std::time::Duration;
 
 /// Answers tasks from a script: each call pops the next answer for the state
 /// (the last answer repeats); records every request.
+type Answers = Vec<(String, Vec<Result<Value, TaskFailure>>)>;
+
 #[derive(Default)]
 struct Script {
-    answers: Mutex<Vec<(String, Vec<Result<Value, TaskFailure>>)>>,
+    answers: Mutex<Answers>,
     requests: Mutex<Vec<TaskRequest>>,
     hang: bool,
 }
@@ -29,7 +31,10 @@ impl Script {
         s
     }
     fn also(self, state: &str, answers: Vec<Result<Value, TaskFailure>>) -> Script {
-        self.answers.lock().unwrap().push((state.to_string(), answers));
+        self.answers
+            .lock()
+            .unwrap()
+            .push((state.to_string(), answers));
         self
     }
     fn requests(&self) -> Vec<TaskRequest> {
@@ -38,7 +43,10 @@ impl Script {
 }
 
 fn fail(error: &str, cause: &str) -> Result<Value, TaskFailure> {
-    Err(TaskFailure { error: error.into(), cause: cause.into() })
+    Err(TaskFailure {
+        error: error.into(),
+        cause: cause.into(),
+    })
 }
 
 #[async_trait]
@@ -70,7 +78,15 @@ fn clock() -> FakeClock {
 
 async fn run(d: Value, input: Value, tasks: &Script) -> states::ExecutionOutcome {
     let c = clock();
-    execute_with_clock(&def(d), input, &ExecutionOptions::default(), tasks, &NoHistory, &c).await
+    execute_with_clock(
+        &def(d),
+        input,
+        &ExecutionOptions::default(),
+        tasks,
+        &NoHistory,
+        &c,
+    )
+    .await
 }
 
 #[tokio::test]
@@ -87,13 +103,21 @@ async fn task_input_output_processing_and_result_selector() {
             "End": true
         }}
     });
-    let tasks = Script::with("T", vec![Ok(json!({"Payload": {"thumb": "k.jpg"}, "StatusCode": 200}))]);
+    let tasks = Script::with(
+        "T",
+        vec![Ok(
+            json!({"Payload": {"thumb": "k.jpg"}, "StatusCode": 200}),
+        )],
+    );
     let o = run(d, json!({"job": {"id": 7}}), &tasks).await;
     assert_eq!(o.status, ExecutionStatus::Succeeded, "{o:?}");
     assert_eq!(o.output, Some(json!({"thumb": "k.jpg", "code": 200})));
     let reqs = tasks.requests();
     assert_eq!(reqs.len(), 1);
-    assert_eq!(reqs[0].input, json!({"FunctionName": "fn", "Payload": {"id": 7}, "Const": 1}));
+    assert_eq!(
+        reqs[0].input,
+        json!({"FunctionName": "fn", "Payload": {"id": 7}, "Const": 1})
+    );
     assert_eq!(reqs[0].resource, "arn:aws:states:::lambda:invoke");
 }
 
@@ -147,9 +171,24 @@ async fn retry_backoff_timing_with_fake_clock() {
         ],
     );
     let c = clock();
-    let o = execute_with_clock(&def(d), json!({}), &ExecutionOptions::default(), &tasks, &NoHistory, &c).await;
+    let o = execute_with_clock(
+        &def(d),
+        json!({}),
+        &ExecutionOptions::default(),
+        &tasks,
+        &NoHistory,
+        &c,
+    )
+    .await;
     assert_eq!(o.output, Some(json!("ok")), "{o:?}");
-    assert_eq!(c.sleeps(), vec![Duration::from_secs(2), Duration::from_secs(6), Duration::from_secs(10)]);
+    assert_eq!(
+        c.sleeps(),
+        vec![
+            Duration::from_secs(2),
+            Duration::from_secs(6),
+            Duration::from_secs(10)
+        ]
+    );
     assert_eq!(tasks.requests().len(), 4);
 }
 
@@ -164,7 +203,15 @@ async fn retry_exhausted_then_fails_and_jitter_stays_below_delay() {
     });
     let tasks = Script::with("T", vec![fail("Boom", "always")]);
     let c = clock();
-    let o = execute_with_clock(&def(d), json!({}), &ExecutionOptions::default(), &tasks, &NoHistory, &c).await;
+    let o = execute_with_clock(
+        &def(d),
+        json!({}),
+        &ExecutionOptions::default(),
+        &tasks,
+        &NoHistory,
+        &c,
+    )
+    .await;
     assert_eq!(o.status, ExecutionStatus::Failed);
     assert_eq!(o.error.as_deref(), Some("Boom"));
     assert_eq!(o.cause.as_deref(), Some("always"));
@@ -190,7 +237,10 @@ async fn catch_states_all_with_result_path() {
             "Done": {"Type": "Succeed"}
         }
     });
-    let tasks = Script::with("T", vec![fail("UnsupportedMediaType", "{\"errorMessage\":\"nope\"}")]);
+    let tasks = Script::with(
+        "T",
+        vec![fail("UnsupportedMediaType", "{\"errorMessage\":\"nope\"}")],
+    );
     let o = run(d, json!({"id": "m1"}), &tasks).await;
     assert_eq!(o.status, ExecutionStatus::Failed);
     assert_eq!(o.error.as_deref(), Some("UnsupportedMediaType"));
@@ -209,7 +259,10 @@ async fn states_all_does_not_catch_runtime_errors() {
     });
     let o = run(d, json!({}), &Script::default()).await;
     assert_eq!(o.error.as_deref(), Some("States.Runtime"));
-    assert!(o.cause.unwrap_or_default().contains("(entered at the event id #2)"));
+    assert!(o
+        .cause
+        .unwrap_or_default()
+        .contains("(entered at the event id #2)"));
 }
 
 #[tokio::test]
@@ -226,10 +279,16 @@ async fn jsonata_arguments_output_and_assign() {
             "P": {"Type": "Pass", "Output": {"size": "{% $first %}", "in": "{% $states.input.size %}"}, "End": true}
         }
     });
-    let tasks = Script::with("T", vec![Ok(json!({"Payload": {"size": 42}, "StatusCode": 200}))]);
+    let tasks = Script::with(
+        "T",
+        vec![Ok(json!({"Payload": {"size": 42}, "StatusCode": 200}))],
+    );
     let o = run(d, json!({"id": "a", "items": [1, 2, 3]}), &tasks).await;
     assert_eq!(o.output, Some(json!({"size": 42, "in": 42})), "{o:?}");
-    assert_eq!(tasks.requests()[0].input, json!({"FunctionName": "fn", "Payload": {"id": "a", "n": 3}}));
+    assert_eq!(
+        tasks.requests()[0].input,
+        json!({"FunctionName": "fn", "Payload": {"id": "a", "n": 3}})
+    );
 }
 
 #[tokio::test]
@@ -260,9 +319,20 @@ async fn task_timeout_is_states_timeout_and_catchable() {
             "TimedOut": {"Type": "Pass", "Result": "timed out", "End": true}
         }
     });
-    let tasks = Script { hang: true, ..Default::default() };
+    let tasks = Script {
+        hang: true,
+        ..Default::default()
+    };
     let c = clock();
-    let o = execute_with_clock(&def(d), json!({}), &ExecutionOptions::default(), &tasks, &NoHistory, &c).await;
+    let o = execute_with_clock(
+        &def(d),
+        json!({}),
+        &ExecutionOptions::default(),
+        &tasks,
+        &NoHistory,
+        &c,
+    )
+    .await;
     assert_eq!(o.output, Some(json!("timed out")), "{o:?}");
     assert_eq!(c.sleeps(), vec![Duration::from_secs(5)]);
     assert_eq!(tasks.requests()[0].timeout_seconds, Some(5));
@@ -276,8 +346,15 @@ async fn execution_timeout() {
         "States": {"W": {"Type": "Wait", "Seconds": 10, "End": true}}
     });
     let c = clock();
-    let o = execute_with_clock(&def(d), json!({}), &ExecutionOptions::default(), &Script::default(), &NoHistory, &c)
-        .await;
+    let o = execute_with_clock(
+        &def(d),
+        json!({}),
+        &ExecutionOptions::default(),
+        &Script::default(),
+        &NoHistory,
+        &c,
+    )
+    .await;
     assert_eq!(o.status, ExecutionStatus::TimedOut);
     assert_eq!(o.error.as_deref(), Some("States.Timeout"));
 }
@@ -297,9 +374,13 @@ async fn parallel_branch_failure_is_caught_on_the_parallel() {
             "Done": {"Type": "Succeed"}
         }
     });
-    let tasks = Script::with("A", vec![Ok(json!(1))]).also("B", vec![fail("CorruptMedia", "bad bytes")]);
+    let tasks =
+        Script::with("A", vec![Ok(json!(1))]).also("B", vec![fail("CorruptMedia", "bad bytes")]);
     let o = run(d, json!({"id": 1}), &tasks).await;
-    assert_eq!(o.output, Some(json!({"id": 1, "err": {"Error": "CorruptMedia", "Cause": "bad bytes"}})));
+    assert_eq!(
+        o.output,
+        Some(json!({"id": 1, "err": {"Error": "CorruptMedia", "Cause": "bad bytes"}}))
+    );
 }
 
 #[tokio::test]
@@ -321,7 +402,10 @@ async fn map_with_tasks_and_tolerated_failures() {
     assert_eq!(inputs[0], json!({"size": 64, "i": 0}));
     let tasks = Script::with("T", vec![fail("X", "y")]);
     let o = run(d, json!({"sizes": [1, 2, 3]}), &tasks).await;
-    assert_eq!(o.error.as_deref(), Some("States.ExceedToleratedFailureThreshold"));
+    assert_eq!(
+        o.error.as_deref(),
+        Some("States.ExceedToleratedFailureThreshold")
+    );
 }
 
 #[tokio::test]
@@ -362,22 +446,42 @@ async fn history_numbering_for_a_task_and_catch() {
 
 #[test]
 fn validation_names_state_and_field() {
-    let bad_next = Definition::parse(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#).unwrap_err();
-    assert!(bad_next.message.contains("MISSING_TRANSITION_TARGET"), "{}", bad_next.message);
-    assert!(bad_next.message.contains("/States/A/Next"), "{}", bad_next.message);
+    let bad_next =
+        Definition::parse(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","Next":"B"}}}"#)
+            .unwrap_err();
+    assert!(
+        bad_next.message.contains("MISSING_TRANSITION_TARGET"),
+        "{}",
+        bad_next.message
+    );
+    assert!(
+        bad_next.message.contains("/States/A/Next"),
+        "{}",
+        bad_next.message
+    );
     let unreachable = Definition::parse(
         r#"{"StartAt":"A","States":{"A":{"Type":"Pass","End":true},"B":{"Type":"Pass","End":true}}}"#,
     )
     .unwrap_err();
-    assert!(unreachable.message.contains("\"B\" is not reachable"), "{}", unreachable.message);
+    assert!(
+        unreachable.message.contains("\"B\" is not reachable"),
+        "{}",
+        unreachable.message
+    );
     let both = Definition::parse(
         r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r","Parameters":{},"Arguments":{},"End":true}}}"#,
     )
     .unwrap_err();
     assert!(both.message.contains("/States/A"), "{}", both.message);
-    let path = Definition::parse(r#"{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$[","End":true}}}"#)
-        .unwrap_err();
-    assert!(path.message.contains("/States/A/InputPath"), "{}", path.message);
+    let path = Definition::parse(
+        r#"{"StartAt":"A","States":{"A":{"Type":"Pass","InputPath":"$[","End":true}}}"#,
+    )
+    .unwrap_err();
+    assert!(
+        path.message.contains("/States/A/InputPath"),
+        "{}",
+        path.message
+    );
     let no_type = Definition::parse(r#"{"StartAt":"A","States":{"A":{"End":true}}}"#).unwrap_err();
     assert!(no_type.message.contains("[Type]"), "{}", no_type.message);
     assert!(Definition::parse("not json").is_err());
@@ -394,5 +498,8 @@ fn task_resources_are_listed() {
                 "States": {"B": {"Type": "Task", "Resource": "arn:b", "End": true}}}}}}
         ]}}
     }));
-    assert_eq!(d.task_resources(), vec!["arn:a".to_string(), "arn:b".to_string()]);
+    assert_eq!(
+        d.task_resources(),
+        vec!["arn:a".to_string(), "arn:b".to_string()]
+    );
 }

@@ -139,7 +139,10 @@ pub struct State {
 impl State {
     /// Whether this state type produces a result that Retry/Catch/ResultSelector apply to.
     pub fn has_result(&self) -> bool {
-        matches!(self.kind, Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_))
+        matches!(
+            self.kind,
+            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_)
+        )
     }
 }
 
@@ -147,10 +150,8 @@ impl Machine {
     pub fn visit_resources(&self, out: &mut Vec<String>) {
         for s in &self.states {
             match &s.kind {
-                Kind::Task { resource, .. } => {
-                    if !out.contains(resource) {
-                        out.push(resource.clone())
-                    }
+                Kind::Task { resource, .. } if !out.contains(resource) => {
+                    out.push(resource.clone())
                 }
                 Kind::Parallel { branches } => branches.iter().for_each(|b| b.visit_resources(out)),
                 Kind::Map(m) => m.processor.visit_resources(out),

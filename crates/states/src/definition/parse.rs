@@ -16,7 +16,8 @@ pub struct Ctx {
 
 impl Ctx {
     fn err(&mut self, code: &str, msg: impl AsRef<str>, at: &str) {
-        self.errors.push(format!("{code}: {} at {at}", msg.as_ref()));
+        self.errors
+            .push(format!("{code}: {} at {at}", msg.as_ref()));
     }
     fn schema(&mut self, msg: impl AsRef<str>, at: &str) {
         self.err("SCHEMA_VALIDATION_FAILED", msg, at);
@@ -27,7 +28,11 @@ const COMMON: &[&str] = &["Type", "Comment", "QueryLanguage"];
 
 fn allowed(ty: &str, jsonata: bool) -> Vec<&'static str> {
     let mut v: Vec<&'static str> = COMMON.to_vec();
-    let io: &[&str] = if jsonata { &["Output", "Assign"] } else { &["InputPath", "OutputPath", "Assign"] };
+    let io: &[&str] = if jsonata {
+        &["Output", "Assign"]
+    } else {
+        &["InputPath", "OutputPath", "Assign"]
+    };
     let next: &[&str] = &["Next", "End"];
     match ty {
         "Pass" => {
@@ -51,7 +56,13 @@ fn allowed(ty: &str, jsonata: bool) -> Vec<&'static str> {
             if jsonata {
                 v.push("Arguments");
             } else {
-                v.extend(["ResultPath", "Parameters", "ResultSelector", "TimeoutSecondsPath", "HeartbeatSecondsPath"]);
+                v.extend([
+                    "ResultPath",
+                    "Parameters",
+                    "ResultSelector",
+                    "TimeoutSecondsPath",
+                    "HeartbeatSecondsPath",
+                ]);
             }
         }
         "Choice" => {
@@ -130,12 +141,20 @@ pub fn machine(cx: &mut Ctx, v: &Value, at: &str) -> Option<Machine> {
         return None;
     };
     let names: Vec<Arc<str>> = states.keys().map(|k| Arc::from(k.as_str())).collect();
-    let index: HashMap<&str, usize> = states.keys().enumerate().map(|(i, k)| (k.as_str(), i)).collect();
+    let index: HashMap<&str, usize> = states
+        .keys()
+        .enumerate()
+        .map(|(i, k)| (k.as_str(), i))
+        .collect();
     let start = match m.get("StartAt") {
         Some(Value::String(s)) => match index.get(s.as_str()) {
             Some(i) => *i,
             None => {
-                cx.err("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), &format!("{at}/StartAt"));
+                cx.err(
+                    "MISSING_TRANSITION_TARGET",
+                    format!("Missing 'Next' target: {s}"),
+                    &format!("{at}/StartAt"),
+                );
                 0
             }
         },
@@ -145,7 +164,10 @@ pub fn machine(cx: &mut Ctx, v: &Value, at: &str) -> Option<Machine> {
         }
     };
     if states.is_empty() {
-        cx.schema("The States field must not be empty", &format!("{at}/States"));
+        cx.schema(
+            "The States field must not be empty",
+            &format!("{at}/States"),
+        );
         return None;
     }
     let timeout_seconds = m.get("TimeoutSeconds").and_then(|v| v.as_f64());
@@ -162,17 +184,31 @@ pub fn machine(cx: &mut Ctx, v: &Value, at: &str) -> Option<Machine> {
     if out.len() != states.len() {
         return None;
     }
-    let mach = Machine { start, states: out, timeout_seconds, names };
+    let mach = Machine {
+        start,
+        states: out,
+        timeout_seconds,
+        names,
+    };
     super::validate::reachability(cx, &mach, at);
     Some(mach)
 }
 
-fn target(cx: &mut Ctx, v: Option<&Value>, at: &str, index: &HashMap<&str, usize>) -> Option<usize> {
+fn target(
+    cx: &mut Ctx,
+    v: Option<&Value>,
+    at: &str,
+    index: &HashMap<&str, usize>,
+) -> Option<usize> {
     match v {
         Some(Value::String(s)) => match index.get(s.as_str()) {
             Some(i) => Some(*i),
             None => {
-                cx.err("MISSING_TRANSITION_TARGET", format!("Missing 'Next' target: {s}"), at);
+                cx.err(
+                    "MISSING_TRANSITION_TARGET",
+                    format!("Missing 'Next' target: {s}"),
+                    at,
+                );
                 None
             }
         },
@@ -184,32 +220,43 @@ fn target(cx: &mut Ctx, v: Option<&Value>, at: &str, index: &HashMap<&str, usize
     }
 }
 
-fn path_spec(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str, reference: bool) -> PathSpec {
+fn path_spec(
+    cx: &mut Ctx,
+    m: &Map<String, Value>,
+    field: &str,
+    at: &str,
+    reference: bool,
+) -> PathSpec {
     match m.get(field) {
         None => PathSpec::Default,
         Some(Value::Null) => PathSpec::Null,
-        Some(Value::String(s)) => match Path::parse(s) {
-            Ok(p) => {
-                if reference && (!p.is_reference() || p.root != crate::path::Root::Input) {
-                    cx.err(
+        Some(Value::String(s)) => {
+            match Path::parse(s) {
+                Ok(p) => {
+                    if reference && (!p.is_reference() || p.root != crate::path::Root::Input) {
+                        cx.err(
                         "INVALID_JSON_PATH",
                         format!("The value for the field '{field}' must be a valid Reference Path: {s}"),
                         &format!("{at}/{field}"),
                     );
+                    }
+                    PathSpec::Path(p)
                 }
-                PathSpec::Path(p)
+                Err(_) => {
+                    cx.err(
+                        "INVALID_JSON_PATH",
+                        format!("Invalid JSONPath: {s}"),
+                        &format!("{at}/{field}"),
+                    );
+                    PathSpec::Default
+                }
             }
-            Err(_) => {
-                cx.err(
-                    "INVALID_JSON_PATH",
-                    format!("Invalid JSONPath: {s}"),
-                    &format!("{at}/{field}"),
-                );
-                PathSpec::Default
-            }
-        },
+        }
         Some(_) => {
-            cx.schema(format!("The value of {field} must be a string or null"), &format!("{at}/{field}"));
+            cx.schema(
+                format!("The value of {field} must be a string or null"),
+                &format!("{at}/{field}"),
+            );
             PathSpec::Default
         }
     }
@@ -218,7 +265,10 @@ fn path_spec(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str, refere
 fn jp_template(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str) -> Option<Template> {
     let v = m.get(field)?;
     if field == "Assign" && !v.is_object() {
-        cx.schema("The value of Assign must be an object", &format!("{at}/{field}"));
+        cx.schema(
+            "The value of Assign must be an object",
+            &format!("{at}/{field}"),
+        );
         return None;
     }
     match Template::jsonpath(v) {
@@ -235,7 +285,11 @@ fn ja_template(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str) -> O
     match Template::jsonata(v, field) {
         Ok(t) => Some(t),
         Err(e) => {
-            cx.err("SCHEMA_VALIDATION_FAILED", format!("Invalid JSONata expression: {e}"), &format!("{at}/{field}"));
+            cx.err(
+                "SCHEMA_VALIDATION_FAILED",
+                format!("Invalid JSONata expression: {e}"),
+                &format!("{at}/{field}"),
+            );
             None
         }
     }
@@ -255,17 +309,18 @@ fn value_spec(
             cx.schema(format!("{field} and {pfield} are mutually exclusive"), at);
         }
         if let Value::String(s) = v {
-            if jsonata {
-                if jsonata_body(s).is_some() {
-                    return ja_template(cx, m, field, at).map(ValueSpec::Expr);
-                }
+            if jsonata && jsonata_body(s).is_some() {
+                return ja_template(cx, m, field, at).map(ValueSpec::Expr);
             }
         }
         return Some(ValueSpec::Lit(v.clone()));
     }
     if let Some(v) = m.get(&pfield) {
         let Value::String(s) = v else {
-            cx.schema(format!("{pfield} must be a string"), &format!("{at}/{pfield}"));
+            cx.schema(
+                format!("{pfield} must be a string"),
+                &format!("{at}/{pfield}"),
+            );
             return None;
         };
         if crate::intrinsics::looks_like_call(s) {
@@ -291,9 +346,15 @@ fn value_spec(
 fn error_equals(cx: &mut Ctx, m: &Map<String, Value>, at: &str) -> Vec<String> {
     match m.get("ErrorEquals") {
         Some(Value::Array(a)) if !a.is_empty() => {
-            let v: Vec<String> = a.iter().filter_map(|x| x.as_str().map(String::from)).collect();
+            let v: Vec<String> = a
+                .iter()
+                .filter_map(|x| x.as_str().map(String::from))
+                .collect();
             if v.len() != a.len() {
-                cx.schema("ErrorEquals must hold strings", &format!("{at}/ErrorEquals"));
+                cx.schema(
+                    "ErrorEquals must hold strings",
+                    &format!("{at}/ErrorEquals"),
+                );
             }
             if v.iter().any(|e| e == "States.ALL") && v.len() > 1 {
                 cx.schema(
@@ -311,7 +372,9 @@ fn error_equals(cx: &mut Ctx, m: &Map<String, Value>, at: &str) -> Vec<String> {
 }
 
 fn retriers(cx: &mut Ctx, m: &Map<String, Value>, at: &str) -> Vec<Retrier> {
-    let Some(v) = m.get("Retry") else { return Vec::new() };
+    let Some(v) = m.get("Retry") else {
+        return Vec::new();
+    };
     let Value::Array(a) = v else {
         cx.schema("Retry must be an array", &format!("{at}/Retry"));
         return Vec::new();
@@ -328,19 +391,31 @@ fn retriers(cx: &mut Ctx, m: &Map<String, Value>, at: &str) -> Vec<Retrier> {
         let max_attempts = num("MaxAttempts").unwrap_or(3.0);
         let backoff = num("BackoffRate").unwrap_or(2.0);
         if interval < 1.0 || interval.fract() != 0.0 {
-            cx.schema("IntervalSeconds must be a positive integer", &format!("{rat}/IntervalSeconds"));
+            cx.schema(
+                "IntervalSeconds must be a positive integer",
+                &format!("{rat}/IntervalSeconds"),
+            );
         }
         if max_attempts < 0.0 || max_attempts.fract() != 0.0 {
-            cx.schema("MaxAttempts must be a non-negative integer", &format!("{rat}/MaxAttempts"));
+            cx.schema(
+                "MaxAttempts must be a non-negative integer",
+                &format!("{rat}/MaxAttempts"),
+            );
         }
         if backoff < 1.0 {
-            cx.schema("BackoffRate must be at least 1.0", &format!("{rat}/BackoffRate"));
+            cx.schema(
+                "BackoffRate must be at least 1.0",
+                &format!("{rat}/BackoffRate"),
+            );
         }
         let jitter_full = match r.get("JitterStrategy").and_then(|v| v.as_str()) {
             Some("FULL") => true,
             Some("NONE") | None => false,
             Some(_) => {
-                cx.schema("JitterStrategy must be FULL or NONE", &format!("{rat}/JitterStrategy"));
+                cx.schema(
+                    "JitterStrategy must be FULL or NONE",
+                    &format!("{rat}/JitterStrategy"),
+                );
                 false
             }
         };
@@ -363,7 +438,9 @@ fn catchers(
     jsonata: bool,
     index: &HashMap<&str, usize>,
 ) -> Vec<Catcher> {
-    let Some(v) = m.get("Catch") else { return Vec::new() };
+    let Some(v) = m.get("Catch") else {
+        return Vec::new();
+    };
     let Value::Array(a) = v else {
         cx.schema("Catch must be an array", &format!("{at}/Catch"));
         return Vec::new();
@@ -381,7 +458,10 @@ fn catchers(
             cx.schema("These fields are required: [Next]", &cat);
         }
         let (assign, output) = if jsonata {
-            (ja_template(cx, c, "Assign", &cat), ja_template(cx, c, "Output", &cat))
+            (
+                ja_template(cx, c, "Assign", &cat),
+                ja_template(cx, c, "Output", &cat),
+            )
         } else {
             (jp_template(cx, c, "Assign", &cat), None)
         };
@@ -396,7 +476,13 @@ fn catchers(
     out
 }
 
-fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, usize>) -> Option<State> {
+fn state(
+    cx: &mut Ctx,
+    name: &str,
+    v: &Value,
+    at: &str,
+    index: &HashMap<&str, usize>,
+) -> Option<State> {
     let Value::Object(m) = v else {
         cx.schema("A state must be a JSON object", at);
         return None;
@@ -418,7 +504,10 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
         "Parallel" => "Parallel",
         "Map" => "Map",
         other => {
-            cx.schema(format!("Unknown state type: {other}"), &format!("{at}/Type"));
+            cx.schema(
+                format!("Unknown state type: {other}"),
+                &format!("{at}/Type"),
+            );
             return None;
         }
     };
@@ -435,7 +524,10 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
             false
         }
         Some(_) => {
-            cx.schema("QueryLanguage must be JSONPath or JSONata", &format!("{at}/QueryLanguage"));
+            cx.schema(
+                "QueryLanguage must be JSONPath or JSONata",
+                &format!("{at}/QueryLanguage"),
+            );
             false
         }
     };
@@ -503,7 +595,9 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
     let retry = retriers(cx, m, at);
     let catch = catchers(cx, m, at, jsonata, index);
     let kind = match type_name {
-        "Pass" => Kind::Pass { result: m.get("Result").cloned() },
+        "Pass" => Kind::Pass {
+            result: m.get("Result").cloned(),
+        },
         "Task" => {
             let resource = match m.get("Resource") {
                 Some(Value::String(s)) => s.clone(),
@@ -551,23 +645,35 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
                                 }
                             }
                         };
-                        let Some(next) = target(cx, c.get("Next"), &format!("{cat}/Next"), index) else {
+                        let Some(next) = target(cx, c.get("Next"), &format!("{cat}/Next"), index)
+                        else {
                             if !c.contains_key("Next") {
                                 cx.schema("These fields are required: [Next]", &cat);
                             }
                             continue;
                         };
                         let (assign, output) = if jsonata {
-                            (ja_template(cx, c, "Assign", &cat), ja_template(cx, c, "Output", &cat))
+                            (
+                                ja_template(cx, c, "Assign", &cat),
+                                ja_template(cx, c, "Output", &cat),
+                            )
                         } else {
                             (jp_template(cx, c, "Assign", &cat), None)
                         };
-                        choices.push(ChoiceBranch { rule, next, assign, output });
+                        choices.push(ChoiceBranch {
+                            rule,
+                            next,
+                            assign,
+                            output,
+                        });
                     }
                 }
                 _ => cx.schema("These fields are required: [Choices]", at),
             }
-            Kind::Choice { choices, default: target(cx, m.get("Default"), &format!("{at}/Default"), index) }
+            Kind::Choice {
+                choices,
+                default: target(cx, m.get("Default"), &format!("{at}/Default"), index),
+            }
         }
         "Wait" => {
             let secs = value_spec(cx, m, "Seconds", jsonata, at);
@@ -618,7 +724,11 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
         }
         "Map" => {
             let proc_v = m.get("ItemProcessor").or_else(|| m.get("Iterator"));
-            let field = if m.contains_key("ItemProcessor") { "ItemProcessor" } else { "Iterator" };
+            let field = if m.contains_key("ItemProcessor") {
+                "ItemProcessor"
+            } else {
+                "Iterator"
+            };
             let Some(pv) = proc_v else {
                 cx.schema("These fields are required: [ItemProcessor]", at);
                 return None;
@@ -631,10 +741,20 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
             } else {
                 jp_template(cx, m, "Parameters", at)
             };
-            let items = if jsonata { ja_template(cx, m, "Items", at) } else { None };
+            let items = if jsonata {
+                ja_template(cx, m, "Items", at)
+            } else {
+                None
+            };
             let (batch_max_items, batch_input) = match m.get("ItemBatcher") {
                 Some(Value::Object(b)) => (
-                    value_spec(cx, b, "MaxItemsPerBatch", jsonata, &format!("{at}/ItemBatcher")),
+                    value_spec(
+                        cx,
+                        b,
+                        "MaxItemsPerBatch",
+                        jsonata,
+                        &format!("{at}/ItemBatcher"),
+                    ),
                     if jsonata {
                         ja_template(cx, b, "BatchInput", at)
                     } else {
@@ -645,7 +765,11 @@ fn state(cx: &mut Ctx, name: &str, v: &Value, at: &str, index: &HashMap<&str, us
             };
             Kind::Map(Box::new(MapSpec {
                 processor,
-                items_path: if jsonata { PathSpec::Default } else { path_spec(cx, m, "ItemsPath", at, false) },
+                items_path: if jsonata {
+                    PathSpec::Default
+                } else {
+                    path_spec(cx, m, "ItemsPath", at, false)
+                },
                 items,
                 item_selector,
                 max_concurrency: value_spec(cx, m, "MaxConcurrency", jsonata, at),
