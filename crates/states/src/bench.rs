@@ -67,6 +67,14 @@ pub fn loop_definition() -> Value {
 }
 
 async fn run_one(def: &Value, input: Value) -> (f64, ExecutionStatus, Option<Value>) {
+    run_with(def, input, &NoHistory).await
+}
+
+async fn run_with(
+    def: &Value,
+    input: Value,
+    sink: &dyn crate::HistorySink,
+) -> (f64, ExecutionStatus, Option<Value>) {
     let d = match Definition::from_value(def.clone()) {
         Ok(d) => d,
         Err(e) => {
@@ -75,14 +83,7 @@ async fn run_one(def: &Value, input: Value) -> (f64, ExecutionStatus, Option<Val
         }
     };
     let t = Instant::now();
-    let o = execute(
-        &d,
-        input,
-        &ExecutionOptions::default(),
-        &NoTasks,
-        &NoHistory,
-    )
-    .await;
+    let o = execute(&d, input, &ExecutionOptions::default(), &NoTasks, sink).await;
     (t.elapsed().as_secs_f64(), o.status, o.output)
 }
 
@@ -96,6 +97,10 @@ pub async fn run_all(opts: BenchOptions) -> Value {
     let n = opts.loop_iterations;
     let (secs, status, _) = run_one(&def, json!({"i": 0, "n": n})).await;
     let rss_big = rss_kib();
+    let counting = crate::history::CountingHistory::default();
+    let (hsecs, _, _) = run_with(&def, json!({"i": 0, "n": n}), &counting).await;
+    let events = counting.count.load(std::sync::atomic::Ordering::Relaxed);
+    let rss_hist = rss_kib();
     // transitions: Loop once, then (Check + Inc) per iteration, final Check, Done
     let transitions = 2 * n + 3;
     let map_def = json!({
@@ -122,6 +127,12 @@ pub async fn run_all(opts: BenchOptions) -> Value {
             "rss_kib_start": rss0,
             "rss_kib_after_10k_iterations": rss_small,
             "rss_kib_after_full_loop": rss_big,
+        },
+        "pass_choice_loop_streaming_history": {
+            "events_streamed": events,
+            "seconds": hsecs,
+            "transitions_per_second": (transitions as f64 / hsecs.max(1e-9)).round(),
+            "rss_kib_after": rss_hist,
         },
         "map": {
             "items": opts.map_items,

@@ -74,3 +74,11 @@ pub fn secs(s: f64) -> Duration {
     }
     Duration::from_secs_f64(s.min(3.2e9))
 }
+
+/// A UTC instant.
+pub type Timestamp = DateTime<Utc>;
+
+/// 2024-01-01T00:00:00Z, a fixed start for fake clocks.
+pub fn epoch() -> Timestamp {
+    DateTime::from_timestamp(1_704_067_200, 0).unwrap_or_default()
+}

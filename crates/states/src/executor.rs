@@ -332,7 +332,13 @@ impl<'a> Exec<'a> {
         Box::pin(async move {
             let mut idx = m.start;
             let mut input = input;
+            let mut steps: u32 = 0;
             loop {
+                // long loops of instant states still let other tasks (and timeouts) run
+                steps = steps.wrapping_add(1);
+                if steps.is_multiple_of(1024) {
+                    tokio::task::yield_now().await;
+                }
                 let st = &m.states[idx];
                 let Step::Next(out, next) = self.run_state(st, input, vars, prev).await?;
                 match next {
@@ -769,12 +775,16 @@ impl<'a> Exec<'a> {
             None => None,
         };
         let res_type = resource_type(resource);
-        self.rec.emit(prev, "TaskScheduled", || {
-            json!({
-                "resourceType": res_type.0, "resource": res_type.1, "region": "us-east-1",
-                "parameters": input.to_string(), "timeoutInSeconds": timeout_seconds,
-            })
-        });
+        let lambda = is_lambda_arn(resource);
+        let ev =
+            |task: &'static str, lambda_ev: &'static str| if lambda { lambda_ev } else { task };
+        self.rec
+            .emit(prev, ev("TaskScheduled", "LambdaFunctionScheduled"), || {
+                json!({
+                    "resourceType": res_type.0, "resource": res_type.1, "region": "us-east-1",
+                    "parameters": input.to_string(), "timeoutInSeconds": timeout_seconds,
+                })
+            });
         self.rec.emit(
             prev,
             "TaskStarted",
@@ -801,23 +811,30 @@ impl<'a> Exec<'a> {
         };
         match &res {
             Ok(v) => {
-                self.rec.emit(prev, "TaskSucceeded", || {
+                self.rec.emit(prev, ev("TaskSucceeded", "LambdaFunctionSucceeded"), || {
                     json!({"resourceType": res_type.0, "resource": res_type.1, "output": v.to_string(), "outputDetails": {"truncated": false}})
                 });
             }
             Err(f) if f.error == "States.Timeout" => {
-                self.rec.emit(prev, "TaskTimedOut", || {
+                self.rec.emit(prev, ev("TaskTimedOut", "LambdaFunctionTimedOut"), || {
                     json!({"resourceType": res_type.0, "resource": res_type.1, "error": f.error, "cause": f.cause})
                 });
             }
             Err(f) => {
-                self.rec.emit(prev, "TaskFailed", || {
+                self.rec.emit(prev, ev("TaskFailed", "LambdaFunctionFailed"), || {
                     json!({"resourceType": res_type.0, "resource": res_type.1, "error": f.error, "cause": f.cause})
                 });
             }
         }
         res
     }
+}
+
+/// A plain Lambda function ARN (the legacy Task resource), whose events are
+/// `LambdaFunction*` rather than `Task*`.
+pub fn is_lambda_arn(resource: &str) -> bool {
+    let parts: Vec<&str> = resource.splitn(7, ':').collect();
+    parts.len() >= 7 && parts[0] == "arn" && parts[2] == "lambda" && parts[5] == "function"
 }
 
 /// `arn:aws:states:::lambda:invoke` → ("lambda", "invoke").

@@ -12,15 +12,18 @@ pub struct Recorder<'a> {
     clock: &'a dyn Clock,
     counter: AtomicU64,
     detailed: bool,
+    events: bool,
 }
 
 impl<'a> Recorder<'a> {
     pub fn new(sink: &'a dyn HistorySink, clock: &'a dyn Clock) -> Recorder<'a> {
+        let events = sink.wants_events();
         Recorder {
             sink,
             clock,
             counter: AtomicU64::new(0),
-            detailed: sink.wants_events(),
+            detailed: events && sink.wants_details(),
+            events,
         }
     }
 
@@ -42,6 +45,14 @@ impl<'a> Recorder<'a> {
                 details: details(),
             };
             self.sink.record(&ev);
+        } else if self.events {
+            self.sink.record(&HistoryEvent {
+                id,
+                previous_event_id: *prev,
+                timestamp: String::new(),
+                event_type: event_type.to_string(),
+                details: Value::Null,
+            });
         }
         *prev = id;
         id
@@ -108,5 +119,8 @@ pub struct CountingHistory {
 impl HistorySink for CountingHistory {
     fn record(&self, _event: &HistoryEvent) {
         self.count.fetch_add(1, Ordering::Relaxed);
+    }
+    fn wants_details(&self) -> bool {
+        false
     }
 }

@@ -161,6 +161,12 @@ pub trait HistorySink: Send + Sync {
     fn wants_events(&self) -> bool {
         true
     }
+
+    /// Whether events need their details and timestamp; a compact sink (counting,
+    /// streaming ids and types) returns false and gets `details: null`, `timestamp: ""`.
+    fn wants_details(&self) -> bool {
+        true
+    }
 }
 
 /// A sink that keeps nothing.
@@ -266,6 +272,8 @@ pub async fn execute_with_clock(
     ex.rec.emit(&mut prev, "ExecutionStarted", || {
         json!({"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role_arn, "stateMachineArn": sm_id})
     });
+    // AWS gives the first state's event previousEventId 0
+    prev = 0;
     let mut vars = executor::Vars::default();
     let machine = &definition.root;
     let run = ex.run_machine(machine, input, &mut vars, &mut prev);

@@ -1,0 +1,32 @@
+//! Parse arbitrary bytes as a definition; when valid, run it briefly on a small input.
+//! Neither may panic.
+#![no_main]
+
+use libfuzzer_sys::fuzz_target;
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let Ok(def) = states::Definition::parse(text) else { return };
+    let _ = def.task_resources();
+    // run with a fake clock (Wait/Retry are instant) and a step budget via a timeout
+    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    let Ok(rt) = rt else { return };
+    rt.block_on(async {
+        let clock = states::FakeClock::new(chrono_now());
+        let tasks = states::runner::StubInvoker::new(&states::runner::RunOptions::default());
+        let Ok(tasks) = tasks else { return };
+        let run = states::execute_with_clock(
+            &def,
+            serde_json::json!({"a": [1, 2, {"b": "c"}], "n": 3}),
+            &states::ExecutionOptions::default(),
+            &tasks,
+            &states::NoHistory,
+            &clock,
+        );
+        let _ = tokio::time::timeout(std::time::Duration::from_millis(200), run).await;
+    });
+});
+
+fn chrono_now() -> states::clock::Timestamp {
+    states::clock::epoch()
+}
