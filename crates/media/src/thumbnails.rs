@@ -4,12 +4,20 @@
 
 use crate::pixels::Rgb;
 use crate::probe::{self, Probed};
-use crate::sniff;
+use crate::sniff::{self, Format};
 use crate::{decode, encode, orientation, resize, video, Limits, MediaError, MediaKind, Thumbnail};
 
 /// Shrink-on-load keeps at least this multiple of the largest thumbnail's size, so the
-/// final Lanczos pass has real pixels to filter.
-pub const SHRINK_MARGIN: f64 = 2.0;
+/// final Lanczos pass has real pixels to filter. JPEG's DCT scaling is itself a good
+/// low-pass filter, so it may go right down to the box; PNG's box average and libwebp's
+/// rescaler need a margin (measured on the bench corpus: SSIM 0.9278 → 0.9501 for a PNG
+/// 1080 thumbnail between margins 1 and 2).
+pub fn shrink_margin(format: Format) -> f64 {
+    match format {
+        Format::Jpeg => 1.0,
+        _ => 2.0,
+    }
+}
 
 /// Thumbnails for each size in `sizes`, in the same order.
 pub fn thumbnails(
@@ -46,8 +54,12 @@ pub fn still(
     let (tw, th) = resize::fit(dw, dh, largest);
     // wanted size in the stored orientation
     let (sw, sh) = orientation::displayed(tw, th, o);
-    let min_w = ((f64::from(sw) * SHRINK_MARGIN).ceil() as u32).min(p.header.width);
-    let min_h = ((f64::from(sh) * SHRINK_MARGIN).ceil() as u32).min(p.header.height);
+    let margin = std::env::var("MEDIA_SHRINK_MARGIN")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or_else(|| shrink_margin(p.format));
+    let min_w = ((f64::from(sw) * margin).ceil() as u32).min(p.header.width);
+    let min_h = ((f64::from(sh) * margin).ceil() as u32).min(p.header.height);
     let img = decode::decode(p.format, data, &p.header, min_w, min_h, limits)?;
     cascade(img, o, (dw, dh), sizes)
 }

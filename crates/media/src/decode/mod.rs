@@ -4,6 +4,8 @@
 pub mod heif;
 pub mod jpeg;
 pub mod other;
+pub mod png;
+pub mod webp;
 
 use crate::header::Header;
 use crate::pixels::Rgb;
@@ -22,7 +24,9 @@ pub fn decode(
 ) -> Result<Rgb, MediaError> {
     match format {
         Format::Jpeg => jpeg::decode(data, header, min_w, min_h),
-        Format::Png | Format::Gif | Format::Webp => other::decode(format, data, limits),
+        Format::Webp => webp::decode(data, header, min_w, min_h, limits),
+        Format::Png => png::decode(data, header, min_w, min_h, limits),
+        Format::Gif => other::decode(format, data, limits),
         other => Err(MediaError::Unsupported(format!(
             "no decoder for {}",
             other.mime()
