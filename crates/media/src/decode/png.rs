@@ -105,7 +105,7 @@ pub fn decode(
                 acc[o + 1] += u32::from(px[1]);
                 acc[o + 2] += u32::from(px[2]);
             }
-            let rows_in_block = if (y + 1) % k == 0 {
+            let rows_in_block = if (y + 1).is_multiple_of(k) {
                 k
             } else if y + 1 == h {
                 h % k
