@@ -19,6 +19,7 @@ pub mod limits;
 pub mod metadata;
 pub mod orientation;
 pub mod pixels;
+pub mod polyglot;
 pub mod probe;
 pub mod resize;
 pub mod sniff;
@@ -150,6 +151,7 @@ pub fn thumbnails(
 /// Metadata of `data`.
 pub fn metadata(data: &[u8], limits: &Limits) -> Result<Metadata, MediaError> {
     let format = sniff::detect(data)?;
+    polyglot::check(format, data)?;
     if format.kind() == MediaKind::Video {
         return video::metadata(format, data, limits);
     }

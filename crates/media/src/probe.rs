@@ -62,6 +62,12 @@ pub fn image<'a>(
     let header = header::read(format, data)?;
     limits::check_dims(header.width, header.height, limits)?;
     limits::check_frames(header.frames)?;
+    if header.frames == 0 {
+        return Err(MediaError::Corrupt(format!(
+            "{}: no image data",
+            format.mime()
+        )));
+    }
     let exif = header.exif.map(exif::parse).unwrap_or_default();
     tracing::debug!(
         format = format.mime(),

@@ -26,6 +26,7 @@ pub fn thumbnails(
     limits: &Limits,
 ) -> Result<Vec<Thumbnail>, MediaError> {
     let format = sniff::detect(data)?;
+    crate::polyglot::check(format, data)?;
     if format.kind() == MediaKind::Video {
         let frame = video::poster_frame(format, data, sizes, limits)?;
         return from_displayed(frame, sizes);

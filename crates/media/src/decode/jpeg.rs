@@ -11,7 +11,13 @@ use turbojpeg::{Decompressor, Image, PixelFormat, ScalingFactor};
 const SCAN_LIMIT: u32 = 500;
 
 fn corrupt(e: impl std::fmt::Display) -> MediaError {
-    MediaError::Corrupt(format!("JPEG: {e}"))
+    let msg = format!("JPEG: {e}");
+    if msg.contains("scans") {
+        // libjpeg-turbo's scan limit: a progressive "bomb" costing unbounded time
+        MediaError::TooLarge(msg)
+    } else {
+        MediaError::Corrupt(msg)
+    }
 }
 
 /// DCT scales tried, largest first: the power-of-two ones have SIMD inverse DCTs.

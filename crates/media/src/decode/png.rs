@@ -62,6 +62,9 @@ pub fn decode(
         },
     );
     dec.set_transformations(png::Transformations::normalize_to_color8());
+    // metadata chunks can be zlib bombs of their own; pixels are all we need here
+    dec.set_ignore_text_chunk(true);
+    dec.set_ignore_iccp_chunk(true);
     let mut reader = dec.read_info().map_err(map_err)?;
     let info = reader.info();
     let (w, h) = (info.width, info.height);

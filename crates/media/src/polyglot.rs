@@ -1,0 +1,174 @@
+//! Polyglot refusal: a file that is a valid picture AND something else (a web page, a
+//! script, a PDF, an archive appended after the image) is not accepted as media, since
+//! the raw upload is kept and served: it ends as `Unsupported`.
+
+use crate::sniff::Format;
+use crate::MediaError;
+use memchr::memmem;
+
+/// Markup and script openings that have no business inside a picture or a video.
+const NEEDLES: [&[u8]; 7] = [
+    b"<?php",
+    b"<script",
+    b"<SCRIPT",
+    b"<html",
+    b"<HTML",
+    b"<!DOCTYPE html",
+    b"%PDF-",
+];
+
+/// Archive signatures refused in data after the image's end.
+const TRAILERS: [&[u8]; 4] = [
+    b"PK\x03\x04",
+    b"PK\x05\x06",
+    b"Rar!\x1a\x07",
+    b"7z\xbc\xaf\x27\x1c",
+];
+
+/// Refuses `data` when it also carries markup, a script, a PDF or an appended archive.
+pub fn check(format: Format, data: &[u8]) -> Result<(), MediaError> {
+    for n in NEEDLES {
+        if memmem::find(data, n).is_some() {
+            return Err(MediaError::Unsupported(format!(
+                "polyglot: {} also contains {:?}",
+                format.mime(),
+                String::from_utf8_lossy(n)
+            )));
+        }
+    }
+    // a ZIP end-of-central-directory record at the very end: the file is also an archive
+    if data.len() >= 22 && data[data.len() - 22..].starts_with(b"PK\x05\x06") {
+        return Err(MediaError::Unsupported(format!(
+            "polyglot: {} is also a ZIP archive",
+            format.mime()
+        )));
+    }
+    if let Some(end) = image_end(format, data) {
+        let tail = &data[end.min(data.len())..];
+        for t in TRAILERS {
+            if memmem::find(tail, t).is_some() {
+                return Err(MediaError::Unsupported(format!(
+                    "polyglot: archive appended after the {} data",
+                    format.mime()
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Where the image data ends, for formats whose end is marked (JPEG EOI, PNG IEND, GIF
+/// trailer, RIFF size); `None` when it cannot be told.
+pub fn image_end(format: Format, d: &[u8]) -> Option<usize> {
+    match format {
+        Format::Jpeg => jpeg_end(d),
+        Format::Png => {
+            let mut i = 8usize;
+            while i + 12 <= d.len() {
+                let len = u32::from_be_bytes([d[i], d[i + 1], d[i + 2], d[i + 3]]) as usize;
+                let next = i.checked_add(12)?.checked_add(len)?;
+                if &d[i + 4..i + 8] == b"IEND" {
+                    return Some(next);
+                }
+                i = next;
+            }
+            None
+        }
+        Format::Webp => {
+            let size =
+                u32::from_le_bytes([*d.get(4)?, *d.get(5)?, *d.get(6)?, *d.get(7)?]) as usize;
+            Some(size.saturating_add(8))
+        }
+        Format::Gif => gif_end(d),
+        _ => None,
+    }
+}
+
+fn jpeg_end(d: &[u8]) -> Option<usize> {
+    let mut i = 2usize;
+    loop {
+        if *d.get(i)? != 0xFF {
+            return None;
+        }
+        let m = *d.get(i + 1)?;
+        match m {
+            0xFF => {
+                i += 1;
+                continue;
+            }
+            0xD9 => return Some(i + 2),
+            0xD0..=0xD7 | 0x01 | 0xD8 => {
+                i += 2;
+                continue;
+            }
+            _ => {}
+        }
+        let len = usize::from(u16::from_be_bytes([*d.get(i + 2)?, *d.get(i + 3)?]));
+        i += 2 + len;
+        if m == 0xDA {
+            // entropy-coded data: runs to the next marker that is not stuffing or RSTn
+            loop {
+                let p = memchr::memchr(0xFF, d.get(i..)?)? + i;
+                match *d.get(p + 1)? {
+                    0x00 | 0xD0..=0xD7 | 0xFF => i = p + 1,
+                    _ => {
+                        i = p;
+                        break;
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn gif_end(d: &[u8]) -> Option<usize> {
+    let flags = *d.get(10)?;
+    let mut i = 13usize;
+    if flags & 0x80 != 0 {
+        i += 3 * (1usize << ((flags & 7) + 1));
+    }
+    let skip = |mut i: usize| -> Option<usize> {
+        loop {
+            let n = usize::from(*d.get(i)?);
+            i += 1 + n;
+            if n == 0 {
+                return Some(i);
+            }
+        }
+    };
+    loop {
+        match *d.get(i)? {
+            0x21 => i = skip(i + 2)?,
+            0x2C => {
+                let fl = *d.get(i + 9)?;
+                i += 10;
+                if fl & 0x80 != 0 {
+                    i += 3 * (1usize << ((fl & 7) + 1));
+                }
+                i = skip(i + 1)?;
+            }
+            0x3B => return Some(i + 1),
+            _ => return None,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn markup_is_refused() {
+        assert!(check(Format::Jpeg, b"\xff\xd8\xff\xfe\x00\x10<?php x(); ?>").is_err());
+        assert!(check(Format::Png, b"\x89PNG....<script>").is_err());
+        assert!(check(Format::Jpeg, b"\xff\xd8\xff\xe0 plain bytes").is_ok());
+    }
+
+    #[test]
+    fn jpeg_end_skips_entropy_data() {
+        // SOI, SOS (len 2), data with stuffing and RST, EOI, then a ZIP
+        let d = b"\xff\xd8\xff\xda\x00\x02\x12\xff\x00\x34\xff\xd0\x56\xff\xd9PK\x03\x04rest";
+        assert_eq!(jpeg_end(d), Some(15));
+        assert!(check(Format::Jpeg, d).is_err());
+    }
+}
