@@ -177,13 +177,17 @@ impl<'a> Ctx<'a, '_> {
         fr: &Rc<Frame<'a>>,
     ) -> Result<Val<'a>, Error> {
         self.depth += 1;
-        if self.depth > 500 {
+        if self.depth > 5000 {
+            self.depth -= 1;
             return Err(err(
                 "U1001",
-                "Stack overflow error: Check for non-terminating recursive function.",
+                "Stack overflow error: Check for non-terminating recursive function.  Consider rewriting as tail-recursive.",
             ));
         }
-        let r = self.eval_inner(n, input, fr).map(collapse);
+        // deep (user-recursive) expressions grow the stack instead of overflowing it
+        let r = stacker::maybe_grow(128 * 1024, 2 * 1024 * 1024, || {
+            self.eval_inner(n, input, fr).map(collapse)
+        });
         self.depth -= 1;
         r
     }

@@ -106,3 +106,113 @@ mod tests {
         assert!(Expr::parse("'abc").is_err());
     }
 }
+
+#[cfg(test)]
+mod more_tests {
+    use super::*;
+    use serde_json::json;
+
+    struct Vars(Value);
+    impl Env for Vars {
+        fn lookup(&self, name: &str) -> Option<Value> {
+            self.0.get(name).cloned()
+        }
+    }
+
+    fn ev(e: &str) -> Result<Option<Value>, Error> {
+        let env = Vars(json!({
+            "states": {"input": {"items": [{"id": "a", "price": 3}, {"id": "b", "price": 12}, {"id": "c", "price": 20}],
+                                 "name": "Ada", "n": "5", "tags": ["x"]}},
+            "limit": 10
+        }));
+        Expr::parse(e)?.evaluate(None, &env)
+    }
+
+    #[test]
+    fn aws_style_expressions() {
+        assert_eq!(
+            ev("$states.input.items[price > $limit].id").unwrap(),
+            Some(json!(["b", "c"]))
+        );
+        assert_eq!(ev("$states.input.items[0].id").unwrap(), Some(json!("a")));
+        assert_eq!(
+            ev("$states.input.items[-1].price").unwrap(),
+            Some(json!(20))
+        );
+        assert_eq!(
+            ev("$sum($states.input.items.price)").unwrap(),
+            Some(json!(35))
+        );
+        assert_eq!(ev("$count($states.input.items)").unwrap(), Some(json!(3)));
+        assert_eq!(ev("$states.input.tags").unwrap(), Some(json!(["x"])));
+        assert_eq!(
+            ev("$uppercase($states.input.name) & '!'").unwrap(),
+            Some(json!("ADA!"))
+        );
+        assert_eq!(ev("$number($states.input.n) + 1").unwrap(), Some(json!(6)));
+        assert_eq!(
+            ev("$exists($states.input.missing)").unwrap(),
+            Some(json!(false))
+        );
+        assert_eq!(
+            ev("$merge([{'a': 1}, {'b': 2}])").unwrap(),
+            Some(json!({"a": 1, "b": 2}))
+        );
+        assert_eq!(
+            ev("{'total': $sum($states.input.items.price), 'ids': $states.input.items.id}")
+                .unwrap(),
+            Some(json!({"total": 35, "ids": ["a", "b", "c"]}))
+        );
+        assert_eq!(
+            ev("$states.input.items^(>price)[0].id").unwrap(),
+            Some(json!("c"))
+        );
+        assert_eq!(
+            ev("$string(1.5) & $string(true)").unwrap(),
+            Some(json!("1.5true"))
+        );
+        assert_eq!(
+            ev("$filter([1,2,3,4], function($v){$v % 2 = 0})").unwrap(),
+            Some(json!([2, 4]))
+        );
+        assert_eq!(
+            ev("$reduce([1,2,3], function($a, $b){$a + $b})").unwrap(),
+            Some(json!(6))
+        );
+        assert_eq!(ev("$join(['a','b'], '-')").unwrap(), Some(json!("a-b")));
+        assert_eq!(ev("'x' in ['x', 'y']").unwrap(), Some(json!(true)));
+        assert_eq!(
+            ev("$keys({'a': 1, 'b': 2})").unwrap(),
+            Some(json!(["a", "b"]))
+        );
+        assert_eq!(
+            ev("$partition([1,2,3], 2)").unwrap(),
+            Some(json!([[1, 2], [3]]))
+        );
+        assert_eq!(ev("$range(0, 4, 2)").unwrap(), Some(json!([0, 2, 4])));
+        assert_eq!(
+            ev("$hash('input data', 'MD5')").unwrap(),
+            Some(json!("812f45842bc6d66ee14572ce20db8e86"))
+        );
+        assert_eq!(ev("$parse('{\"a\": [1]}').a").unwrap(), Some(json!([1])));
+        assert!(ev("1 + 'a'").unwrap_err().to_string().starts_with("T2002"));
+        assert!(ev("$undefinedFn()")
+            .unwrap_err()
+            .to_string()
+            .starts_with("T1006"));
+    }
+
+    #[test]
+    fn deep_nesting_is_an_error_not_a_crash() {
+        let deep = "(".repeat(5000) + &")".repeat(5000);
+        assert!(Expr::parse(&deep).is_err());
+        let rec = "($f := function($n){ $n = 0 ? 0 : 1 + $f($n - 1) }; $f(100000))";
+        let r = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || Expr::parse(rec).unwrap().evaluate(None, &NoEnv).is_err())
+            .unwrap()
+            .join()
+            .unwrap();
+        assert!(r);
+    }
+}

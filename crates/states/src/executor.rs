@@ -231,16 +231,28 @@ impl Resolver for Scope<'_> {
         })
     }
 
-    fn call(&self, c: &Call, field: &str) -> Result<Value, Failure> {
-        c.eval(&|p: &Path| self.path(p, field)).map_err(|f| {
-            if f.cause
-                .as_deref()
-                .is_some_and(|c| c.starts_with("An error occurred"))
-            {
-                f
-            } else {
-                self.runtime(f.cause.unwrap_or_default())
-            }
+    fn call(&self, c: &Call, _field: &str) -> Result<Value, Failure> {
+        const MISSING: &str = "\u{0}missing:";
+        let resolve = |p: &Path| {
+            self.read(p).map_err(|e| match e {
+                ReadError::NoVariable(n) => Failure::runtime(format!(
+                    "{MISSING}The JsonPath argument for the field '{}' references an undefined variable '{n}'",
+                    p.text
+                )),
+                ReadError::NotFound => Failure::runtime(format!(
+                    "{MISSING}The JsonPath argument for the field '{}' could not be found in the input '{}'",
+                    p.text,
+                    if p.root == Root::Context { self.context().to_string() } else { self.input.to_string() }
+                )),
+            })
+        };
+        c.eval(&resolve).map_err(|f| {
+            let msg = f.cause.unwrap_or_default();
+            let msg = msg.strip_prefix(MISSING).unwrap_or(&msg);
+            self.runtime(format!(
+                "The function '{}' had the following error: {msg}",
+                c.text
+            ))
         })
     }
 
