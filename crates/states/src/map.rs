@@ -30,22 +30,20 @@ pub async fn run_parallel(
             ex.run_machine(b, input, &mut v, &mut p).await
         }
     });
-    let results = futures::future::join_all(futs).await;
+    // the first failing branch fails the state; the others are dropped (aborted)
+    let results = futures::future::try_join_all(futs).await;
     *prev = ex.rec.last_id();
-    let mut out = Vec::with_capacity(results.len());
-    for r in results {
-        match r {
-            Ok(v) => out.push(v),
-            Err(f) => {
-                ex.rec.emit(
-                    prev,
-                    "ParallelStateFailed",
-                    || json!({"error": f.error, "cause": f.cause}),
-                );
-                return Err(f);
-            }
+    let out = match results {
+        Ok(v) => v,
+        Err(f) => {
+            ex.rec.emit(
+                prev,
+                "ParallelStateFailed",
+                || json!({"error": f.error, "cause": f.cause}),
+            );
+            return Err(f);
         }
-    }
+    };
     ex.rec.emit(prev, "ParallelStateSucceeded", || Value::Null);
     let _ = st;
     Ok(Value::Array(out))
