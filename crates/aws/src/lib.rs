@@ -1,1 +1,36 @@
-//! placeholder
+//! AWS adapters for the media-hub ports:
+//!
+//! - [`S3BlobStore`] (`BlobStore` over aws-sdk-s3): streamed multipart upload for large
+//!   bodies (one part in memory at a time), ranged GET for `get_head`, presigned POST with
+//!   size and content-type conditions for uploads larger than API Gateway carries.
+//! - [`DynamoRecordStore`] (`RecordStore` over aws-sdk-dynamodb): conditional writes for the
+//!   PROCESSING → READY | FAILED moves, consistent reads, newest-first listing through the
+//!   `byStatus` global secondary index (partition `status`, sort `createdAt`).
+//! - [`SfnWorkflowStarter`] (`WorkflowStarter` over aws-sdk-sfn): StartExecution named by the
+//!   media id; an existing execution of that name means "already started".
+//!
+//! Configuration comes from the standard AWS environment (credentials, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`) plus `MEDIA_BUCKET`, `REELS_TABLE` and `STATE_MACHINE_ARN`
+//! (see [`config::AwsSettings`]). Throttling, 5xx answers, timeouts and dispatch failures
+//! become `StoreError::Unavailable` (the state machine retries them as `StorageUnavailable`).
+
+pub mod config;
+pub mod dynamo;
+mod error;
+pub mod events;
+pub mod item;
+pub mod oplog;
+pub mod presign;
+pub mod s3;
+pub mod sfn;
+
+#[cfg(feature = "lambda")]
+pub mod invoke;
+#[cfg(feature = "lambda")]
+pub mod lambda;
+
+pub use config::{AwsBackend, AwsSettings, ConfigError};
+pub use dynamo::DynamoRecordStore;
+pub use presign::PresignedPost;
+pub use s3::S3BlobStore;
+pub use sfn::SfnWorkflowStarter;

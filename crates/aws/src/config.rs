@@ -1,0 +1,167 @@
+//! Configuration: the standard AWS environment (credentials chain, `AWS_REGION`,
+//! `AWS_ENDPOINT_URL`) for the SDK, and the names of our resources from the environment.
+
+use std::sync::Arc;
+
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use pipeline::Settings;
+
+use crate::{DynamoRecordStore, S3BlobStore, SfnWorkflowStarter};
+
+/// `MEDIA_BUCKET`: the bucket for raw uploads and thumbnails.
+pub const ENV_BUCKET: &str = "MEDIA_BUCKET";
+/// `REELS_TABLE`: the DynamoDB table of reels.
+pub const ENV_TABLE: &str = "REELS_TABLE";
+/// `STATE_MACHINE_ARN`: the Step Functions state machine (only the upload path needs it).
+pub const ENV_STATE_MACHINE: &str = "STATE_MACHINE_ARN";
+/// `AWS_ENDPOINT_URL`: one endpoint for every service (moto, LocalStack ...).
+pub const ENV_ENDPOINT: &str = "AWS_ENDPOINT_URL";
+
+/// Pipeline limits from the environment (the SAM Parameters set these on every function).
+pub const ENV_MAX_UPLOAD_BYTES: &str = "MAX_UPLOAD_BYTES";
+pub const ENV_THUMBNAIL_SIZES: &str = "THUMBNAIL_SIZES";
+pub const ENV_MAX_PIXELS: &str = "MAX_PIXELS";
+pub const ENV_MAX_SIDE: &str = "MAX_SIDE";
+
+#[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
+pub enum ConfigError {
+    #[error("environment variable {0} is not set")]
+    Missing(&'static str),
+    #[error("environment variable {name}: {message}")]
+    Invalid { name: &'static str, message: String },
+}
+
+/// Names of the AWS resources media-hub uses.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct AwsSettings {
+    pub bucket: String,
+    pub table: String,
+    pub state_machine_arn: Option<String>,
+    /// an explicit endpoint (overrides `AWS_ENDPOINT_URL`), for tests
+    pub endpoint_url: Option<String>,
+}
+
+fn var(name: &'static str) -> Option<String> {
+    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+}
+
+impl AwsSettings {
+    /// `MEDIA_BUCKET` and `REELS_TABLE` are required; `STATE_MACHINE_ARN` is optional
+    /// (the task functions never start executions).
+    pub fn from_env() -> Result<Self, ConfigError> {
+        Ok(AwsSettings {
+            bucket: var(ENV_BUCKET).ok_or(ConfigError::Missing(ENV_BUCKET))?,
+            table: var(ENV_TABLE).ok_or(ConfigError::Missing(ENV_TABLE))?,
+            state_machine_arn: var(ENV_STATE_MACHINE),
+            endpoint_url: var(ENV_ENDPOINT),
+        })
+    }
+}
+
+/// Pipeline settings: the defaults of DESIGN.md overridden by `MAX_UPLOAD_BYTES`,
+/// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS` and `MAX_SIDE`.
+pub fn settings_from_env() -> Result<Settings, ConfigError> {
+    settings_from(|name| var(name))
+}
+
+/// [`settings_from_env`] over any lookup (testable without touching the process env).
+pub fn settings_from(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Settings, ConfigError> {
+    fn number<T: std::str::FromStr>(name: &'static str, text: &str) -> Result<T, ConfigError> {
+        text.parse().map_err(|_| ConfigError::Invalid {
+            name,
+            message: format!("{text:?} is not a positive number"),
+        })
+    }
+    let mut s = Settings::default();
+    if let Some(v) = lookup(ENV_MAX_UPLOAD_BYTES) {
+        s.max_upload_bytes = number(ENV_MAX_UPLOAD_BYTES, &v)?;
+    }
+    if let Some(v) = lookup(ENV_THUMBNAIL_SIZES) {
+        s.thumbnail_sizes = Settings::parse_sizes(&v).map_err(|message| ConfigError::Invalid {
+            name: ENV_THUMBNAIL_SIZES,
+            message,
+        })?;
+    }
+    if let Some(v) = lookup(ENV_MAX_PIXELS) {
+        s.limits.max_pixels = number(ENV_MAX_PIXELS, &v)?;
+    }
+    if let Some(v) = lookup(ENV_MAX_SIDE) {
+        s.limits.max_side = number(ENV_MAX_SIDE, &v)?;
+    }
+    Ok(s)
+}
+
+/// The SDK configuration from the standard environment; `endpoint` overrides
+/// `AWS_ENDPOINT_URL`. A region defaults to `us-east-1` when none is configured, so a
+/// local endpoint works without an AWS profile.
+pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    if let Some(url) = endpoint {
+        loader = loader.endpoint_url(url);
+    }
+    let config = loader.load().await;
+    if config.region().is_none() {
+        return config.into_builder().region(Region::new("us-east-1")).build();
+    }
+    config
+}
+
+/// The three adapters over one SDK configuration.
+#[derive(Clone)]
+pub struct AwsBackend {
+    pub sdk: SdkConfig,
+    pub settings: AwsSettings,
+    pub blobs: Arc<S3BlobStore>,
+    pub records: Arc<DynamoRecordStore>,
+    /// present when a state machine ARN is configured
+    pub workflow: Option<Arc<SfnWorkflowStarter>>,
+}
+
+impl AwsBackend {
+    /// Everything from the environment (see [`AwsSettings::from_env`]).
+    pub async fn from_env() -> Result<Self, ConfigError> {
+        let settings = AwsSettings::from_env()?;
+        Ok(Self::new(settings).await)
+    }
+
+    pub async fn new(settings: AwsSettings) -> Self {
+        let sdk = sdk_config(settings.endpoint_url.as_deref()).await;
+        Self::with_sdk(sdk, settings)
+    }
+
+    pub fn with_sdk(sdk: SdkConfig, settings: AwsSettings) -> Self {
+        let blobs = Arc::new(S3BlobStore::new(&sdk, &settings.bucket));
+        let records = Arc::new(DynamoRecordStore::new(&sdk, &settings.table));
+        let workflow = settings
+            .state_machine_arn
+            .as_deref()
+            .map(|arn| Arc::new(SfnWorkflowStarter::new(&sdk, arn)));
+        AwsBackend {
+            sdk,
+            settings,
+            blobs,
+            records,
+            workflow,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_override_defaults() {
+        let s = settings_from(|n| match n {
+            ENV_MAX_UPLOAD_BYTES => Some("1048576".into()),
+            ENV_THUMBNAIL_SIZES => Some("160,480".into()),
+            _ => None,
+        })
+        .unwrap();
+        assert_eq!(s.max_upload_bytes, 1_048_576);
+        assert_eq!(s.thumbnail_sizes, vec![480, 160]);
+        assert_eq!(s.limits, Settings::default().limits);
+        let bad = settings_from(|n| (n == ENV_MAX_PIXELS).then(|| "lots".into()));
+        assert!(matches!(bad, Err(ConfigError::Invalid { name: ENV_MAX_PIXELS, .. })));
+    }
+}

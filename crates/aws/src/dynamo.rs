@@ -1,0 +1,291 @@
+//! `RecordStore` over DynamoDB.
+//!
+//! Table: partition key `id` (S). Listing newest first uses the global secondary index
+//! [`STATUS_INDEX`] (partition `status`, sort `createdAt`, all attributes projected): a
+//! status filter is one Query in descending order; an unfiltered list queries the three
+//! statuses and merges them. GSIs are eventually consistent, so a record may appear in a
+//! list a moment after it was written; single-record reads are consistent.
+
+use std::collections::HashMap;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+};
+use aws_sdk_dynamodb::Client;
+use pipeline::ports::ListQuery;
+use pipeline::{Completion, RecordStore, Reel, Status, StoreError, Transition};
+
+use crate::error::{classify, code};
+use crate::item::{item_to_reel, reel_to_item, to_attr};
+
+/// The GSI used to list records newest first.
+pub const STATUS_INDEX: &str = "byStatus";
+
+const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
+
+fn now() -> String {
+    chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+}
+
+fn s(v: impl Into<String>) -> AttributeValue {
+    AttributeValue::S(v.into())
+}
+
+/// The `reels` table.
+#[derive(Clone, Debug)]
+pub struct DynamoRecordStore {
+    client: Client,
+    table: String,
+}
+
+impl DynamoRecordStore {
+    pub fn new(sdk: &SdkConfig, table: &str) -> Self {
+        Self::from_client(Client::new(sdk), table)
+    }
+
+    pub fn from_client(client: Client, table: &str) -> Self {
+        DynamoRecordStore {
+            client,
+            table: table.to_owned(),
+        }
+    }
+
+    pub fn table(&self) -> &str {
+        &self.table
+    }
+
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Create the table as template.yaml declares it (on-demand, `id` key, [`STATUS_INDEX`]).
+    /// For tests and hybrid mode against a fresh endpoint; an existing table is left alone.
+    pub async fn create_table(&self) -> Result<(), StoreError> {
+        let attr = |name: &str| {
+            AttributeDefinition::builder()
+                .attribute_name(name)
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .map_err(|e| StoreError::Invalid(e.to_string()))
+        };
+        let key = |name: &str, kind: KeyType| {
+            KeySchemaElement::builder()
+                .attribute_name(name)
+                .key_type(kind)
+                .build()
+                .map_err(|e| StoreError::Invalid(e.to_string()))
+        };
+        let index = GlobalSecondaryIndex::builder()
+            .index_name(STATUS_INDEX)
+            .key_schema(key("status", KeyType::Hash)?)
+            .key_schema(key("createdAt", KeyType::Range)?)
+            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .build()
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let created = self
+            .client
+            .create_table()
+            .table_name(&self.table)
+            .billing_mode(BillingMode::PayPerRequest)
+            .attribute_definitions(attr("id")?)
+            .attribute_definitions(attr("status")?)
+            .attribute_definitions(attr("createdAt")?)
+            .key_schema(key("id", KeyType::Hash)?)
+            .global_secondary_indexes(index)
+            .send()
+            .await;
+        match created {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some("ResourceInUseException") => Ok(()),
+            Err(e) => Err(classify("CreateTable", e)),
+        }
+    }
+
+    async fn get_item(&self, id: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+        let out = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| classify("GetItem", e))?;
+        Ok(out.item)
+    }
+
+    /// One status, newest first, at most `limit` records (0: all).
+    async fn list_status(&self, status: Status, query: &ListQuery) -> Result<Vec<Reel>, StoreError> {
+        let mut reels = Vec::new();
+        let mut start: Option<HashMap<String, AttributeValue>> = None;
+        loop {
+            let mut request = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .index_name(STATUS_INDEX)
+                .scan_index_forward(false)
+                .expression_attribute_names("#s", "status")
+                .expression_attribute_values(":s", s(status.as_str()))
+                .set_exclusive_start_key(start.take());
+            request = match &query.before {
+                Some(before) => request
+                    .key_condition_expression("#s = :s AND #c < :before")
+                    .expression_attribute_names("#c", "createdAt")
+                    .expression_attribute_values(":before", s(before.as_str())),
+                None => request.key_condition_expression("#s = :s"),
+            };
+            if query.limit > 0 {
+                let left = query.limit - reels.len();
+                request = request.limit(i32::try_from(left).unwrap_or(i32::MAX));
+            }
+            let out = request.send().await.map_err(|e| classify("Query", e))?;
+            for item in out.items() {
+                reels.push(item_to_reel(item)?);
+            }
+            let full = query.limit > 0 && reels.len() >= query.limit;
+            match out.last_evaluated_key {
+                Some(key) if !full && !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(reels)
+    }
+}
+
+#[async_trait]
+impl RecordStore for DynamoRecordStore {
+    async fn create(&self, reel: &Reel) -> Result<(), StoreError> {
+        let put = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(reel_to_item(reel)?))
+            .condition_expression("attribute_not_exists(id)")
+            .send()
+            .await;
+        match put {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => Err(StoreError::AlreadyExists(reel.id.clone())),
+            Err(e) => Err(classify("PutItem", e)),
+        }
+    }
+
+    async fn get(&self, id: &str) -> Result<Option<Reel>, StoreError> {
+        self.get_item(id).await?.as_ref().map(item_to_reel).transpose()
+    }
+
+    async fn list(&self, query: &ListQuery) -> Result<Vec<Reel>, StoreError> {
+        let statuses = match query.status {
+            Some(one) => vec![one],
+            None => vec![Status::Processing, Status::Ready, Status::Failed],
+        };
+        let mut all = Vec::new();
+        for status in statuses {
+            all.extend(self.list_status(status, query).await?);
+        }
+        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        if query.limit > 0 {
+            all.truncate(query.limit);
+        }
+        Ok(all)
+    }
+
+    async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .update_expression("SET #arn = :arn, #u = :now")
+            .condition_expression("attribute_exists(id)")
+            .expression_attribute_names("#arn", "executionArn")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_values(":arn", s(arn))
+            .expression_attribute_values(":now", s(now()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => Ok(()),
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => Err(StoreError::NotFound(id.to_owned())),
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    async fn complete(&self, id: &str, completion: &Completion) -> Result<Transition, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .condition_expression("#status = :processing")
+            .return_values_on_condition_check_failure(ReturnValuesOnConditionCheckFailure::AllOld)
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_values(":processing", s(Status::Processing.as_str()))
+            .expression_attribute_values(":new", s(completion.status().as_str()))
+            .expression_attribute_values(":now", s(now()));
+        request = match completion {
+            Completion::Ready {
+                media_type,
+                size,
+                thumbnails,
+                metadata,
+            } => {
+                let thumbs = serde_json::to_value(thumbnails).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let set = "SET #status = :new, #u = :now, #mt = :mt, #size = :size, #th = :th";
+                let request = request
+                    .expression_attribute_names("#mt", "mediaType")
+                    .expression_attribute_names("#size", "size")
+                    .expression_attribute_names("#th", "thumbnails")
+                    .expression_attribute_names("#md", "metadata")
+                    .expression_attribute_values(":mt", s(media_type.as_str()))
+                    .expression_attribute_values(":size", AttributeValue::N(size.to_string()))
+                    .expression_attribute_values(":th", to_attr(&thumbs));
+                match metadata {
+                    Some(md) => request
+                        .update_expression(format!("{set}, #md = :md"))
+                        .expression_attribute_values(":md", to_attr(md)),
+                    None => request.update_expression(format!("{set} REMOVE #md")),
+                }
+            }
+            Completion::Failed { error, cause } => request
+                .update_expression("SET #status = :new, #u = :now, #e = :e, #c = :c")
+                .expression_attribute_names("#e", "error")
+                .expression_attribute_names("#c", "cause")
+                .expression_attribute_values(":e", s(error.as_str()))
+                .expression_attribute_values(":c", s(cause.as_str())),
+        };
+        match request.send().await {
+            Ok(_) => {
+                tracing::info!(id, status = %completion.status(), "record completed");
+                Ok(Transition::Applied)
+            }
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => {
+                // The old item, when the service returned it; otherwise read it.
+                let old = match e.as_service_error() {
+                    Some(UpdateItemError::ConditionalCheckFailedException(c)) => c.item().cloned(),
+                    _ => None,
+                };
+                let old = match old {
+                    Some(item) => Some(item),
+                    None => self.get_item(id).await?,
+                };
+                let Some(old) = old else {
+                    return Err(StoreError::NotFound(id.to_owned()));
+                };
+                let current = old
+                    .get("status")
+                    .and_then(|v| v.as_s().ok())
+                    .and_then(|t| Status::parse(t))
+                    .ok_or_else(|| StoreError::Invalid(format!("record {id} has no valid status")))?;
+                Ok(Transition::Unchanged(current))
+            }
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+}
