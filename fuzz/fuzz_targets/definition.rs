@@ -15,10 +15,11 @@ fuzz_target!(|data: &[u8]| {
         let clock = states::FakeClock::new(chrono_now());
         let tasks = states::runner::StubInvoker::new(&states::runner::RunOptions::default());
         let Ok(tasks) = tasks else { return };
+        let options = states::ExecutionOptions::default();
         let run = states::execute_with_clock(
             &def,
             serde_json::json!({"a": [1, 2, {"b": "c"}], "n": 3}),
-            &states::ExecutionOptions::default(),
+            &options,
             &tasks,
             &states::NoHistory,
             &clock,

@@ -246,7 +246,7 @@ pub fn call<'a>(
             }
             let start = start.min(len);
             let end = match num_arg(&args, 2, n)? {
-                Some(l) => (start + (l as i64).max(0)).min(len),
+                Some(l) => start.saturating_add((l as i64).max(0)).min(len),
                 None => len,
             };
             j(Value::String(
@@ -281,7 +281,7 @@ pub fn call<'a>(
             let Some(s) = str_arg(&args, 0, n)? else {
                 return Ok(Val::Undef);
             };
-            let w = num_arg(&args, 1, n)?.unwrap_or(0.0) as i64;
+            let w = (num_arg(&args, 1, n)?.unwrap_or(0.0) as i64).clamp(-10_000_000, 10_000_000);
             let ch = str_arg(&args, 2, n)?.unwrap_or_else(|| " ".into());
             let len = s.chars().count() as i64;
             if w.abs() <= len || ch.is_empty() {
@@ -915,14 +915,14 @@ pub fn call<'a>(
                     "The radix of the formatBase function must be between 2 and 36",
                 ));
             }
-            let mut v = x.round() as i64;
+            let v = x.round() as i64;
             let neg = v < 0;
-            v = v.abs();
+            let mut u = v.unsigned_abs();
             let mut digits = Vec::new();
             loop {
-                digits.push(std::char::from_digit((v % radix as i64) as u32, radix).unwrap_or('0'));
-                v /= radix as i64;
-                if v == 0 {
+                digits.push(std::char::from_digit((u % radix as u64) as u32, radix).unwrap_or('0'));
+                u /= radix as u64;
+                if u == 0 {
                     break;
                 }
             }

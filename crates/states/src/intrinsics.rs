@@ -373,7 +373,10 @@ fn apply(name: &str, mut a: Vec<Value>) -> Result<Value, String> {
                 if out.len() > 1000 {
                     return Err("States.ArrayRange result exceeds 1000 items".into());
                 }
-                i += st;
+                match i.checked_add(st) {
+                    Some(n) => i = n,
+                    None => break,
+                }
             }
             Value::Array(out)
         }

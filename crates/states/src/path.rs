@@ -303,7 +303,7 @@ fn step<'v>(seg: &Seg, v: &'v Value, doc_root: &'v Value, out: &mut Vec<&'v Valu
                 let mut i = start;
                 while i < end {
                     out.push(&a[i as usize]);
-                    i += step;
+                    i = i.saturating_add(step);
                 }
             }
         }
