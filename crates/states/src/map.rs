@@ -293,7 +293,8 @@ pub async fn run_map(
         match r {
             Ok(v) => out.push(v),
             Err(f) => {
-                if f.error == "States.Runtime" || !tolerant {
+                if f.error == "States.Runtime" || f.error == "States.DataLimitExceeded" || !tolerant
+                {
                     failure = Some(f);
                     break;
                 }

@@ -648,6 +648,10 @@ impl<'a> Parser<'a> {
                         segs.push(Seg::Wild);
                         continue;
                     }
+                    if self.peek() == Some(b'[') {
+                        // Jayway accepts `$.[...]` like `$[...]`
+                        continue;
+                    }
                     let n = self.name(in_filter)?;
                     if self.s[self.i..].starts_with(b"()") {
                         self.i += 2;

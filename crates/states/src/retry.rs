@@ -9,7 +9,7 @@ use serde_json::{Map, Value};
 
 /// Errors no Retry or Catch can handle.
 fn terminal(error: &str) -> bool {
-    error == "States.Runtime"
+    error == "States.Runtime" || error == "States.DataLimitExceeded"
 }
 
 /// Whether an `ErrorEquals` list matches an error name.
