@@ -11,6 +11,7 @@
 use serde::{Deserialize, Serialize};
 
 pub mod batch;
+pub mod color;
 pub mod decode;
 pub mod encode;
 pub mod exif;

@@ -29,11 +29,11 @@ pub fn thumbnails(
     crate::polyglot::check(format, data)?;
     if format.kind() == MediaKind::Video {
         let frame = video::poster_frame(format, data, sizes, limits)?;
-        return from_displayed(frame, sizes);
+        return from_displayed(frame, None, sizes);
     }
     if format.is_heif_family() {
-        let img = decode::heif::decode(data, limits)?;
-        return from_displayed(img, sizes);
+        let (img, info) = decode::heif::decode(data, limits)?;
+        return from_displayed(img, info.icc.as_deref(), sizes);
     }
     let probed = probe::image(format, data, limits)?;
     still(&probed, data, sizes, limits)
@@ -62,13 +62,17 @@ pub fn still(
     let min_w = ((f64::from(sw) * margin).ceil() as u32).min(p.header.width);
     let min_h = ((f64::from(sh) * margin).ceil() as u32).min(p.header.height);
     let img = decode::decode(p.format, data, &p.header, min_w, min_h, limits)?;
-    cascade(img, o, (dw, dh), sizes)
+    cascade(img, o, (dw, dh), p.header.icc.as_deref(), sizes)
 }
 
 /// Thumbnails from pixels already in display orientation (video frames, HEIF).
-pub fn from_displayed(img: Rgb, sizes: &[u32]) -> Result<Vec<Thumbnail>, MediaError> {
+pub fn from_displayed(
+    img: Rgb,
+    icc: Option<&[u8]>,
+    sizes: &[u32],
+) -> Result<Vec<Thumbnail>, MediaError> {
     let dims = (img.width, img.height);
-    cascade(img, 1, dims, sizes)
+    cascade(img, 1, dims, icc, sizes)
 }
 
 /// Resizes `img` (stored orientation, any size ≥ the largest target) to every size,
@@ -77,6 +81,7 @@ fn cascade(
     img: Rgb,
     o: u16,
     displayed: (u32, u32),
+    icc: Option<&[u8]>,
     sizes: &[u32],
 ) -> Result<Vec<Thumbnail>, MediaError> {
     let mut order: Vec<usize> = (0..sizes.len()).collect();
@@ -88,7 +93,13 @@ fn cascade(
         let (tw, th) = resize::fit(displayed.0, displayed.1, size);
         let (sw, sh) = orientation::displayed(tw, th, o);
         let src = base.as_ref().unwrap_or(&img);
-        let small = resize::resize(src, sw, sh)?;
+        let mut small = resize::resize(src, sw, sh)?;
+        if base.is_none() {
+            // colour-convert the largest thumbnail; the smaller ones are made from it
+            if let Some(icc) = icc {
+                crate::color::to_srgb(&mut small, icc);
+            }
+        }
         let oriented = orientation::apply(small.clone(), o);
         let jpeg = encode::jpeg(&oriented)?;
         out[idx] = Some(Thumbnail {

@@ -157,3 +157,62 @@ fn gif_uses_first_frame() {
         "looks like the second frame: {p:?}"
     );
 }
+
+/// An RGB profile whose red and green primaries are sRGB's green and red.
+fn swapped_icc() -> Vec<u8> {
+    use lcms2::{CIExyY, CIExyYTRIPLE, Profile, ToneCurve};
+    let d65 = CIExyY {
+        x: 0.3127,
+        y: 0.3290,
+        Y: 1.0,
+    };
+    let prim = CIExyYTRIPLE {
+        Red: CIExyY {
+            x: 0.30,
+            y: 0.60,
+            Y: 1.0,
+        },
+        Green: CIExyY {
+            x: 0.64,
+            y: 0.33,
+            Y: 1.0,
+        },
+        Blue: CIExyY {
+            x: 0.15,
+            y: 0.06,
+            Y: 1.0,
+        },
+    };
+    let curve =
+        ToneCurve::new_parametric(4, &[2.4, 1.0 / 1.055, 0.055 / 1.055, 1.0 / 12.92, 0.04045])
+            .unwrap();
+    Profile::new_rgb(&d65, &prim, &[&curve, &curve, &curve])
+        .unwrap()
+        .icc()
+        .unwrap()
+}
+
+#[test]
+fn icc_profile_is_converted_to_srgb() {
+    let jpg = fixture("photo_plain.jpg");
+    let icc = swapped_icc();
+    let mut seg = b"ICC_PROFILE\0\x01\x01".to_vec();
+    seg.extend_from_slice(&icc);
+    let mut tagged = jpg[..2].to_vec();
+    tagged.extend_from_slice(&[0xFF, 0xE2]);
+    tagged.extend_from_slice(&((seg.len() + 2) as u16).to_be_bytes());
+    tagged.extend_from_slice(&seg);
+    tagged.extend_from_slice(&jpg[2..]);
+    let m = media::metadata(&tagged, &Limits::default()).unwrap();
+    assert_eq!(m.extra["iccProfile"], true);
+    let t = media::thumbnails(&tagged, &[480, 160], &Limits::default()).unwrap();
+    for th in &t {
+        // the red square, tagged with the swapped profile, is sRGB green
+        let p = *decode(&th.jpeg).get_pixel(2, 2);
+        assert!(
+            p[1] > 200 && p[0] < 80 && p[2] < 80,
+            "size {}: {p:?}",
+            th.size
+        );
+    }
+}

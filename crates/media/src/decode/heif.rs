@@ -186,7 +186,7 @@ pub fn probe(data: &[u8], limits: &Limits) -> Result<HeifInfo, MediaError> {
 }
 
 /// Decodes the primary image, as displayed, alpha flattened on white.
-pub fn decode(data: &[u8], limits: &Limits) -> Result<Rgb, MediaError> {
+pub fn decode(data: &[u8], limits: &Limits) -> Result<(Rgb, HeifInfo), MediaError> {
     let p = Primary::open(data, limits)?;
     let info = p.info();
     limits::check_dims(info.width, info.height, limits)?;
@@ -243,9 +243,10 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<Rgb, MediaError> {
         (w as u32, h as u32, packed)
     };
     drop(img);
-    if info.has_alpha {
-        pixels::flatten_rgba(w, h, packed)
+    let img = if info.has_alpha {
+        pixels::flatten_rgba(w, h, packed)?
     } else {
-        Rgb::new(w, h, packed)
-    }
+        Rgb::new(w, h, packed)?
+    };
+    Ok((img, info))
 }
