@@ -49,6 +49,21 @@ pub fn rss_kib() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds used by this process so far (Linux `/proc/self/stat`, 0 elsewhere): the
+/// benchmark reports throughput per CPU second too, which a busy machine does not skew.
+pub fn cpu_seconds() -> f64 {
+    let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
+        return 0.0;
+    };
+    // fields after the parenthesised command name; utime and stime are the 12th and 13th
+    let Some(rest) = stat.rsplit(')').next() else {
+        return 0.0;
+    };
+    let f: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| f.get(i).and_then(|x| x.parse::<f64>().ok()).unwrap_or(0.0);
+    (ticks(11) + ticks(12)) / 100.0
+}
+
 /// The Pass/Choice loop definition: counts `$.i` up to `$.n`.
 pub fn loop_definition() -> Value {
     json!({
@@ -95,7 +110,9 @@ pub async fn run_all(opts: BenchOptions) -> Value {
     let _ = run_one(&def, json!({"i": 0, "n": 10_000})).await;
     let rss_small = rss_kib();
     let n = opts.loop_iterations;
+    let cpu0 = cpu_seconds();
     let (secs, status, _) = run_one(&def, json!({"i": 0, "n": n})).await;
+    let cpu = cpu_seconds() - cpu0;
     let rss_big = rss_kib();
     let counting = crate::history::CountingHistory::default();
     let (hsecs, _, _) = run_with(&def, json!({"i": 0, "n": n}), &counting).await;
@@ -123,6 +140,8 @@ pub async fn run_all(opts: BenchOptions) -> Value {
             "transitions": transitions,
             "seconds": secs,
             "transitions_per_second": (transitions as f64 / secs.max(1e-9)).round(),
+            "cpu_seconds": cpu,
+            "transitions_per_cpu_second": (transitions as f64 / cpu.max(1e-9)).round(),
             "status": status,
             "rss_kib_start": rss0,
             "rss_kib_after_10k_iterations": rss_small,

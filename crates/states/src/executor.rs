@@ -352,7 +352,11 @@ impl<'a> Exec<'a> {
                     tokio::task::yield_now().await;
                 }
                 let st = &m.states[idx];
-                let Step::Next(out, next) = self.run_state(st, input, vars, prev).await?;
+                let Step::Next(out, next) = if Self::is_instant(st) {
+                    self.run_state_instant(st, input, vars, prev)?
+                } else {
+                    self.run_state(st, input, vars, prev).await?
+                };
                 match next {
                     Some(n) => {
                         idx = n;
@@ -423,12 +427,53 @@ impl<'a> Exec<'a> {
         })
     }
 
-    async fn run_jsonpath(
+    /// Pass, Choice, Succeed and Fail in JSONPath never wait: they run without an async
+    /// frame (the hot path of long loops).
+    fn is_instant(st: &State) -> bool {
+        !st.jsonata
+            && matches!(
+                st.kind,
+                Kind::Pass { .. } | Kind::Choice { .. } | Kind::Succeed | Kind::Fail { .. }
+            )
+    }
+
+    fn run_state_instant(
+        &self,
+        st: &State,
+        input: Value,
+        vars: &mut Vars,
+        prev: &mut u64,
+    ) -> Result<Step, Failure> {
+        let entered = self.rec.emit(prev, entered_type(st), || {
+            json!({"name": &*st.name, "input": input.to_string(), "inputDetails": {"truncated": false}})
+        });
+        let Step::Next(out, next) = self.jsonpath_instant(st, input, vars, entered)?;
+        self.rec.emit(prev, exited_type(st), || {
+            json!({"name": &*st.name, "output": out.to_string(), "outputDetails": {"truncated": false}})
+        });
+        Ok(Step::Next(out, next))
+    }
+
+    /// InputPath: `None` when the effective input is the raw input itself.
+    fn input_path(
+        &self,
+        st: &State,
+        raw: &Value,
+        vars: &Vars,
+        entered: u64,
+    ) -> Result<Option<Value>, Failure> {
+        Ok(match &st.input_path {
+            PathSpec::Default => None,
+            PathSpec::Null => Some(Value::Object(Map::new())),
+            PathSpec::Path(p) => Some(self.io_path(&self.scope(st, entered, raw, vars), p)?),
+        })
+    }
+
+    fn jsonpath_instant(
         &self,
         st: &State,
         raw: Value,
         vars: &mut Vars,
-        prev: &mut u64,
         entered: u64,
     ) -> Result<Step, Failure> {
         // Fail reads its paths from the raw input
@@ -441,21 +486,17 @@ impl<'a> Exec<'a> {
                 cause,
             });
         }
-        let eff_owned = match &st.input_path {
-            PathSpec::Default => None,
-            PathSpec::Null => Some(Value::Object(Map::new())),
-            PathSpec::Path(p) => Some(self.io_path(&self.scope(st, entered, &raw, vars), p)?),
-        };
+        let eff_owned = self.input_path(st, &raw, vars, entered)?;
         let eff = eff_owned.as_ref().unwrap_or(&raw);
-        let mut next = st.next;
-        // result: None = the effective input itself
-        let mut assign_input_is_result = true;
-        let result: Option<Value> = match &st.kind {
-            Kind::Pass { result } => match (result, &st.parameters) {
-                (Some(r), _) => Some(r.clone()),
-                (None, Some(t)) => Some(t.eval(&self.scope(st, entered, eff, vars))?),
-                (None, None) => None,
-            },
+        match &st.kind {
+            Kind::Pass { result } => {
+                let result = match (result, &st.parameters) {
+                    (Some(r), _) => Some(r.clone()),
+                    (None, Some(t)) => Some(t.eval(&self.scope(st, entered, eff, vars))?),
+                    (None, None) => None,
+                };
+                self.jsonpath_finish(st, raw, eff_owned, result, true, st.next, vars, entered)
+            }
             Kind::Choice { choices, default } => {
                 let sc = self.scope(st, entered, eff, vars);
                 let mut chosen = None;
@@ -469,12 +510,9 @@ impl<'a> Exec<'a> {
                     Some(c) => (Some(c.next), c.assign.as_ref()),
                     None => match default {
                         Some(d) => (Some(*d), st.assign.as_ref()),
-                        None => {
-                            return Err(Failure::new("States.NoChoiceMatched", "No Matches!"));
-                        }
+                        None => return Err(Failure::new("States.NoChoiceMatched", "No Matches!")),
                     },
                 };
-                next = target;
                 let new_vars = match assign {
                     Some(t) => Some(t.eval(&sc)?),
                     None => None,
@@ -483,32 +521,59 @@ impl<'a> Exec<'a> {
                 if let Some(Value::Object(m)) = new_vars {
                     vars.set_all(m);
                 }
-                return Ok(Step::Next(out, next));
+                Ok(Step::Next(out, target))
             }
+            _ => self.jsonpath_finish(st, raw, eff_owned, None, false, st.next, vars, entered),
+        }
+    }
+
+    async fn run_jsonpath(
+        &self,
+        st: &State,
+        raw: Value,
+        vars: &mut Vars,
+        prev: &mut u64,
+        entered: u64,
+    ) -> Result<Step, Failure> {
+        if Self::is_instant(st) {
+            return self.jsonpath_instant(st, raw, vars, entered);
+        }
+        let eff_owned = self.input_path(st, &raw, vars, entered)?;
+        let eff = eff_owned.as_ref().unwrap_or(&raw);
+        match &st.kind {
             Kind::Wait(spec) => {
-                assign_input_is_result = false;
                 let sc = self.scope(st, entered, eff, vars);
                 self.wait(&sc, spec).await?;
-                None
+                self.jsonpath_finish(st, raw, eff_owned, None, false, st.next, vars, entered)
             }
-            Kind::Succeed => {
-                assign_input_is_result = false;
-                None
-            }
-            Kind::Task { .. } | Kind::Parallel { .. } | Kind::Map(_) => {
-                match crate::retry::run_with_retry(self, st, eff, vars, prev, entered).await {
-                    Ok(r) => {
-                        let r = match &st.result_selector {
-                            Some(t) => t.eval(&self.scope(st, entered, &r, vars))?,
-                            None => r,
-                        };
-                        Some(r)
-                    }
-                    Err(f) => return crate::retry::catch(self, st, f, raw, vars, prev, entered),
+            _ => match crate::retry::run_with_retry(self, st, eff, vars, prev, entered).await {
+                Ok(r) => {
+                    let r = match &st.result_selector {
+                        Some(t) => t.eval(&self.scope(st, entered, &r, vars))?,
+                        None => r,
+                    };
+                    self.jsonpath_finish(st, raw, eff_owned, Some(r), true, st.next, vars, entered)
                 }
-            }
-            Kind::Fail { .. } => None,
-        };
+                Err(f) => crate::retry::catch(self, st, f, raw, vars, prev, entered),
+            },
+        }
+    }
+
+    /// Assign, ResultPath, OutputPath and the payload limit; `result` None = the
+    /// effective input itself.
+    #[allow(clippy::too_many_arguments)]
+    fn jsonpath_finish(
+        &self,
+        st: &State,
+        raw: Value,
+        eff_owned: Option<Value>,
+        result: Option<Value>,
+        assign_input_is_result: bool,
+        next: Option<usize>,
+        vars: &mut Vars,
+        entered: u64,
+    ) -> Result<Step, Failure> {
+        let eff = eff_owned.as_ref().unwrap_or(&raw);
         // Assign sees the result (or the effective input) and the variables before this state
         let new_vars = match &st.assign {
             Some(t) => {
