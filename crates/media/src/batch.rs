@@ -1,12 +1,12 @@
-//! Batch helpers for the command line: thumbnails of many files in parallel (rayon, one
-//! file per worker) written as `DIR/<stem>_<SIZE>.jpg`, and probing files to JSON.
+//! Batch helpers for the command line: thumbnails of many files in parallel (one file
+//! per worker, largest first) written as `DIR/<stem>_<SIZE>.jpg`, and probing files to JSON.
 
 use crate::{Limits, MediaError};
-use rayon::prelude::*;
 use serde_json::{json, Value};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
 use std::time::Instant;
 
 /// Files bigger than this are refused before reading.
@@ -85,40 +85,89 @@ pub fn thumbnails_file(
         .collect()
 }
 
-/// Thumbnails of every file in parallel; results in input order. With `progress`, one
-/// line per finished file on stderr.
+/// The outcome of one file.
+pub type FileResult = Result<Vec<Written>, BatchError>;
+
+/// Rough relative cost of a file, for scheduling: PNG inflates every byte, JPEG and WebP
+/// shrink on load.
+fn cost(path: &Path) -> u64 {
+    let len = std::fs::metadata(path).map(|m| m.len()).unwrap_or(0);
+    let ext = path
+        .extension()
+        .map(|e| e.to_string_lossy().to_ascii_lowercase())
+        .unwrap_or_default();
+    match ext.as_str() {
+        "png" => len.saturating_mul(2),
+        "webp" | "heic" | "heif" | "avif" => len.saturating_mul(8),
+        _ => len,
+    }
+}
+
+/// Thumbnails of every file in parallel; results in input order. Files are handed out
+/// largest first from a shared queue to one worker per available core (so a pinned
+/// process uses one), which keeps the last file from running alone at the end. With
+/// `progress`, one line per finished file on stderr.
 pub fn thumbnails_many(
     files: &[PathBuf],
     out: &Path,
     sizes: &[u32],
     limits: &Limits,
     progress: bool,
-) -> Vec<Result<Vec<Written>, BatchError>> {
+) -> Vec<FileResult> {
+    let mut order: Vec<(u64, usize)> = files
+        .iter()
+        .enumerate()
+        .map(|(i, f)| (cost(f), i))
+        .collect();
+    order.sort_by_key(|o| std::cmp::Reverse(o.0));
+    let workers = std::thread::available_parallelism()
+        .map(|n| n.get())
+        .unwrap_or(1)
+        .min(files.len())
+        .max(1);
+    let next = AtomicUsize::new(0);
     let done = AtomicUsize::new(0);
     let total = files.len();
-    files
-        .par_iter()
-        .with_max_len(1)
-        .map(|f| {
-            let start = Instant::now();
-            let r = thumbnails_file(f, out, sizes, limits);
-            let n = done.fetch_add(1, Ordering::Relaxed) + 1;
-            if progress {
-                let line = match &r {
-                    Ok(w) => format!(
-                        "[{n}/{total}] {} ok: {} thumbnails in {} ms",
-                        f.display(),
-                        w.len(),
-                        start.elapsed().as_millis()
-                    ),
-                    Err(e) => format!("[{n}/{total}] {} FAILED {}: {e}", f.display(), e.name()),
-                };
-                let _ = writeln!(std::io::stderr().lock(), "{line}");
-            }
-            if let Err(e) = &r {
-                tracing::warn!(file = %f.display(), error = e.name(), "thumbnails failed: {e}");
-            }
-            r
+    let slots: Vec<Mutex<Option<FileResult>>> = files.iter().map(|_| Mutex::new(None)).collect();
+    let work = || loop {
+        let k = next.fetch_add(1, Ordering::Relaxed);
+        let Some(&(_, i)) = order.get(k) else { break };
+        let f = &files[i];
+        let start = Instant::now();
+        let r = thumbnails_file(f, out, sizes, limits);
+        let n = done.fetch_add(1, Ordering::Relaxed) + 1;
+        if progress {
+            let line = match &r {
+                Ok(w) => format!(
+                    "[{n}/{total}] {} ok: {} thumbnails in {} ms",
+                    f.display(),
+                    w.len(),
+                    start.elapsed().as_millis()
+                ),
+                Err(e) => format!("[{n}/{total}] {} FAILED {}: {e}", f.display(), e.name()),
+            };
+            let _ = writeln!(std::io::stderr().lock(), "{line}");
+        }
+        if let Err(e) = &r {
+            tracing::warn!(file = %f.display(), error = e.name(), "thumbnails failed: {e}");
+        }
+        if let Ok(mut slot) = slots[i].lock() {
+            *slot = Some(r);
+        }
+    };
+    std::thread::scope(|s| {
+        for _ in 1..workers {
+            s.spawn(work);
+        }
+        work();
+    });
+    slots
+        .into_iter()
+        .map(|m| {
+            m.into_inner()
+                .ok()
+                .flatten()
+                .unwrap_or_else(|| Err(BatchError::Io(std::io::Error::other("worker failed"))))
         })
         .collect()
 }
