@@ -27,21 +27,53 @@ impl Clock for SystemClock {
     }
 }
 
-/// A clock that never waits: `sleep` moves its time forward and remembers the duration.
+/// A clock in virtual time: `sleep` never waits for real; concurrent sleeps finish in
+/// deadline order (the earliest pending deadline moves time forward). Every requested
+/// duration is remembered, so Retry/Wait/timeout timing is testable.
 pub struct FakeClock {
-    inner: Mutex<(DateTime<Utc>, Vec<Duration>)>,
+    inner: Mutex<FakeState>,
+}
+
+struct FakeState {
+    now: DateTime<Utc>,
+    sleeps: Vec<Duration>,
+    /// deadlines of the sleeps in progress, by ticket
+    pending: Vec<(u64, DateTime<Utc>)>,
+    next_ticket: u64,
 }
 
 impl FakeClock {
     pub fn new(start: DateTime<Utc>) -> FakeClock {
         FakeClock {
-            inner: Mutex::new((start, Vec::new())),
+            inner: Mutex::new(FakeState {
+                now: start,
+                sleeps: Vec::new(),
+                pending: Vec::new(),
+                next_ticket: 0,
+            }),
         }
     }
 
     /// Every sleep requested so far, in order.
     pub fn sleeps(&self) -> Vec<Duration> {
-        self.inner.lock().map(|g| g.1.clone()).unwrap_or_default()
+        self.inner
+            .lock()
+            .map(|g| g.sleeps.clone())
+            .unwrap_or_default()
+    }
+}
+
+/// Removes a sleep's deadline when it ends or is cancelled (a lost `select!` branch).
+struct Ticket<'a> {
+    clock: &'a FakeClock,
+    id: u64,
+}
+
+impl Drop for Ticket<'_> {
+    fn drop(&mut self) {
+        if let Ok(mut g) = self.clock.inner.lock() {
+            g.pending.retain(|(t, _)| *t != self.id);
+        }
     }
 }
 
@@ -50,15 +82,49 @@ impl Clock for FakeClock {
     fn now(&self) -> DateTime<Utc> {
         self.inner
             .lock()
-            .map(|g| g.0)
+            .map(|g| g.now)
             .unwrap_or_else(|_| Utc::now())
     }
+
     async fn sleep(&self, d: Duration) {
-        if let Ok(mut g) = self.inner.lock() {
-            g.0 += chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
-            g.1.push(d);
+        let Some((id, deadline)) = self.register(d) else {
+            return;
+        };
+        let _ticket = Ticket { clock: self, id };
+        loop {
+            tokio::task::yield_now().await;
+            if self.try_wake(deadline) {
+                return;
+            }
         }
-        tokio::task::yield_now().await;
+    }
+}
+
+impl FakeClock {
+    fn register(&self, d: Duration) -> Option<(u64, DateTime<Utc>)> {
+        let mut g = self.inner.lock().ok()?;
+        let deadline = g.now + chrono::Duration::from_std(d).unwrap_or(chrono::Duration::zero());
+        let id = g.next_ticket;
+        g.next_ticket += 1;
+        g.pending.push((id, deadline));
+        g.sleeps.push(d);
+        Some((id, deadline))
+    }
+
+    /// Whether a sleep until `deadline` is over (moving time forward when it is the earliest).
+    fn try_wake(&self, deadline: DateTime<Utc>) -> bool {
+        let Ok(mut g) = self.inner.lock() else {
+            return true;
+        };
+        if g.now >= deadline {
+            return true;
+        }
+        let earliest = g.pending.iter().map(|(_, t)| *t).min();
+        if earliest.is_none_or(|t| t >= deadline) {
+            g.now = deadline;
+            return true;
+        }
+        false
     }
 }
 
