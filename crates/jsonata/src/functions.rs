@@ -397,10 +397,15 @@ pub fn call<'a>(
                 };
                 match f {
                     Some(f) if f.is_finite() => j(num(f)?),
-                    _ => return Err(err("D3030", "Unable to cast value to a number")),
+                    _ => {
+                        return Err(err(
+                            "D3030",
+                            format!("Unable to cast value to a number: {}", Value::String(s.clone())),
+                        ))
+                    }
                 }
             }
-            Some(_) => return Err(err("D3030", "Unable to cast value to a number")),
+            Some(v) => return Err(err("D3030", format!("Unable to cast value to a number: {v}"))),
         },
         "abs" | "floor" | "ceil" | "sqrt" => {
             let Some(x) = num_arg(&args, 0, n)? else {
