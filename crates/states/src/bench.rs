@@ -81,6 +81,34 @@ pub fn loop_definition() -> Value {
     })
 }
 
+/// A definition of `n` states (Pass and Choice alternating) walked `rounds` times.
+pub fn large_definition(n: usize) -> Value {
+    let mut states = serde_json::Map::new();
+    for i in 0..n {
+        let next = if i + 1 == n {
+            "Round".to_string()
+        } else {
+            format!("S{}", i + 1)
+        };
+        let st = if i % 2 == 0 {
+            json!({"Type": "Pass", "Next": next})
+        } else {
+            json!({"Type": "Choice", "Choices": [{"Variable": "$.go", "BooleanEquals": true, "Next": next}], "Default": "Done"})
+        };
+        states.insert(format!("S{i}"), st);
+    }
+    states.insert(
+        "Round".into(),
+        json!({"Type": "Pass", "Parameters": {"go": true, "round.$": "States.MathAdd($.round, 1)", "rounds.$": "$.rounds"}, "Next": "Check"}),
+    );
+    states.insert(
+        "Check".into(),
+        json!({"Type": "Choice", "Choices": [{"Variable": "$.round", "NumericLessThanPath": "$.rounds", "Next": "S0"}], "Default": "Done"}),
+    );
+    states.insert("Done".into(), json!({"Type": "Succeed"}));
+    json!({"StartAt": "S0", "States": states})
+}
+
 async fn run_one(def: &Value, input: Value) -> (f64, ExecutionStatus, Option<Value>) {
     run_with(def, input, &NoHistory).await
 }
@@ -120,6 +148,32 @@ pub async fn run_all(opts: BenchOptions) -> Value {
     let rss_hist = rss_kib();
     // transitions: Loop once, then (Check + Inc) per iteration, final Check, Done
     let transitions = 2 * n + 3;
+    // a definition with 100,000 states, walked 10 times
+    let big = large_definition(100_000);
+    let t = Instant::now();
+    let big_text = big.to_string();
+    let parsed = Definition::parse(&big_text);
+    let parse_secs = t.elapsed().as_secs_f64();
+    let rounds = 10u64;
+    let (big_secs, big_status) = match parsed {
+        Ok(d) => {
+            let t = Instant::now();
+            let o = execute(
+                &d,
+                json!({"go": true, "round": 0, "rounds": rounds}),
+                &ExecutionOptions::default(),
+                &NoTasks,
+                &NoHistory,
+            )
+            .await;
+            (t.elapsed().as_secs_f64(), o.status)
+        }
+        Err(e) => {
+            tracing::error!("large definition invalid: {e}");
+            (0.0, ExecutionStatus::Failed)
+        }
+    };
+    let big_transitions = rounds * (100_000 + 2) + 1;
     let map_def = json!({
         "StartAt": "M",
         "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
@@ -152,6 +206,15 @@ pub async fn run_all(opts: BenchOptions) -> Value {
             "seconds": hsecs,
             "transitions_per_second": (transitions as f64 / hsecs.max(1e-9)).round(),
             "rss_kib_after": rss_hist,
+        },
+        "large_definition": {
+            "states": 100_003,
+            "parse_seconds": parse_secs,
+            "rounds": rounds,
+            "transitions": big_transitions,
+            "seconds": big_secs,
+            "transitions_per_second": (big_transitions as f64 / big_secs.max(1e-9)).round(),
+            "status": big_status,
         },
         "map": {
             "items": opts.map_items,
