@@ -177,6 +177,7 @@ pub async fn run_all(opts: BenchOptions) -> Value {
     let map_def = json!({
         "StartAt": "M",
         "States": {"M": {"Type": "Map", "ItemsPath": "$.items",
+            "ItemSelector": {"v.$": "$$.Map.Item.Value.v", "index.$": "$$.Map.Item.Index"},
             "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P",
                 "States": {"P": {"Type": "Pass", "Parameters": {"v.$": "$.v", "sq.$": "States.MathAdd($.v, $.v)"}, "End": true}}},
             "End": true}}

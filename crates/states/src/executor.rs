@@ -112,36 +112,52 @@ impl Scope<'_> {
         self.fail("States.Runtime", msg)
     }
 
+    /// The whole context object (`$$`).
     pub fn context(&self) -> Value {
+        self.context_part(None)
+    }
+
+    /// The context object with only the top-level key `only` (all keys when None): a
+    /// `$$.Map.Item.Value` read does not copy the execution input.
+    fn context_part(&self, only: Option<&str>) -> Value {
         let info = &self.ex.info;
-        let mut state = Map::new();
-        state.insert(
-            "EnteredTime".into(),
-            Value::String(rfc3339(self.ex.clock.now())),
-        );
-        state.insert("Name".into(), Value::String(self.st.name.to_string()));
-        if let Some(rc) = self.retry_count {
-            state.insert("RetryCount".into(), Value::from(rc));
-        }
+        let want = |k: &str| only.is_none_or(|o| o == k);
         let mut m = Map::new();
-        m.insert(
-            "Execution".into(),
-            json!({
-                "Id": info.id,
-                "Input": info.input,
-                "Name": info.name,
-                "RoleArn": info.role_arn,
-                "StartTime": info.start_time,
-                "RedriveCount": 0,
-            }),
-        );
-        m.insert(
-            "StateMachine".into(),
-            json!({"Id": info.sm_id, "Name": info.sm_name}),
-        );
-        m.insert("State".into(), Value::Object(state));
-        if let Some((i, v)) = self.map_item {
-            m.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+        if want("Execution") {
+            m.insert(
+                "Execution".into(),
+                json!({
+                    "Id": info.id,
+                    "Input": info.input,
+                    "Name": info.name,
+                    "RoleArn": info.role_arn,
+                    "StartTime": info.start_time,
+                    "RedriveCount": 0,
+                }),
+            );
+        }
+        if want("StateMachine") {
+            m.insert(
+                "StateMachine".into(),
+                json!({"Id": info.sm_id, "Name": info.sm_name}),
+            );
+        }
+        if want("State") {
+            let mut state = Map::new();
+            state.insert(
+                "EnteredTime".into(),
+                Value::String(rfc3339(self.ex.clock.now())),
+            );
+            state.insert("Name".into(), Value::String(self.st.name.to_string()));
+            if let Some(rc) = self.retry_count {
+                state.insert("RetryCount".into(), Value::from(rc));
+            }
+            m.insert("State".into(), Value::Object(state));
+        }
+        if want("Map") {
+            if let Some((i, v)) = self.map_item {
+                m.insert("Map".into(), json!({"Item": {"Index": i, "Value": v}}));
+            }
         }
         Value::Object(m)
     }
@@ -150,7 +166,9 @@ impl Scope<'_> {
     pub fn read(&self, p: &Path) -> Result<Value, ReadError> {
         match &p.root {
             Root::Input => p.eval(self.input).map_err(|_| ReadError::NotFound),
-            Root::Context => p.eval(&self.context()).map_err(|_| ReadError::NotFound),
+            Root::Context => p
+                .eval(&self.context_part(p.first_name()))
+                .map_err(|_| ReadError::NotFound),
             Root::Variable(name) => {
                 let v = self
                     .vars
@@ -161,14 +179,26 @@ impl Scope<'_> {
         }
     }
 
-    fn states_value(&self) -> Value {
+    fn states_value(&self, u: &crate::template::StatesUse) -> Value {
         let mut m = Map::new();
-        m.insert("input".into(), self.input.clone());
-        m.insert("context".into(), self.context());
-        if let Some(r) = self.result {
+        if u.all || u.input {
+            m.insert("input".into(), self.input.clone());
+        }
+        if u.all || u.context_all {
+            m.insert("context".into(), self.context());
+        } else if !u.context_keys.is_empty() {
+            let mut c = Map::new();
+            for k in &u.context_keys {
+                if let Value::Object(part) = self.context_part(Some(k)) {
+                    c.extend(part);
+                }
+            }
+            m.insert("context".into(), Value::Object(c));
+        }
+        if let Some(r) = self.result.filter(|_| u.all || u.result) {
             m.insert("result".into(), r.clone());
         }
-        if let Some(e) = self.error_output {
+        if let Some(e) = self.error_output.filter(|_| u.all || u.error_output) {
             m.insert("errorOutput".into(), e.clone());
         }
         Value::Object(m)
@@ -178,6 +208,7 @@ impl Scope<'_> {
     pub fn jsonata_opt(&self, e: &JExpr, field: &str) -> Result<Option<Value>, Failure> {
         let env = JEnv {
             scope: self,
+            uses: &e.uses,
             states: std::cell::OnceCell::new(),
         };
         e.expr.evaluate(None, &env).map_err(|err| {
@@ -199,6 +230,7 @@ pub enum ReadError {
 
 struct JEnv<'a, 's> {
     scope: &'a Scope<'s>,
+    uses: &'a crate::template::StatesUse,
     states: std::cell::OnceCell<Value>,
 }
 
@@ -207,7 +239,7 @@ impl jsonata::Env for JEnv<'_, '_> {
         if name == "states" {
             return Some(
                 self.states
-                    .get_or_init(|| self.scope.states_value())
+                    .get_or_init(|| self.scope.states_value(self.uses))
                     .clone(),
             );
         }

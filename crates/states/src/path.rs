@@ -67,6 +67,14 @@ impl Path {
         p.path()
     }
 
+    /// The property name of the first step, when it is a plain name (`$$.Map...` → `Map`).
+    pub fn first_name(&self) -> Option<&str> {
+        match self.segs.first() {
+            Some(Seg::Prop(n)) => Some(n),
+            _ => None,
+        }
+    }
+
     /// `$` alone (the whole input).
     pub fn is_root_only(&self) -> bool {
         self.segs.is_empty()

@@ -13,6 +13,62 @@ use std::sync::Arc;
 pub struct JExpr {
     pub expr: Arc<jsonata::Expr>,
     pub text: String,
+    /// which parts of `$states` the text can reach (so large inputs are not copied for
+    /// expressions that never read them)
+    pub uses: StatesUse,
+}
+
+/// The parts of `$states` an expression names.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StatesUse {
+    /// `$states` used whole (or in a way the text does not show)
+    pub all: bool,
+    pub input: bool,
+    pub result: bool,
+    pub error_output: bool,
+    /// `$states.context` used whole
+    pub context_all: bool,
+    /// top-level context keys named (`Execution`, `Map` ...)
+    pub context_keys: Vec<String>,
+}
+
+impl StatesUse {
+    /// Scan an expression's text for `$states...` references.
+    pub fn of(text: &str) -> StatesUse {
+        let mut u = StatesUse::default();
+        let ident = |r: &str| -> String {
+            r.chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect()
+        };
+        for (i, _) in text.match_indices("$states") {
+            let rest = &text[i + "$states".len()..];
+            let Some(after_dot) = rest.strip_prefix('.') else {
+                u.all = true;
+                continue;
+            };
+            let key = ident(after_dot);
+            match key.as_str() {
+                "input" => u.input = true,
+                "result" => u.result = true,
+                "errorOutput" => u.error_output = true,
+                "context" => {
+                    let r = &after_dot["context".len()..];
+                    match r.strip_prefix('.') {
+                        Some(k) if !ident(k).is_empty() => {
+                            let k = ident(k);
+                            if !u.context_keys.contains(&k) {
+                                u.context_keys.push(k);
+                            }
+                        }
+                        _ => u.context_all = true,
+                    }
+                }
+                _ => u.all = true,
+            }
+        }
+        u
+    }
 }
 
 #[derive(Debug, Clone)]
@@ -42,6 +98,7 @@ pub fn jsonata_body(s: &str) -> Option<&str> {
 pub fn compile_jsonata_expr(text: &str) -> Result<JExpr, String> {
     jsonata::Expr::parse(text)
         .map(|e| JExpr {
+            uses: StatesUse::of(text),
             expr: Arc::new(e),
             text: text.trim().to_string(),
         })
@@ -172,5 +229,21 @@ pub fn type_name(v: &Value) -> &'static str {
         Value::String(_) => "string",
         Value::Array(_) => "array",
         Value::Object(_) => "object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::StatesUse;
+
+    #[test]
+    fn states_use_scan() {
+        let u = StatesUse::of("$states.context.Map.Item.Value & $states.input.x");
+        assert!(u.input && !u.all && !u.context_all && !u.result);
+        assert_eq!(u.context_keys, vec!["Map".to_string()]);
+        assert!(StatesUse::of("$keys($states)").all);
+        assert!(StatesUse::of("$states.context").context_all);
+        assert!(StatesUse::of("$states.result.Payload").result);
+        assert_eq!(StatesUse::of("1 + 1"), StatesUse::default());
     }
 }
