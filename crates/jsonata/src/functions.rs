@@ -400,12 +400,20 @@ pub fn call<'a>(
                     _ => {
                         return Err(err(
                             "D3030",
-                            format!("Unable to cast value to a number: {}", Value::String(s.clone())),
+                            format!(
+                                "Unable to cast value to a number: {}",
+                                Value::String(s.clone())
+                            ),
                         ))
                     }
                 }
             }
-            Some(v) => return Err(err("D3030", format!("Unable to cast value to a number: {v}"))),
+            Some(v) => {
+                return Err(err(
+                    "D3030",
+                    format!("Unable to cast value to a number: {v}"),
+                ))
+            }
         },
         "abs" | "floor" | "ceil" | "sqrt" => {
             let Some(x) = num_arg(&args, 0, n)? else {
