@@ -5,11 +5,17 @@
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {
-    let Ok(text) = std::str::from_utf8(data) else { return };
-    let Ok(def) = states::Definition::parse(text) else { return };
+    let Ok(text) = std::str::from_utf8(data) else {
+        return;
+    };
+    let Ok(def) = states::Definition::parse(text) else {
+        return;
+    };
     let _ = def.task_resources();
     // run with a fake clock (Wait/Retry are instant) and a step budget via a timeout
-    let rt = tokio::runtime::Builder::new_current_thread().enable_time().build();
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build();
     let Ok(rt) = rt else { return };
     rt.block_on(async {
         let clock = states::FakeClock::new(chrono_now());

@@ -80,10 +80,17 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                 opts.tasks.push((n.to_string(), c.to_string()));
             }
             if let Some(f) = a.mock_config {
-                let text = std::fs::read_to_string(&f).map_err(|e| anyhow::anyhow!("cannot read {f}: {e}"))?;
+                let text = std::fs::read_to_string(&f)
+                    .map_err(|e| anyhow::anyhow!("cannot read {f}: {e}"))?;
                 opts.mock_config = Some(serde_json::from_str(&text)?);
             }
-            Ok(runner::run_file(&a.definition, a.input.as_deref(), a.input_file.as_deref(), &opts).await)
+            Ok(runner::run_file(
+                &a.definition,
+                a.input.as_deref(),
+                a.input_file.as_deref(),
+                &opts,
+            )
+            .await)
         }
         SfnCommand::Validate { definition } => {
             let text = std::fs::read_to_string(&definition)
@@ -94,12 +101,19 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                     Ok(0)
                 }
                 Err(e) => {
-                    println!("{}", serde_json::json!({"valid": false, "error": e.message}));
+                    println!(
+                        "{}",
+                        serde_json::json!({"valid": false, "error": e.message})
+                    );
                     Ok(1)
                 }
             }
         }
-        SfnCommand::Bench { iterations, map_items, branches } => {
+        SfnCommand::Bench {
+            iterations,
+            map_items,
+            branches,
+        } => {
             let report = states::bench::run_all(states::bench::BenchOptions {
                 loop_iterations: iterations,
                 map_items,
