@@ -1,0 +1,109 @@
+//! The recorded AWS conformance cases (`../shared/asl-conformance/cases`, beside the
+//! repository), run in-process with a fake clock. Cases whose expectation holds
+//! run-specific placeholders or scrubbed dates are left to `run.py`; every other case
+//! must match exactly (status, output, error and cause). Skipped when the cases are absent.
+
+use serde_json::Value;
+use states::path::json_eq;
+use states::{
+    execute_with_clock, Definition, ExecutionOptions, ExecutionStatus, FakeClock, NoHistory,
+};
+use std::path::PathBuf;
+
+fn cases_dir() -> Option<PathBuf> {
+    let manifest = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
+    let candidates = [
+        std::env::var("ASL_CASES").ok().map(PathBuf::from),
+        Some(manifest.join("../../../shared/asl-conformance/cases")),
+        Some(PathBuf::from("/work/shared/asl-conformance/cases")),
+    ];
+    candidates.into_iter().flatten().find(|p| p.is_dir())
+}
+
+fn mentions_scrubbed(v: &Value) -> bool {
+    match v {
+        Value::String(s) => s == "date" || s == "timestamp" || s.contains("<") && s.contains(">"),
+        Value::Array(a) => a.iter().any(mentions_scrubbed),
+        Value::Object(m) => m
+            .iter()
+            .any(|(k, x)| k.to_lowercase().contains("timestamp") || mentions_scrubbed(x)),
+        _ => false,
+    }
+}
+
+#[tokio::test]
+async fn recorded_cases_match() {
+    let Some(dir) = cases_dir() else {
+        eprintln!("conformance cases not found; skipped");
+        return;
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+        .map(|d| d.filter_map(|e| e.ok().map(|e| e.path())).collect())
+        .unwrap_or_default();
+    files.sort();
+    let (mut run, mut failed) = (0usize, Vec::new());
+    for f in files
+        .iter()
+        .filter(|f| f.extension().is_some_and(|e| e == "json"))
+    {
+        let Ok(text) = std::fs::read_to_string(f) else {
+            continue;
+        };
+        let Ok(case) = serde_json::from_str::<Value>(&text) else {
+            continue;
+        };
+        let name = case["name"].as_str().unwrap_or_default().to_string();
+        let exp = &case["expected"];
+        if case["compare"] != "exact"
+            || mentions_scrubbed(exp)
+            || case.get("scrub") == Some(&Value::Bool(false))
+        {
+            continue;
+        }
+        let def = match Definition::from_value(case["definition"].clone()) {
+            Ok(d) => d,
+            Err(e) => {
+                failed.push(format!("{name}: definition rejected: {e}"));
+                continue;
+            }
+        };
+        run += 1;
+        let clock = FakeClock::new(chrono::Utc::now());
+        let tasks = states::runner::StubInvoker::new(&Default::default()).expect("stub invoker");
+        let o = execute_with_clock(
+            &def,
+            case["input"].clone(),
+            &ExecutionOptions::default(),
+            &tasks,
+            &NoHistory,
+            &clock,
+        )
+        .await;
+        let ok = match exp["status"].as_str() {
+            Some("SUCCEEDED") => {
+                o.status == ExecutionStatus::Succeeded
+                    && o.output
+                        .as_ref()
+                        .is_some_and(|v| json_eq(v, &exp["output"]))
+            }
+            Some("FAILED") => {
+                o.status == ExecutionStatus::Failed
+                    && exp
+                        .get("error")
+                        .is_none_or(|e| e.as_str() == o.error.as_deref())
+                    && exp
+                        .get("cause")
+                        .is_none_or(|c| c.as_str() == o.cause.as_deref())
+            }
+            _ => true,
+        };
+        if !ok {
+            failed.push(format!(
+                "{name}: got {:?} {:?} {:?} {:?}",
+                o.status, o.output, o.error, o.cause
+            ));
+        }
+    }
+    eprintln!("{} cases run in-process, {} failed", run, failed.len());
+    assert!(failed.is_empty(), "{}", failed.join("\n"));
+}
