@@ -106,6 +106,9 @@ where
         Err(e) => return Outcome::error("InvalidEvent", format!("not an HTTP API event: {e}")),
     };
     let mut adapter = lambda_http::Adapter::from(service);
+    if let Err(e) = std::future::poll_fn(|cx| adapter.poll_ready(cx)).await {
+        return Outcome::error("HandlerError", e.to_string());
+    }
     let answer = adapter.call(LambdaEvent::new(request, Context::default())).await;
     match answer {
         Ok(response) => match serde_json::to_value(&response) {

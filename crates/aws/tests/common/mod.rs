@@ -1,0 +1,112 @@
+//! Shared setup for the tests against an AWS-protocol server (moto). They read its URL from
+//! `MOTO_ENDPOINT` (`eval "$(bash .ci/start-moto.sh)"` starts one and prints the export) and
+//! skip, saying so, when it is not set.
+
+#![allow(dead_code)]
+
+use aws::config::AwsSettings;
+use aws_config::{BehaviorVersion, Region, SdkConfig};
+use aws_credential_types::Credentials;
+
+pub const ENV: &str = "MOTO_ENDPOINT";
+
+/// The moto endpoint, or `None` after printing why the test is skipped.
+pub fn endpoint(test: &str) -> Option<String> {
+    match std::env::var(ENV) {
+        Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
+        _ => {
+            eprintln!(
+                "SKIPPED {test}: {ENV} is not set. Start moto with `eval \"$(bash .ci/start-moto.sh)\"` \
+                 to run the AWS adapter tests against a real AWS-protocol server."
+            );
+            None
+        }
+    }
+}
+
+/// SDK configuration for moto: fixed test credentials, us-east-1, the endpoint.
+pub async fn sdk(endpoint: &str) -> SdkConfig {
+    aws_config::defaults(BehaviorVersion::latest())
+        .credentials_provider(Credentials::new("testing", "testing", None, None, "moto"))
+        .region(Region::new("us-east-1"))
+        .endpoint_url(endpoint)
+        .load()
+        .await
+}
+
+/// Unique resource names for one test.
+pub fn names(prefix: &str) -> AwsSettings {
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    AwsSettings {
+        bucket: format!("{prefix}-{}", &tag[..12]),
+        table: format!("{prefix}-reels-{}", &tag[..12]),
+        state_machine_arn: None,
+        endpoint_url: None,
+    }
+}
+
+/// Create the bucket and the table the settings name.
+pub async fn create_resources(sdk: &SdkConfig, settings: &AwsSettings) {
+    let s3 = aws_sdk_s3::Client::from_conf(aws::s3::client_config(sdk).build());
+    s3.create_bucket().bucket(&settings.bucket).send().await.expect("create bucket");
+    aws::DynamoRecordStore::new(sdk, &settings.table)
+        .create_table()
+        .await
+        .expect("create table");
+}
+
+/// Create a state machine from the project's ASL with fake function ARNs; its ARN.
+pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
+    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../statemachine/media-pipeline.asl.json"))
+        .expect("read the ASL");
+    let mut definition = text;
+    for task in pipeline::Task::ALL {
+        definition = definition.replace(
+            &format!("${{{}}}", task.arn_placeholder()),
+            &format!("arn:aws:lambda:us-east-1:123456789012:function:media-hub-{}", task.function_name()),
+        );
+    }
+    let sfn = aws_sdk_sfn::Client::new(sdk);
+    let out = sfn
+        .create_state_machine()
+        .name(name)
+        .definition(definition)
+        .role_arn("arn:aws:iam::123456789012:role/media-pipeline")
+        .send()
+        .await
+        .expect("create state machine");
+    out.state_machine_arn().to_owned()
+}
+
+/// POST a multipart form over plain HTTP/1.1 (moto on loopback); the status and body.
+/// `fields` go first, then the file part, as browsers send a presigned POST.
+pub async fn post_form(url: &str, fields: &[(String, String)], file: &[u8], filename: &str) -> (u16, String) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = match rest.find('/') {
+        Some(i) => (&rest[..i], &rest[i..]),
+        None => (rest, "/"),
+    };
+    let boundary = "----media-hub-test-boundary-7d93";
+    let mut body = Vec::new();
+    for (k, v) in fields {
+        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+    }
+    body.extend_from_slice(
+        format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
+    );
+    body.extend_from_slice(file);
+    body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: multipart/form-data; boundary={boundary}\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    stream.write_all(&body).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let text = String::from_utf8_lossy(&answer).into_owned();
+    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    (status, text)
+}

@@ -1,0 +1,379 @@
+//! template.yaml against the code: every `${...}` of the ASL has a DefinitionSubstitutions
+//! entry naming the right function; every function folder is in the template and vice
+//! versa; and each function's policy grants exactly what its handler calls (the handler
+//! runs against moto with an [`aws::oplog::OpLog`] on its clients).
+
+mod common;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+use aws::oplog::OpLog;
+use bytes::Bytes;
+use pipeline::{BlobStore, Pipeline, RecordStore, Settings, Status, Task};
+use serde_json::json;
+use serde_yaml::Value as Yaml;
+
+const ROOT: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+
+fn template() -> Yaml {
+    let text = std::fs::read_to_string(format!("{ROOT}/template.yaml")).expect("template.yaml");
+    serde_yaml::from_str(&text).expect("template.yaml parses")
+}
+
+fn resources(t: &Yaml) -> &serde_yaml::Mapping {
+    t.get("Resources").and_then(Yaml::as_mapping).expect("Resources")
+}
+
+/// `!Sub`, `!GetAtt`, `!Ref` or a plain string, as one string with `${...}` references.
+fn render(v: &Yaml) -> String {
+    match v {
+        Yaml::String(s) => s.clone(),
+        Yaml::Tagged(t) => {
+            let inner = render(&t.value);
+            match t.tag.to_string().as_str() {
+                "!Sub" => inner,
+                "!GetAtt" | "!Ref" => format!("${{{inner}}}"),
+                other => format!("{other} {inner}"),
+            }
+        }
+        other => format!("{other:?}"),
+    }
+}
+
+/// The template's resource strings in the OpLog's vocabulary.
+fn resource_name(v: &Yaml) -> String {
+    let s = render(v);
+    if s.contains(":execution:${MediaPipeline.Name}:") {
+        return "executions".into();
+    }
+    s.replace("${MediaBucket.Arn}", "bucket")
+        .replace("${ReelsTable.Arn}", "table")
+        .replace("${MediaPipeline}", "statemachine")
+}
+
+fn list(v: Option<&Yaml>) -> Vec<Yaml> {
+    match v {
+        Some(Yaml::Sequence(s)) => s.clone(),
+        Some(other) => vec![other.clone()],
+        None => vec![],
+    }
+}
+
+/// Function logical id → its binary name (BuildProperties.Binary).
+fn functions(t: &Yaml) -> BTreeMap<String, String> {
+    resources(t)
+        .iter()
+        .filter(|(_, r)| r.get("Type").and_then(Yaml::as_str) == Some("AWS::Serverless::Function"))
+        .map(|(k, r)| {
+            let binary = r
+                .get("Metadata")
+                .and_then(|m| m.get("BuildProperties"))
+                .and_then(|b| b.get("Binary"))
+                .and_then(Yaml::as_str)
+                .expect("every function names its Binary");
+            (k.as_str().unwrap_or_default().to_owned(), binary.to_owned())
+        })
+        .collect()
+}
+
+/// The (action, resource) grants of a function's inline policy statements.
+fn granted(t: &Yaml, binary: &str) -> BTreeSet<(String, String)> {
+    let (_, function) = resources(t)
+        .iter()
+        .find(|(k, _)| functions(t).get(k.as_str().unwrap_or_default()).map(String::as_str) == Some(binary))
+        .expect("function in template");
+    let mut out = BTreeSet::new();
+    for policy in list(function.get("Properties").and_then(|p| p.get("Policies"))) {
+        for statement in list(policy.get("Statement")) {
+            assert_eq!(statement.get("Effect").and_then(Yaml::as_str), Some("Allow"));
+            for action in list(statement.get("Action")) {
+                for resource in list(statement.get("Resource")) {
+                    out.insert((action.as_str().unwrap_or_default().to_owned(), resource_name(&resource)));
+                }
+            }
+        }
+    }
+    out
+}
+
+#[test]
+fn every_asl_placeholder_has_a_substitution_naming_its_function() {
+    let t = template();
+    let asl = std::fs::read_to_string(format!("{ROOT}/statemachine/media-pipeline.asl.json")).unwrap();
+    let mut placeholders = BTreeSet::new();
+    let mut rest = asl.as_str();
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let end = after.find('}').expect("closed placeholder");
+        placeholders.insert(after[..end].to_owned());
+        rest = &after[end..];
+    }
+    assert!(!placeholders.is_empty());
+
+    let machine = resources(&t).get("MediaPipeline").expect("MediaPipeline");
+    let props = machine.get("Properties").unwrap();
+    assert_eq!(props.get("DefinitionUri").and_then(Yaml::as_str), Some("statemachine/media-pipeline.asl.json"));
+    let subs = props.get("DefinitionSubstitutions").and_then(Yaml::as_mapping).expect("DefinitionSubstitutions");
+    let names: BTreeSet<String> = subs.keys().filter_map(Yaml::as_str).map(str::to_owned).collect();
+    assert_eq!(names, placeholders, "ASL placeholders and DefinitionSubstitutions differ");
+
+    let fns = functions(&t);
+    for (name, value) in subs {
+        let name = name.as_str().unwrap();
+        let task = Task::from_function_ref(name).unwrap_or_else(|| panic!("{name} names no task"));
+        let target = render(value);
+        let logical = target.trim_start_matches("${").trim_end_matches(".Arn}");
+        assert_eq!(fns.get(logical).map(String::as_str), Some(task.function_name()), "{name} → {target}");
+    }
+}
+
+#[test]
+fn every_function_folder_is_deployed_and_built_by_cargo_lambda() {
+    let t = template();
+    let deployed: BTreeSet<String> = functions(&t).into_values().collect();
+    let folders: BTreeSet<String> = std::fs::read_dir(format!("{ROOT}/functions"))
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.path().join("Cargo.toml").exists())
+        .map(|e| e.file_name().to_string_lossy().into_owned())
+        .collect();
+    assert_eq!(deployed, folders);
+    for (id, r) in resources(&t) {
+        if r.get("Type").and_then(Yaml::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let meta = r.get("Metadata").unwrap();
+        assert_eq!(meta.get("BuildMethod").and_then(Yaml::as_str), Some("rust-cargolambda"), "{id:?}");
+    }
+    let globals = t.get("Globals").and_then(|g| g.get("Function")).unwrap();
+    assert_eq!(globals.get("Architectures"), Some(&serde_yaml::from_str::<Yaml>("[arm64]").unwrap()));
+    assert_eq!(globals.get("Tracing").and_then(Yaml::as_str), Some("Active"));
+    for task in Task::ALL {
+        assert!(deployed.contains(task.function_name()), "{} not deployed", task.function_name());
+    }
+}
+
+/// A world in moto with the OpLog on every client.
+struct World {
+    log: OpLog,
+    blobs: Arc<aws::S3BlobStore>,
+    records: Arc<aws::DynamoRecordStore>,
+    pipeline: Pipeline,
+}
+
+async fn world(url: &str) -> World {
+    let sdk = common::sdk(url).await;
+    let names = common::names("policy");
+    common::create_resources(&sdk, &names).await;
+    let log = OpLog::new();
+    let (blobs, records, _) = log.adapters(&sdk, &names);
+    let blobs = Arc::new(blobs);
+    let records = Arc::new(records);
+    let settings = Settings {
+        thumbnail_sizes: vec![160],
+        ..Settings::default()
+    };
+    let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings);
+    World {
+        log,
+        blobs,
+        records,
+        pipeline,
+    }
+}
+
+fn photo() -> Bytes {
+    Bytes::from(std::fs::read(format!("{ROOT}/fixtures/events/seed/photo.jpg")).unwrap())
+}
+
+fn reel(id: &str) -> pipeline::Reel {
+    pipeline::Reel {
+        id: id.into(),
+        name: "n".into(),
+        caption: String::new(),
+        status: Status::Processing,
+        media_type: None,
+        size: 2240,
+        original_filename: "a.jpg".into(),
+        raw_key: format!("raw/{id}/original.jpg"),
+        thumbnails: vec![],
+        metadata: None,
+        error: None,
+        cause: None,
+        execution_arn: None,
+        created_at: "2026-01-01T00:00:00.000Z".into(),
+        updated_at: "2026-01-01T00:00:00.000Z".into(),
+    }
+}
+
+impl World {
+    /// A PROCESSING record with its raw photo, set up without logging.
+    async fn seed(&self, id: &str, status: Status) {
+        let mut r = reel(id);
+        r.status = status;
+        self.records.create(&r).await.unwrap();
+        self.blobs.put(&r.raw_key, photo(), "image/jpeg").await.unwrap();
+    }
+
+    async fn run(&self, task: Task, payload: serde_json::Value) -> Result<serde_json::Value, pipeline::TaskError> {
+        self.pipeline.dispatch(task, payload).await
+    }
+}
+
+fn check(t: &Yaml, binary: &str, log: &OpLog) {
+    let granted = granted(t, binary);
+    let used = log.grants();
+    assert_eq!(
+        granted, used,
+        "{binary}: the template grants {granted:#?}\nbut the handler calls {:#?}",
+        log.operations()
+    );
+}
+
+#[tokio::test]
+async fn task_policies_grant_exactly_what_the_handlers_call() {
+    let Some(url) = common::endpoint("task_policies_grant_exactly_what_the_handlers_call") else { return };
+    let t = template();
+
+    // ValidateFileType: an accepted file, and a missing one
+    let w = world(&url).await;
+    w.seed("v1", Status::Processing).await;
+    w.log.clear();
+    w.run(Task::ValidateType, json!({"id": "v1", "rawKey": "raw/v1/original.jpg"})).await.unwrap();
+    let e = w.run(Task::ValidateType, json!({"id": "v2", "rawKey": "raw/v2/original.jpg"})).await.unwrap_err();
+    assert_eq!(e.name, pipeline::ErrorName::NotFound);
+    check(&t, "validate-type", &w.log);
+
+    // GenerateThumbnails: a PROCESSING record, and one that turned FAILED meanwhile
+    let w = world(&url).await;
+    w.seed("g1", Status::Processing).await;
+    w.seed("g2", Status::Failed).await;
+    w.log.clear();
+    w.run(Task::GenerateThumbnails, json!({"id": "g1", "rawKey": "raw/g1/original.jpg"})).await.unwrap();
+    let e = w.run(Task::GenerateThumbnails, json!({"id": "g2", "rawKey": "raw/g2/original.jpg"})).await.unwrap_err();
+    assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
+    check(&t, "generate-thumbnails", &w.log);
+
+    // ExtractMetadata
+    let w = world(&url).await;
+    w.seed("m1", Status::Processing).await;
+    w.log.clear();
+    w.run(Task::ExtractMetadata, json!({"id": "m1", "rawKey": "raw/m1/original.jpg"})).await.unwrap();
+    check(&t, "extract-metadata", &w.log);
+
+    // CommitRecord: applied, repeated, and a record that does not exist
+    let w = world(&url).await;
+    w.seed("c1", Status::Processing).await;
+    w.blobs.put("thumbnails/c1/160.jpg", photo(), "image/jpeg").await.unwrap();
+    w.log.clear();
+    let commit = |id: &str| {
+        json!({
+            "id": id,
+            "validated": {"mediaType": "image/jpeg", "kind": "image", "ext": "jpg", "size": 2240},
+            "processed": [{"thumbnails": [{"size": 160, "key": format!("thumbnails/{id}/160.jpg"), "width": 96, "height": 64, "bytes": 2240}]}, {"metadata": {"width": 96}}]
+        })
+    };
+    assert_eq!(w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"], json!(true));
+    assert_eq!(w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"], json!(false));
+    w.blobs.put("thumbnails/c9/160.jpg", photo(), "image/jpeg").await.unwrap();
+    assert!(w.run(Task::CommitRecord, commit("c9")).await.is_err());
+    check(&t, "commit-record", &w.log);
+
+    // Cleanup: a rejection (raw file and thumbnails go) and a transient failure
+    let w = world(&url).await;
+    w.seed("x1", Status::Processing).await;
+    w.seed("x2", Status::Processing).await;
+    w.blobs.put("thumbnails/x1/160.jpg", photo(), "image/jpeg").await.unwrap();
+    w.log.clear();
+    let cleanup = |id: &str, error: &str| {
+        json!({"id": id, "rawKey": format!("raw/{id}/original.jpg"), "error": {"Error": error, "Cause": "{}"}})
+    };
+    let out = w.run(Task::Cleanup, cleanup("x1", "CorruptMedia")).await.unwrap();
+    assert_eq!(out["rawDeleted"], json!(true));
+    w.run(Task::Cleanup, cleanup("x2", "StorageUnavailable")).await.unwrap();
+    check(&t, "cleanup", &w.log);
+}
+
+#[tokio::test]
+async fn object_created_policy_grants_exactly_what_its_handler_calls() {
+    let Some(url) = common::endpoint("object_created_policy_grants_exactly_what_its_handler_calls") else { return };
+    let t = template();
+    let sdk = common::sdk(&url).await;
+    let mut names = common::names("objcreated");
+    common::create_resources(&sdk, &names).await;
+    names.state_machine_arn = Some(common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await);
+    let log = OpLog::new();
+    let (_, records, workflow) = log.adapters(&sdk, &names);
+    let records = Arc::new(records);
+    let handler = aws::events::ObjectCreated {
+        records: records.clone(),
+        workflow: Arc::new(workflow.expect("a state machine")),
+    };
+    records.create(&reel("o1")).await.unwrap();
+    log.clear();
+    let event = |id: &str| json!({"detail-type": "Object Created", "detail": {"object": {"key": format!("raw/{id}/original.jpg")}}});
+    let first = handler.handle(event("o1")).await.unwrap();
+    assert_eq!(first["results"][0]["started"], json!(true), "{first}");
+    let again = handler.handle(event("o1")).await.unwrap();
+    assert_eq!(again["results"][0]["started"], json!(false), "{again}");
+    let none = handler.handle(event("o2")).await.unwrap();
+    assert_eq!(none["results"][0]["started"], json!(false), "{none}");
+    check(&t, "object-created", &log);
+}
+
+#[tokio::test]
+async fn upload_policy_covers_what_the_api_calls() {
+    let Some(url) = common::endpoint("upload_policy_covers_what_the_api_calls") else { return };
+    let t = template();
+    let sdk = common::sdk(&url).await;
+    let mut names = common::names("upload");
+    common::create_resources(&sdk, &names).await;
+    names.state_machine_arn = Some(common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await);
+    let log = OpLog::new();
+    let (blobs, records, workflow) = log.adapters(&sdk, &names);
+    let blobs = Arc::new(blobs);
+    let intake = pipeline::intake::Intake {
+        blobs: blobs.clone(),
+        records: Arc::new(records),
+        workflow: Arc::new(workflow.expect("a state machine")),
+        settings: Arc::new(Settings::default()),
+    };
+    let app = api::router(api::AppState { intake, executions: None });
+    let fixture: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/fixtures/events/upload-apigw-v2.json")).unwrap()).unwrap();
+    let out = aws::invoke::invoke_http(app.clone(), fixture.clone()).await;
+    let response = out.response().unwrap_or_else(|e| panic!("upload failed: {e}"));
+    assert_eq!(response["statusCode"], json!(202), "{response}");
+    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap();
+    let id = body["id"].as_str().unwrap().to_owned();
+    blobs.put(&format!("thumbnails/{id}/160.jpg"), photo(), "image/jpeg").await.unwrap();
+    for path in [
+        "/api/reels".to_owned(),
+        format!("/api/reels/{id}"),
+        format!("/media/thumbnails/{id}/160.jpg"),
+        format!("/media/raw/{id}/original.jpg"),
+    ] {
+        let mut get = fixture.clone();
+        get["rawPath"] = json!(path);
+        get["requestContext"]["http"]["method"] = json!("GET");
+        get["requestContext"]["http"]["path"] = json!(path);
+        if let Some(e) = get.as_object_mut() {
+            e.remove("body");
+        }
+        get["isBase64Encoded"] = json!(false);
+        if let Some(h) = get["headers"].as_object_mut() {
+            h.remove("content-type");
+            h.remove("content-length");
+        }
+        let out = aws::invoke::invoke_http(app.clone(), get).await;
+        let status = out.response().map(|r| r["statusCode"].clone()).unwrap_or_default();
+        eprintln!("GET {path}: {status}");
+    }
+    let granted = granted(&t, "upload");
+    let used = log.grants();
+    let missing: Vec<_> = used.difference(&granted).collect();
+    assert!(missing.is_empty(), "upload: calls not granted: {missing:#?}\n(operations {:#?})", log.operations());
+    let unused: Vec<_> = granted.difference(&used).collect();
+    eprintln!("upload: granted but not exercised by this test: {unused:?}");
+}

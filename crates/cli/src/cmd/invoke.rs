@@ -1,0 +1,162 @@
+//! `media-hub invoke FUNCTION --event FILE [--backend local|aws]`: run one function's
+//! handler in-process on an event file (fixtures/events/ has one per function) and print
+//! what the Lambda would answer: its response, or `{"errorType", "errorMessage"}`.
+//! Exit code 0 for a response, 1 for a function error.
+//!
+//! `--backend local` uses the data dir (folder blobs, SQLite records and executions, the
+//! local interpreter); `--backend aws` uses S3/DynamoDB/Step Functions from the standard
+//! AWS environment and `MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN` (any
+//! AWS-protocol endpoint via `AWS_ENDPOINT_URL`).
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use anyhow::{anyhow, Context as _};
+use aws::invoke::{invoke_http, invoke_object_created, invoke_task, Function, Outcome};
+use pipeline::intake::Intake;
+use pipeline::{BlobStore, ExecutionLog, Pipeline, RecordStore, Settings, WorkflowStarter};
+use serde_json::Value;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Backend {
+    /// folder + SQLite + the in-process interpreter under --data-dir
+    Local,
+    /// S3 + DynamoDB + Step Functions from the AWS environment
+    Aws,
+}
+
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// upload, object-created, validate-type, generate-thumbnails, extract-metadata,
+    /// commit-record or cleanup
+    pub function: String,
+    /// the event, as JSON (see fixtures/events/)
+    #[arg(long)]
+    pub event: PathBuf,
+    #[arg(long, value_enum, default_value_t = Backend::Local)]
+    pub backend: Backend,
+    /// where the local backend keeps blobs/ and media-hub.sqlite
+    #[arg(long, env = "MEDIA_HUB_DATA_DIR", default_value = "data")]
+    pub data_dir: PathBuf,
+    /// the state machine definition for the local interpreter (default: the built-in copy)
+    #[arg(long)]
+    pub definition: Option<PathBuf>,
+    /// how long to wait for executions an upload started locally
+    #[arg(long, default_value_t = 120)]
+    pub wait_seconds: u64,
+}
+
+/// The ports of one backend.
+struct Ports {
+    blobs: Arc<dyn BlobStore>,
+    records: Arc<dyn RecordStore>,
+    workflow: Arc<dyn WorkflowStarter>,
+    executions: Option<Arc<dyn ExecutionLog>>,
+    local: Option<Arc<local::LocalWorkflow>>,
+    settings: Settings,
+}
+
+async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
+    let settings = aws::config::settings_from_env()?;
+    match args.backend {
+        Backend::Local => {
+            let blobs: Arc<dyn BlobStore> = Arc::new(
+                local::FsBlobStore::new(args.data_dir.join("blobs"))
+                    .with_context(|| format!("blob folder under {}", args.data_dir.display()))?,
+            );
+            let store = local::SqliteStore::open(&args.data_dir.join("media-hub.sqlite"))?;
+            let records: Arc<dyn RecordStore> = Arc::new(store.clone());
+            let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings.clone());
+            let workflow = local::LocalWorkflow::new(args.definition.as_deref(), store, pipeline)?;
+            Ok(Ports {
+                blobs,
+                records,
+                workflow: Arc::new(local::LocalStarter(workflow.clone())),
+                executions: Some(workflow.clone()),
+                local: Some(workflow),
+                settings,
+            })
+        }
+        Backend::Aws => {
+            let backend = aws::AwsBackend::from_env().await?;
+            let workflow: Arc<dyn WorkflowStarter> = match backend.workflow.clone() {
+                Some(w) => w,
+                None if needs_workflow => {
+                    return Err(anyhow!("{} is not set", aws::config::ENV_STATE_MACHINE))
+                }
+                None => Arc::new(NoWorkflow),
+            };
+            Ok(Ports {
+                blobs: backend.blobs.clone(),
+                records: backend.records.clone(),
+                workflow,
+                executions: None,
+                local: None,
+                settings,
+            })
+        }
+    }
+}
+
+/// Task functions never start executions.
+struct NoWorkflow;
+
+#[async_trait::async_trait]
+impl WorkflowStarter for NoWorkflow {
+    async fn start(&self, _: &pipeline::ExecutionInput) -> Result<pipeline::Started, pipeline::StoreError> {
+        Err(pipeline::StoreError::Invalid("no state machine configured".into()))
+    }
+}
+
+/// Run the function on the event; the Lambda's answer.
+pub async fn invoke(args: &Args) -> anyhow::Result<Outcome> {
+    let function = Function::parse(&args.function).ok_or_else(|| {
+        let names: Vec<&str> = Function::all().into_iter().map(Function::name).collect();
+        anyhow!("unknown function {:?}; one of: {}", args.function, names.join(", "))
+    })?;
+    let text = std::fs::read(&args.event).with_context(|| format!("reading {}", args.event.display()))?;
+    let event: Value = serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let needs_workflow = matches!(function, Function::Upload | Function::ObjectCreated);
+    let ports = ports(args, needs_workflow).await?;
+    let outcome = match function {
+        Function::Task(task) => {
+            let pipeline = Pipeline::new(ports.blobs.clone(), ports.records.clone(), ports.settings.clone());
+            invoke_task(&pipeline, task, event).await
+        }
+        Function::Upload => {
+            let intake = Intake {
+                blobs: ports.blobs.clone(),
+                records: ports.records.clone(),
+                workflow: ports.workflow.clone(),
+                settings: Arc::new(ports.settings.clone()),
+            };
+            let app = api::router(api::AppState {
+                intake,
+                executions: ports.executions.clone(),
+            });
+            invoke_http(app, event).await
+        }
+        Function::ObjectCreated => {
+            let handler = aws::events::ObjectCreated {
+                records: ports.records.clone(),
+                workflow: ports.workflow.clone(),
+            };
+            invoke_object_created(&handler, event).await
+        }
+    };
+    // Executions started in-process would die with it: let them finish first.
+    if let Some(wf) = &ports.local {
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(args.wait_seconds);
+        while wf.running() > 0 && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+    }
+    Ok(outcome)
+}
+
+pub async fn run(args: Args) -> anyhow::Result<i32> {
+    let outcome = invoke(&args).await?;
+    println!("{}", serde_json::to_string_pretty(&outcome.to_json())?);
+    Ok(if outcome.is_ok() { 0 } else { 1 })
+}
