@@ -12,7 +12,7 @@ use bytes::Bytes;
 use futures::stream;
 use local::{LocalStarter, LocalWorkflow, SqliteStore};
 use pipeline::intake::{Intake, UploadFields};
-use pipeline::{BlobStore, BlobStream, Pipeline, RecordStore, Settings, Status, WorkflowStarter as _};
+use pipeline::{BlobStore, BlobStream, Pipeline, RecordStore, Settings, Status};
 
 const ASL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../statemachine/media-pipeline.asl.json");
 const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/seed");

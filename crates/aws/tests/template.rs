@@ -157,6 +157,7 @@ fn every_function_folder_is_deployed_and_built_by_cargo_lambda() {
 /// A world in moto with the OpLog on every client.
 struct World {
     log: OpLog,
+    /// unlogged adapters for setting the scene
     blobs: Arc<aws::S3BlobStore>,
     records: Arc<aws::DynamoRecordStore>,
     pipeline: Pipeline,
@@ -167,14 +168,14 @@ async fn world(url: &str) -> World {
     let names = common::names("policy");
     common::create_resources(&sdk, &names).await;
     let log = OpLog::new();
-    let (blobs, records, _) = log.adapters(&sdk, &names);
-    let blobs = Arc::new(blobs);
-    let records = Arc::new(records);
+    let (logged_blobs, logged_records, _) = log.adapters(&sdk, &names);
     let settings = Settings {
         thumbnail_sizes: vec![160],
         ..Settings::default()
     };
-    let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings);
+    let pipeline = Pipeline::new(Arc::new(logged_blobs), Arc::new(logged_records), settings);
+    let blobs = Arc::new(aws::S3BlobStore::new(&sdk, &names.bucket));
+    let records = Arc::new(aws::DynamoRecordStore::new(&sdk, &names.table));
     World {
         log,
         blobs,
@@ -304,10 +305,10 @@ async fn object_created_policy_grants_exactly_what_its_handler_calls() {
     common::create_resources(&sdk, &names).await;
     names.state_machine_arn = Some(common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await);
     let log = OpLog::new();
-    let (_, records, workflow) = log.adapters(&sdk, &names);
-    let records = Arc::new(records);
+    let (_, logged_records, workflow) = log.adapters(&sdk, &names);
+    let records = aws::DynamoRecordStore::new(&sdk, &names.table);
     let handler = aws::events::ObjectCreated {
-        records: records.clone(),
+        records: Arc::new(logged_records),
         workflow: Arc::new(workflow.expect("a state machine")),
     };
     records.create(&reel("o1")).await.unwrap();
@@ -331,10 +332,10 @@ async fn upload_policy_covers_what_the_api_calls() {
     common::create_resources(&sdk, &names).await;
     names.state_machine_arn = Some(common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await);
     let log = OpLog::new();
-    let (blobs, records, workflow) = log.adapters(&sdk, &names);
-    let blobs = Arc::new(blobs);
+    let (logged_blobs, records, workflow) = log.adapters(&sdk, &names);
+    let blobs = aws::S3BlobStore::new(&sdk, &names.bucket);
     let intake = pipeline::intake::Intake {
-        blobs: blobs.clone(),
+        blobs: Arc::new(logged_blobs),
         records: Arc::new(records),
         workflow: Arc::new(workflow.expect("a state machine")),
         settings: Arc::new(Settings::default()),
