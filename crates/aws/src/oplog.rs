@@ -136,8 +136,9 @@ fn resource_of(service: &str, operation: &str, input: &Input) -> String {
 }
 
 /// The IAM grants one operation on one resource needs. `HeadObject` is authorised by
-/// `s3:GetObject`, and answers 404 for a missing key (rather than 403) only to a caller
-/// that also holds `s3:ListBucket` on the bucket, which the handlers rely on.
+/// `s3:GetObject`; both answer 404 for a missing key (rather than 403) only to a caller
+/// that also holds `s3:ListBucket` on the bucket, and the adapters rely on that to tell
+/// `NotFound` from a refusal.
 pub fn grants(operation: &str, resource: &str) -> Vec<(String, String)> {
     let Some(action) = iam_action(operation) else {
         return vec![];
@@ -147,7 +148,7 @@ pub fn grants(operation: &str, resource: &str) -> Vec<(String, String)> {
         _ => resource.to_owned(),
     };
     let mut out = vec![(action, resource)];
-    if operation == "s3:HeadObject" {
+    if operation == "s3:HeadObject" || operation == "s3:GetObject" {
         out.push(("s3:ListBucket".to_owned(), "bucket".to_owned()));
     }
     out
