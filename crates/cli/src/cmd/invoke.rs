@@ -3,10 +3,10 @@
 //! what the Lambda would answer: its response, or `{"errorType", "errorMessage"}`.
 //! Exit code 0 for a response, 1 for a function error.
 //!
-//! `--backend local` uses the data dir (folder blobs, SQLite records and executions, the
-//! local interpreter); `--backend aws` uses S3/DynamoDB/Step Functions from the standard
-//! AWS environment and `MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN` (any
-//! AWS-protocol endpoint via `AWS_ENDPOINT_URL`).
+//! `--backend local` opens the local stack of `--data-dir` (folder blobs, SQLite records
+//! and executions, the local interpreter), as `serve` does; `--backend aws` uses
+//! S3/DynamoDB/Step Functions from the standard AWS environment and `MEDIA_BUCKET`,
+//! `REELS_TABLE`, `STATE_MACHINE_ARN` (any AWS-protocol endpoint via `AWS_ENDPOINT_URL`).
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -36,12 +36,8 @@ pub struct Args {
     pub event: PathBuf,
     #[arg(long, value_enum, default_value_t = Backend::Local)]
     pub backend: Backend,
-    /// where the local backend keeps blobs/ and media-hub.sqlite
-    #[arg(long, env = "MEDIA_HUB_DATA_DIR", default_value = "data")]
-    pub data_dir: PathBuf,
-    /// the state machine definition for the local interpreter (default: the built-in copy)
-    #[arg(long)]
-    pub definition: Option<PathBuf>,
+    #[command(flatten)]
+    pub stack: super::config::StackArgs,
     /// how long to wait for executions an upload started locally
     #[arg(long, default_value_t = 120)]
     pub wait_seconds: u64,
@@ -58,27 +54,20 @@ struct Ports {
 }
 
 async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
-    let settings = aws::config::settings_from_env()?;
     match args.backend {
         Backend::Local => {
-            let blobs: Arc<dyn BlobStore> = Arc::new(
-                local::FsBlobStore::new(args.data_dir.join("blobs"))
-                    .with_context(|| format!("blob folder under {}", args.data_dir.display()))?,
-            );
-            let store = local::SqliteStore::open(&args.data_dir.join("media-hub.sqlite"))?;
-            let records: Arc<dyn RecordStore> = Arc::new(store.clone());
-            let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings.clone());
-            let workflow = local::LocalWorkflow::new(args.definition.as_deref(), store, pipeline)?;
+            let stack = args.stack.open()?;
             Ok(Ports {
-                blobs,
-                records,
-                workflow: Arc::new(local::LocalStarter(workflow.clone())),
-                executions: Some(workflow.clone()),
-                local: Some(workflow),
-                settings,
+                blobs: stack.blobs.clone(),
+                records: stack.intake.records.clone(),
+                workflow: stack.intake.workflow.clone(),
+                executions: Some(stack.workflow.clone()),
+                local: Some(stack.workflow.clone()),
+                settings: stack.pipeline.settings.as_ref().clone(),
             })
         }
         Backend::Aws => {
+            let settings = args.stack.settings()?;
             let backend = aws::AwsBackend::from_env().await?;
             let workflow: Arc<dyn WorkflowStarter> = match backend.workflow.clone() {
                 Some(w) => w,
