@@ -55,10 +55,7 @@ pub fn still(
     let (tw, th) = resize::fit(dw, dh, largest);
     // wanted size in the stored orientation
     let (sw, sh) = orientation::displayed(tw, th, o);
-    let margin = std::env::var("MEDIA_SHRINK_MARGIN")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or_else(|| shrink_margin(p.format));
+    let margin = shrink_margin(p.format);
     let min_w = ((f64::from(sw) * margin).ceil() as u32).min(p.header.width);
     let min_h = ((f64::from(sh) * margin).ceil() as u32).min(p.header.height);
     let img = decode::decode(p.format, data, &p.header, min_w, min_h, limits)?;
