@@ -42,7 +42,10 @@ pub struct AwsSettings {
 }
 
 fn var(name: &'static str) -> Option<String> {
-    std::env::var(name).ok().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty())
+    std::env::var(name)
+        .ok()
+        .map(|v| v.trim().to_owned())
+        .filter(|v| !v.is_empty())
 }
 
 impl AwsSettings {
@@ -65,7 +68,9 @@ pub fn settings_from_env() -> Result<Settings, ConfigError> {
 }
 
 /// [`settings_from_env`] over any lookup (testable without touching the process env).
-pub fn settings_from(lookup: impl Fn(&'static str) -> Option<String>) -> Result<Settings, ConfigError> {
+pub fn settings_from(
+    lookup: impl Fn(&'static str) -> Option<String>,
+) -> Result<Settings, ConfigError> {
     fn number<T: std::str::FromStr>(name: &'static str, text: &str) -> Result<T, ConfigError> {
         text.parse().map_err(|_| ConfigError::Invalid {
             name,
@@ -101,7 +106,10 @@ pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     }
     let config = loader.load().await;
     if config.region().is_none() {
-        return config.into_builder().region(Region::new("us-east-1")).build();
+        return config
+            .into_builder()
+            .region(Region::new("us-east-1"))
+            .build();
     }
     config
 }
@@ -162,6 +170,12 @@ mod tests {
         assert_eq!(s.thumbnail_sizes, vec![480, 160]);
         assert_eq!(s.limits, Settings::default().limits);
         let bad = settings_from(|n| (n == ENV_MAX_PIXELS).then(|| "lots".into()));
-        assert!(matches!(bad, Err(ConfigError::Invalid { name: ENV_MAX_PIXELS, .. })));
+        assert!(matches!(
+            bad,
+            Err(ConfigError::Invalid {
+                name: ENV_MAX_PIXELS,
+                ..
+            })
+        ));
     }
 }

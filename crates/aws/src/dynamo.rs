@@ -12,8 +12,8 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
-    Projection, ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
+    KeyType, Projection, ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use pipeline::ports::ListQuery;
@@ -83,7 +83,11 @@ impl DynamoRecordStore {
             .index_name(STATUS_INDEX)
             .key_schema(key("status", KeyType::Hash)?)
             .key_schema(key("createdAt", KeyType::Range)?)
-            .projection(Projection::builder().projection_type(ProjectionType::All).build())
+            .projection(
+                Projection::builder()
+                    .projection_type(ProjectionType::All)
+                    .build(),
+            )
             .build()
             .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let created = self
@@ -105,7 +109,10 @@ impl DynamoRecordStore {
         }
     }
 
-    async fn get_item(&self, id: &str) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
+    async fn get_item(
+        &self,
+        id: &str,
+    ) -> Result<Option<HashMap<String, AttributeValue>>, StoreError> {
         let out = self
             .client
             .get_item()
@@ -119,7 +126,11 @@ impl DynamoRecordStore {
     }
 
     /// One status, newest first, at most `limit` records (0: all).
-    async fn list_status(&self, status: Status, query: &ListQuery) -> Result<Vec<Reel>, StoreError> {
+    async fn list_status(
+        &self,
+        status: Status,
+        query: &ListQuery,
+    ) -> Result<Vec<Reel>, StoreError> {
         let mut reels = Vec::new();
         let mut start: Option<HashMap<String, AttributeValue>> = None;
         loop {
@@ -170,13 +181,19 @@ impl RecordStore for DynamoRecordStore {
             .await;
         match put {
             Ok(_) => Ok(()),
-            Err(e) if code(&e) == Some(CONDITION_FAILED) => Err(StoreError::AlreadyExists(reel.id.clone())),
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => {
+                Err(StoreError::AlreadyExists(reel.id.clone()))
+            }
             Err(e) => Err(classify("PutItem", e)),
         }
     }
 
     async fn get(&self, id: &str) -> Result<Option<Reel>, StoreError> {
-        self.get_item(id).await?.as_ref().map(item_to_reel).transpose()
+        self.get_item(id)
+            .await?
+            .as_ref()
+            .map(item_to_reel)
+            .transpose()
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<Reel>, StoreError> {
@@ -188,7 +205,11 @@ impl RecordStore for DynamoRecordStore {
         for status in statuses {
             all.extend(self.list_status(status, query).await?);
         }
-        all.sort_by(|a, b| b.created_at.cmp(&a.created_at).then_with(|| b.id.cmp(&a.id)));
+        all.sort_by(|a, b| {
+            b.created_at
+                .cmp(&a.created_at)
+                .then_with(|| b.id.cmp(&a.id))
+        });
         if query.limit > 0 {
             all.truncate(query.limit);
         }
@@ -211,7 +232,9 @@ impl RecordStore for DynamoRecordStore {
             .await;
         match update {
             Ok(_) => Ok(()),
-            Err(e) if code(&e) == Some(CONDITION_FAILED) => Err(StoreError::NotFound(id.to_owned())),
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => {
+                Err(StoreError::NotFound(id.to_owned()))
+            }
             Err(e) => Err(classify("UpdateItem", e)),
         }
     }
@@ -236,7 +259,8 @@ impl RecordStore for DynamoRecordStore {
                 thumbnails,
                 metadata,
             } => {
-                let thumbs = serde_json::to_value(thumbnails).map_err(|e| StoreError::Invalid(e.to_string()))?;
+                let thumbs = serde_json::to_value(thumbnails)
+                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let set = "SET #status = :new, #u = :now, #mt = :mt, #size = :size, #th = :th";
                 let request = request
                     .expression_attribute_names("#mt", "mediaType")
@@ -282,7 +306,9 @@ impl RecordStore for DynamoRecordStore {
                     .get("status")
                     .and_then(|v| v.as_s().ok())
                     .and_then(|t| Status::parse(t))
-                    .ok_or_else(|| StoreError::Invalid(format!("record {id} has no valid status")))?;
+                    .ok_or_else(|| {
+                        StoreError::Invalid(format!("record {id} has no valid status"))
+                    })?;
                 Ok(Transition::Unchanged(current))
             }
             Err(e) => Err(classify("UpdateItem", e)),

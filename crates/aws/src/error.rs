@@ -53,7 +53,9 @@ where
         SdkError::ResponseError(r) => r.raw().status().is_server_error(),
         SdkError::ServiceError(s) => {
             let status = s.raw().status();
-            status.is_server_error() || status.as_u16() == 429 || s.err().code().is_some_and(is_transient_code)
+            status.is_server_error()
+                || status.as_u16() == 429
+                || s.err().code().is_some_and(is_transient_code)
         }
         SdkError::ConstructionFailure(_) => false,
         _ => false,

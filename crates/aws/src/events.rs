@@ -28,7 +28,9 @@ pub fn object_keys(event: &Value) -> Result<Vec<String>, TaskError> {
                 r.pointer("/s3/object/key")
                     .and_then(Value::as_str)
                     .map(url_decode)
-                    .ok_or_else(|| TaskError::new(ErrorName::InvalidPayload, "a record without s3.object.key"))
+                    .ok_or_else(|| {
+                        TaskError::new(ErrorName::InvalidPayload, "a record without s3.object.key")
+                    })
             })
             .collect();
     }
@@ -50,7 +52,10 @@ fn url_decode(key: &str) -> String {
         match bytes[i] {
             b'+' => out.push(b' '),
             b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3]).ok().and_then(|h| u8::from_str_radix(h, 16).ok()) {
+                match std::str::from_utf8(&bytes[i + 1..i + 3])
+                    .ok()
+                    .and_then(|h| u8::from_str_radix(h, 16).ok())
+                {
                     Some(b) => {
                         out.push(b);
                         i += 2;
@@ -69,7 +74,8 @@ fn url_decode(key: &str) -> String {
 fn raw_id(key: &str) -> Option<&str> {
     let rest = key.strip_prefix("raw/")?;
     let (id, file) = rest.split_once('/')?;
-    (pipeline::keys::is_valid_id(id) && file.starts_with("original.") && !file.contains('/')).then_some(id)
+    (pipeline::keys::is_valid_id(id) && file.starts_with("original.") && !file.contains('/'))
+        .then_some(id)
 }
 
 impl ObjectCreated {
@@ -87,7 +93,9 @@ impl ObjectCreated {
             return Ok(ignored("not a raw upload key"));
         };
         let Some(reel) = self.records.get(id).await? else {
-            return Ok(ignored("no record (an API upload starts its own execution)"));
+            return Ok(ignored(
+                "no record (an API upload starts its own execution)",
+            ));
         };
         if reel.status != Status::Processing {
             return Ok(ignored("the record is not PROCESSING"));
@@ -98,13 +106,21 @@ impl ObjectCreated {
         let input = ExecutionInput {
             id: id.to_owned(),
             raw_key: key.to_owned(),
-            declared_type: DeclaredType::of_upload(&reel.original_filename, None).map(|d| d.mime().to_owned()),
+            declared_type: DeclaredType::of_upload(&reel.original_filename, None)
+                .map(|d| d.mime().to_owned()),
         };
         let started = self.workflow.start(&input).await?;
         if !started.already_started {
-            self.records.set_execution_arn(id, &started.execution_arn).await?;
+            self.records
+                .set_execution_arn(id, &started.execution_arn)
+                .await?;
         }
-        tracing::info!(id, key, already_started = started.already_started, "object created");
+        tracing::info!(
+            id,
+            key,
+            already_started = started.already_started,
+            "object created"
+        );
         Ok(json!({
             "key": key,
             "id": id,

@@ -72,7 +72,9 @@ impl Outcome {
     }
 
     pub fn to_json(&self) -> Value {
-        serde_json::to_value(self).unwrap_or_else(|e| json!({ "errorType": "Serialization", "errorMessage": e.to_string() }))
+        serde_json::to_value(self).unwrap_or_else(
+            |e| json!({ "errorType": "Serialization", "errorMessage": e.to_string() }),
+        )
     }
 
     /// The response, or the error type as an `Err`.
@@ -109,7 +111,9 @@ where
     if let Err(e) = std::future::poll_fn(|cx| adapter.poll_ready(cx)).await {
         return Outcome::error("HandlerError", e.to_string());
     }
-    let answer = adapter.call(LambdaEvent::new(request, Context::default())).await;
+    let answer = adapter
+        .call(LambdaEvent::new(request, Context::default()))
+        .await;
     match answer {
         Ok(response) => match serde_json::to_value(&response) {
             Ok(v) => Outcome::Response(v),

@@ -15,7 +15,9 @@ pub fn to_attr(value: &Value) -> AttributeValue {
         Value::Number(n) => AttributeValue::N(n.to_string()),
         Value::String(s) => AttributeValue::S(s.clone()),
         Value::Array(items) => AttributeValue::L(items.iter().map(to_attr).collect()),
-        Value::Object(map) => AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()),
+        Value::Object(map) => {
+            AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect())
+        }
     }
 }
 
@@ -27,16 +29,24 @@ pub fn from_attr(attr: &AttributeValue) -> Result<Value, StoreError> {
         AttributeValue::Bool(b) => Value::Bool(*b),
         AttributeValue::N(n) => Value::Number(parse_number(n)?),
         AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::L(items) => Value::Array(items.iter().map(from_attr).collect::<Result<_, _>>()?),
+        AttributeValue::L(items) => {
+            Value::Array(items.iter().map(from_attr).collect::<Result<_, _>>()?)
+        }
         AttributeValue::M(map) => Value::Object(from_map(map)?),
-        AttributeValue::Ss(items) => Value::Array(items.iter().cloned().map(Value::String).collect()),
+        AttributeValue::Ss(items) => {
+            Value::Array(items.iter().cloned().map(Value::String).collect())
+        }
         AttributeValue::Ns(items) => Value::Array(
             items
                 .iter()
                 .map(|n| parse_number(n).map(Value::Number))
                 .collect::<Result<_, _>>()?,
         ),
-        other => return Err(StoreError::Invalid(format!("unsupported attribute value {other:?}"))),
+        other => {
+            return Err(StoreError::Invalid(format!(
+                "unsupported attribute value {other:?}"
+            )))
+        }
     })
 }
 
@@ -66,7 +76,9 @@ fn from_map(map: &HashMap<String, AttributeValue>) -> Result<Map<String, Value>,
 pub fn reel_to_item(reel: &Reel) -> Result<HashMap<String, AttributeValue>, StoreError> {
     match serde_json::to_value(reel) {
         Ok(Value::Object(map)) => Ok(map.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()),
-        Ok(_) => Err(StoreError::Invalid("a reel did not serialise to an object".into())),
+        Ok(_) => Err(StoreError::Invalid(
+            "a reel did not serialise to an object".into(),
+        )),
         Err(e) => Err(StoreError::Invalid(format!("reel: {e}"))),
     }
 }
@@ -74,7 +86,8 @@ pub fn reel_to_item(reel: &Reel) -> Result<HashMap<String, AttributeValue>, Stor
 /// A DynamoDB item as a reel.
 pub fn item_to_reel(item: &HashMap<String, AttributeValue>) -> Result<Reel, StoreError> {
     let map = from_map(item)?;
-    serde_json::from_value(Value::Object(map)).map_err(|e| StoreError::Invalid(format!("stored reel: {e}")))
+    serde_json::from_value(Value::Object(map))
+        .map_err(|e| StoreError::Invalid(format!("stored reel: {e}")))
 }
 
 #[cfg(test)]
@@ -100,7 +113,9 @@ mod tests {
                 height: 120,
                 bytes: 4000,
             }],
-            metadata: Some(json!({"width": 4000, "gps": {"latitude": 38.7, "longitude": -9.1}, "flash": null, "tags": ["a"]})),
+            metadata: Some(
+                json!({"width": 4000, "gps": {"latitude": 38.7, "longitude": -9.1}, "flash": null, "tags": ["a"]}),
+            ),
             error: None,
             cause: None,
             execution_arn: None,
@@ -122,8 +137,14 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_kind() {
-        assert_eq!(from_attr(&AttributeValue::N("-3".into())).unwrap(), json!(-3));
-        assert_eq!(from_attr(&AttributeValue::N("2.5".into())).unwrap(), json!(2.5));
+        assert_eq!(
+            from_attr(&AttributeValue::N("-3".into())).unwrap(),
+            json!(-3)
+        );
+        assert_eq!(
+            from_attr(&AttributeValue::N("2.5".into())).unwrap(),
+            json!(2.5)
+        );
         assert!(from_attr(&AttributeValue::N("x".into())).is_err());
     }
 }

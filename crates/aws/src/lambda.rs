@@ -38,7 +38,8 @@ mod tests {
 
     #[test]
     fn error_type_is_the_design_name() {
-        let d: Diagnostic = LambdaError(TaskError::new(ErrorName::CorruptMedia, "truncated JPEG")).into();
+        let d: Diagnostic =
+            LambdaError(TaskError::new(ErrorName::CorruptMedia, "truncated JPEG")).into();
         assert_eq!(d.error_type, "CorruptMedia");
         assert_eq!(d.error_message, "truncated JPEG");
     }

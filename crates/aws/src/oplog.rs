@@ -50,12 +50,26 @@ impl OpLog {
     }
 
     /// Adapters whose every call is recorded here.
-    pub fn adapters(&self, sdk: &SdkConfig, settings: &AwsSettings) -> (S3BlobStore, DynamoRecordStore, Option<SfnWorkflowStarter>) {
-        let s3 = aws_sdk_s3::Client::from_conf(crate::s3::client_config(sdk).interceptor(self.clone()).build());
-        let ddb = aws_sdk_dynamodb::Client::from_conf(
-            aws_sdk_dynamodb::config::Builder::from(sdk).interceptor(self.clone()).build(),
+    pub fn adapters(
+        &self,
+        sdk: &SdkConfig,
+        settings: &AwsSettings,
+    ) -> (S3BlobStore, DynamoRecordStore, Option<SfnWorkflowStarter>) {
+        let s3 = aws_sdk_s3::Client::from_conf(
+            crate::s3::client_config(sdk)
+                .interceptor(self.clone())
+                .build(),
         );
-        let sfn = aws_sdk_sfn::Client::from_conf(aws_sdk_sfn::config::Builder::from(sdk).interceptor(self.clone()).build());
+        let ddb = aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::config::Builder::from(sdk)
+                .interceptor(self.clone())
+                .build(),
+        );
+        let sfn = aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(sdk)
+                .interceptor(self.clone())
+                .build(),
+        );
         (
             S3BlobStore::from_client(s3, &settings.bucket).with_signing(sdk),
             DynamoRecordStore::from_client(ddb, &settings.table),
@@ -98,14 +112,24 @@ impl Intercept for OpLog {
 fn resource_of(service: &str, operation: &str, input: &Input) -> String {
     use aws_sdk_s3::operation as s3;
     let key: Option<&str> = match operation {
-        "GetObject" => input.downcast_ref::<s3::get_object::GetObjectInput>().and_then(|i| i.key()),
-        "HeadObject" => input.downcast_ref::<s3::head_object::HeadObjectInput>().and_then(|i| i.key()),
-        "PutObject" => input.downcast_ref::<s3::put_object::PutObjectInput>().and_then(|i| i.key()),
-        "DeleteObject" => input.downcast_ref::<s3::delete_object::DeleteObjectInput>().and_then(|i| i.key()),
+        "GetObject" => input
+            .downcast_ref::<s3::get_object::GetObjectInput>()
+            .and_then(|i| i.key()),
+        "HeadObject" => input
+            .downcast_ref::<s3::head_object::HeadObjectInput>()
+            .and_then(|i| i.key()),
+        "PutObject" => input
+            .downcast_ref::<s3::put_object::PutObjectInput>()
+            .and_then(|i| i.key()),
+        "DeleteObject" => input
+            .downcast_ref::<s3::delete_object::DeleteObjectInput>()
+            .and_then(|i| i.key()),
         "CreateMultipartUpload" => input
             .downcast_ref::<s3::create_multipart_upload::CreateMultipartUploadInput>()
             .and_then(|i| i.key()),
-        "UploadPart" => input.downcast_ref::<s3::upload_part::UploadPartInput>().and_then(|i| i.key()),
+        "UploadPart" => input
+            .downcast_ref::<s3::upload_part::UploadPartInput>()
+            .and_then(|i| i.key()),
         "CompleteMultipartUpload" => input
             .downcast_ref::<s3::complete_multipart_upload::CompleteMultipartUploadInput>()
             .and_then(|i| i.key()),
@@ -160,9 +184,10 @@ pub fn iam_action(operation: &str) -> Option<String> {
     let (service, op) = operation.split_once(':')?;
     let action = match (service, op) {
         ("s3", "HeadObject") | ("s3", "GetObject") => "s3:GetObject".to_owned(),
-        ("s3", "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload") => {
-            "s3:PutObject".to_owned()
-        }
+        (
+            "s3",
+            "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload",
+        ) => "s3:PutObject".to_owned(),
         ("s3", "ListObjectsV2") | ("s3", "ListObjects") => "s3:ListBucket".to_owned(),
         (service, op) => format!("{service}:{op}"),
     };
@@ -177,9 +202,18 @@ mod tests {
     fn operations_map_to_actions() {
         assert_eq!(iam_action("s3:HeadObject").as_deref(), Some("s3:GetObject"));
         assert_eq!(iam_action("s3:UploadPart").as_deref(), Some("s3:PutObject"));
-        assert_eq!(iam_action("s3:ListObjectsV2").as_deref(), Some("s3:ListBucket"));
-        assert_eq!(iam_action("dynamodb:UpdateItem").as_deref(), Some("dynamodb:UpdateItem"));
-        assert_eq!(iam_action("states:StartExecution").as_deref(), Some("states:StartExecution"));
+        assert_eq!(
+            iam_action("s3:ListObjectsV2").as_deref(),
+            Some("s3:ListBucket")
+        );
+        assert_eq!(
+            iam_action("dynamodb:UpdateItem").as_deref(),
+            Some("dynamodb:UpdateItem")
+        );
+        assert_eq!(
+            iam_action("states:StartExecution").as_deref(),
+            Some("states:StartExecution")
+        );
         assert_eq!(
             grants("s3:HeadObject", "bucket/raw/*"),
             vec![

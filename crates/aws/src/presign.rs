@@ -60,9 +60,13 @@ impl Signer<'_> {
     pub fn sign(&self, bucket: &str, c: &PostConditions<'_>) -> (BTreeMap<String, String>, String) {
         let short_date = self.now.format("%Y%m%d").to_string();
         let amz_date = self.now.format("%Y%m%dT%H%M%SZ").to_string();
-        let credential = format!("{}/{short_date}/{}/s3/aws4_request", self.access_key, self.region);
+        let credential = format!(
+            "{}/{short_date}/{}/s3/aws4_request",
+            self.access_key, self.region
+        );
         let expires = self.now
-            + chrono::Duration::from_std(c.expires_in).unwrap_or_else(|_| chrono::Duration::minutes(15));
+            + chrono::Duration::from_std(c.expires_in)
+                .unwrap_or_else(|_| chrono::Duration::minutes(15));
         let expiration = expires.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
 
         let mut conditions: Vec<Value> = vec![
@@ -80,7 +84,10 @@ impl Signer<'_> {
         let policy = json!({ "expiration": expiration, "conditions": conditions });
         let policy_b64 = base64::engine::general_purpose::STANDARD.encode(policy.to_string());
 
-        let k_date = hmac(format!("AWS4{}", self.secret_key).as_bytes(), short_date.as_bytes());
+        let k_date = hmac(
+            format!("AWS4{}", self.secret_key).as_bytes(),
+            short_date.as_bytes(),
+        );
         let k_region = hmac(&k_date, self.region.as_bytes());
         let k_service = hmac(&k_region, b"s3");
         let k_signing = hmac(&k_service, b"aws4_request");
@@ -118,9 +125,9 @@ impl crate::S3BlobStore {
         max_bytes: u64,
         expires_in: Duration,
     ) -> Result<PresignedPost, StoreError> {
-        let signing = self
-            .signing()
-            .ok_or_else(|| StoreError::Invalid("no AWS credentials configured for presigning".into()))?;
+        let signing = self.signing().ok_or_else(|| {
+            StoreError::Invalid("no AWS credentials configured for presigning".into())
+        })?;
         let creds = signing
             .credentials
             .provide_credentials()
@@ -173,10 +180,15 @@ mod tests {
         };
         let (fields, expires) = signer.sign("media", &c);
         assert_eq!(expires, "2026-01-02T03:19:05.000Z");
-        assert_eq!(fields["x-amz-credential"], "AKIDEXAMPLE/20260102/us-east-1/s3/aws4_request");
+        assert_eq!(
+            fields["x-amz-credential"],
+            "AKIDEXAMPLE/20260102/us-east-1/s3/aws4_request"
+        );
         assert_eq!(fields["x-amz-date"], "20260102T030405Z");
         let policy: Value = serde_json::from_slice(
-            &base64::engine::general_purpose::STANDARD.decode(&fields["policy"]).unwrap(),
+            &base64::engine::general_purpose::STANDARD
+                .decode(&fields["policy"])
+                .unwrap(),
         )
         .unwrap();
         let conditions = policy["conditions"].as_array().unwrap();
@@ -190,7 +202,13 @@ mod tests {
 
     #[test]
     fn urls_are_path_style_under_custom_endpoints() {
-        assert_eq!(bucket_url("b", "eu-west-1", Some("http://127.0.0.1:5000/")), "http://127.0.0.1:5000/b");
-        assert_eq!(bucket_url("b", "eu-west-1", None), "https://b.s3.eu-west-1.amazonaws.com");
+        assert_eq!(
+            bucket_url("b", "eu-west-1", Some("http://127.0.0.1:5000/")),
+            "http://127.0.0.1:5000/b"
+        );
+        assert_eq!(
+            bucket_url("b", "eu-west-1", None),
+            "https://b.s3.eu-west-1.amazonaws.com"
+        );
     }
 }

@@ -62,7 +62,9 @@ impl S3BlobStore {
     pub fn with_signing(mut self, sdk: &SdkConfig) -> Self {
         self.signing = sdk.credentials_provider().map(|credentials| Signing {
             credentials,
-            region: sdk.region().map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned()),
+            region: sdk
+                .region()
+                .map_or_else(|| "us-east-1".to_owned(), |r| r.as_ref().to_owned()),
             endpoint: sdk.endpoint_url().map(str::to_owned),
         });
         self
@@ -86,7 +88,12 @@ impl S3BlobStore {
         &self.client
     }
 
-    async fn put_whole(&self, key: &str, body: Bytes, content_type: &str) -> Result<(), StoreError> {
+    async fn put_whole(
+        &self,
+        key: &str,
+        body: Bytes,
+        content_type: &str,
+    ) -> Result<(), StoreError> {
         self.client
             .put_object()
             .bucket(&self.bucket)
@@ -119,7 +126,9 @@ impl S3BlobStore {
             .map_err(|e| classify("CreateMultipartUpload", e))?;
         let upload_id = created
             .upload_id()
-            .ok_or_else(|| StoreError::Invalid("CreateMultipartUpload returned no upload id".into()))?
+            .ok_or_else(|| {
+                StoreError::Invalid("CreateMultipartUpload returned no upload id".into())
+            })?
             .to_owned();
 
         let result = self
@@ -133,7 +142,11 @@ impl S3BlobStore {
                     .bucket(&self.bucket)
                     .key(key)
                     .upload_id(&upload_id)
-                    .multipart_upload(CompletedMultipartUpload::builder().set_parts(Some(parts)).build())
+                    .multipart_upload(
+                        CompletedMultipartUpload::builder()
+                            .set_parts(Some(parts))
+                            .build(),
+                    )
                     .send()
                     .await;
                 if let Err(e) = done {
@@ -325,7 +338,14 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        match self.client.head_object().bucket(&self.bucket).key(key).send().await {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
             Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
             Err(e) => {
                 let missing = e.as_service_error().is_some_and(|s| s.is_not_found())
@@ -362,7 +382,11 @@ impl BlobStore for S3BlobStore {
             .send();
         while let Some(page) = pages.next().await {
             let page = page.map_err(|e| classify("ListObjectsV2", e))?;
-            keys.extend(page.contents().iter().filter_map(|o| o.key().map(str::to_owned)));
+            keys.extend(
+                page.contents()
+                    .iter()
+                    .filter_map(|o| o.key().map(str::to_owned)),
+            );
         }
         keys.sort();
         Ok(keys)

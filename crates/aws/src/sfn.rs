@@ -48,7 +48,13 @@ impl SfnWorkflowStarter {
 
     /// Does an execution of this ARN exist (running or closed)?
     async fn exists(&self, arn: &str) -> Result<bool, StoreError> {
-        match self.client.describe_execution().execution_arn(arn).send().await {
+        match self
+            .client
+            .describe_execution()
+            .execution_arn(arn)
+            .send()
+            .await
+        {
             Ok(_) => Ok(true),
             Err(e) if code(&e) == Some("ExecutionDoesNotExist") => Ok(false),
             Err(e) => Err(classify("DescribeExecution", e)),
@@ -60,7 +66,10 @@ impl SfnWorkflowStarter {
 impl WorkflowStarter for SfnWorkflowStarter {
     async fn start(&self, input: &ExecutionInput) -> Result<Started, StoreError> {
         if !pipeline::keys::is_valid_id(&input.id) {
-            return Err(StoreError::Invalid(format!("invalid execution name {:?}", input.id)));
+            return Err(StoreError::Invalid(format!(
+                "invalid execution name {:?}",
+                input.id
+            )));
         }
         let known = execution_arn(&self.state_machine_arn, &input.id);
         if let Some(arn) = &known {
@@ -106,7 +115,11 @@ mod tests {
     #[test]
     fn execution_arns_follow_the_state_machine() {
         assert_eq!(
-            execution_arn("arn:aws:states:eu-west-1:123456789012:stateMachine:media-pipeline", "abc").as_deref(),
+            execution_arn(
+                "arn:aws:states:eu-west-1:123456789012:stateMachine:media-pipeline",
+                "abc"
+            )
+            .as_deref(),
             Some("arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:abc")
         );
         assert_eq!(execution_arn("nonsense", "abc"), None);

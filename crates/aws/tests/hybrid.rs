@@ -14,7 +14,10 @@ use local::{LocalStarter, LocalWorkflow, SqliteStore};
 use pipeline::intake::{Intake, UploadFields};
 use pipeline::{BlobStore, BlobStream, Pipeline, RecordStore, Settings, Status};
 
-const ASL: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../statemachine/media-pipeline.asl.json");
+const ASL: &str = concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../statemachine/media-pipeline.asl.json"
+);
 const SEED: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/seed");
 
 struct Hybrid {
@@ -56,7 +59,9 @@ async fn hybrid(url: &str) -> Hybrid {
 
 fn body(data: Vec<u8>) -> BlobStream<'static> {
     Box::pin(stream::iter(
-        data.chunks(1000).map(|c| Ok::<Bytes, std::io::Error>(Bytes::copy_from_slice(c))).collect::<Vec<_>>(),
+        data.chunks(1000)
+            .map(|c| Ok::<Bytes, std::io::Error>(Bytes::copy_from_slice(c)))
+            .collect::<Vec<_>>(),
     ))
 }
 
@@ -83,21 +88,42 @@ impl Hybrid {
 
 #[tokio::test]
 async fn an_upload_ends_ready_with_objects_in_s3_and_the_item_in_dynamodb() {
-    let Some(url) = common::endpoint("an_upload_ends_ready_with_objects_in_s3_and_the_item_in_dynamodb") else { return };
+    let Some(url) =
+        common::endpoint("an_upload_ends_ready_with_objects_in_s3_and_the_item_in_dynamodb")
+    else {
+        return;
+    };
     let h = hybrid(&url).await;
     let id = h.upload("photo.jpg", "beach.jpg").await;
 
-    let reel = h.records.get(&id).await.unwrap().expect("the item is in DynamoDB");
+    let reel = h
+        .records
+        .get(&id)
+        .await
+        .unwrap()
+        .expect("the item is in DynamoDB");
     assert_eq!(reel.status, Status::Ready, "{reel:?}");
     assert_eq!(reel.media_type.as_deref(), Some("image/jpeg"));
     assert_eq!(reel.raw_key, format!("raw/{id}/original.jpg"));
-    assert!(reel.execution_arn.as_deref().unwrap_or_default().ends_with(&id));
+    assert!(reel
+        .execution_arn
+        .as_deref()
+        .unwrap_or_default()
+        .ends_with(&id));
     assert_eq!(reel.thumbnails.len(), 2);
-    assert_eq!(reel.metadata.as_ref().and_then(|m| m.get("width")), Some(&serde_json::json!(96)));
+    assert_eq!(
+        reel.metadata.as_ref().and_then(|m| m.get("width")),
+        Some(&serde_json::json!(96))
+    );
     // READY ⇒ every object the record names exists in the bucket
     assert!(h.blobs.size(&reel.raw_key).await.unwrap().is_some());
     for t in &reel.thumbnails {
-        assert_eq!(h.blobs.size(&t.key).await.unwrap(), Some(t.bytes), "{}", t.key);
+        assert_eq!(
+            h.blobs.size(&t.key).await.unwrap(),
+            Some(t.bytes),
+            "{}",
+            t.key
+        );
         let jpeg = h.blobs.get_head(&t.key, 3).await.unwrap();
         assert_eq!(&jpeg[..], b"\xff\xd8\xff");
     }
@@ -111,20 +137,40 @@ async fn an_upload_ends_ready_with_objects_in_s3_and_the_item_in_dynamodb() {
     let again = h.intake.workflow.start(&input).await.unwrap();
     assert!(again.already_started);
     assert_eq!(h.workflow.running(), 0);
-    assert_eq!(h.records.get(&id).await.unwrap().unwrap().updated_at, reel.updated_at);
+    assert_eq!(
+        h.records.get(&id).await.unwrap().unwrap().updated_at,
+        reel.updated_at
+    );
 }
 
 #[tokio::test]
 async fn a_rejected_file_ends_failed_with_no_thumbnail_object() {
-    let Some(url) = common::endpoint("a_rejected_file_ends_failed_with_no_thumbnail_object") else { return };
+    let Some(url) = common::endpoint("a_rejected_file_ends_failed_with_no_thumbnail_object") else {
+        return;
+    };
     let h = hybrid(&url).await;
     let id = h.upload("not-a-photo.jpg", "holiday.jpg").await;
 
-    let reel = h.records.get(&id).await.unwrap().expect("the item is in DynamoDB");
+    let reel = h
+        .records
+        .get(&id)
+        .await
+        .unwrap()
+        .expect("the item is in DynamoDB");
     assert_eq!(reel.status, Status::Failed, "{reel:?}");
     assert_eq!(reel.error.as_deref(), Some("UnsupportedMediaType"));
     assert!(!reel.cause.as_deref().unwrap_or_default().is_empty());
     // FAILED ⇒ no thumbnail of that id; a rejection also removes the raw file
-    assert!(h.blobs.list(&format!("thumbnails/{id}/")).await.unwrap().is_empty());
-    assert!(h.blobs.list(&format!("raw/{id}/")).await.unwrap().is_empty());
+    assert!(h
+        .blobs
+        .list(&format!("thumbnails/{id}/"))
+        .await
+        .unwrap()
+        .is_empty());
+    assert!(h
+        .blobs
+        .list(&format!("raw/{id}/"))
+        .await
+        .unwrap()
+        .is_empty());
 }

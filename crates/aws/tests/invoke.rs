@@ -23,7 +23,9 @@ fn event(name: &str) -> Value {
 }
 
 fn seed(name: &str) -> bytes::Bytes {
-    std::fs::read(format!("{EVENTS}/seed/{name}")).unwrap().into()
+    std::fs::read(format!("{EVENTS}/seed/{name}"))
+        .unwrap()
+        .into()
 }
 
 fn reel(id: &str, filename: &str) -> Reel {
@@ -47,7 +49,9 @@ fn reel(id: &str, filename: &str) -> Reel {
 }
 
 fn ok(outcome: &Outcome) -> &Value {
-    outcome.response().unwrap_or_else(|e| panic!("expected a response, got {e}: {outcome:?}"))
+    outcome
+        .response()
+        .unwrap_or_else(|e| panic!("expected a response, got {e}: {outcome:?}"))
 }
 
 async fn wait_idle(wf: &local::LocalWorkflow) {
@@ -68,7 +72,10 @@ async fn every_fixture_event_gives_its_expected_response() {
     let records = Arc::new(store.clone());
     let settings = Settings::default();
     let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings.clone());
-    let asl = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../statemachine/media-pipeline.asl.json"));
+    let asl = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../statemachine/media-pipeline.asl.json"
+    ));
     let workflow = local::LocalWorkflow::new(Some(asl), store, pipeline.clone()).unwrap();
     let starter = Arc::new(local::LocalStarter(workflow.clone()));
 
@@ -78,7 +85,10 @@ async fn every_fixture_event_gives_its_expected_response() {
         (DIRECT, "photo.jpg", "big.jpg"),
     ] {
         records.create(&reel(id, name)).await.unwrap();
-        blobs.put(&format!("raw/{id}/original.jpg"), seed(file), "image/jpeg").await.unwrap();
+        blobs
+            .put(&format!("raw/{id}/original.jpg"), seed(file), "image/jpeg")
+            .await
+            .unwrap();
     }
     let mut seen = BTreeSet::new();
     let mut run = |name: &'static str| {
@@ -88,30 +98,75 @@ async fn every_fixture_event_gives_its_expected_response() {
 
     // the accepted photo, task by task
     let out = invoke_task(&pipeline, Task::ValidateType, run("validate-type.json")).await;
-    assert_eq!(ok(&out), &json!({"mediaType": "image/jpeg", "kind": "image", "ext": "jpg", "size": 2240}));
-    let out = invoke_task(&pipeline, Task::GenerateThumbnails, run("generate-thumbnails.json")).await;
-    let thumbs = ok(&out)["thumbnails"].as_array().cloned().unwrap_or_default();
+    assert_eq!(
+        ok(&out),
+        &json!({"mediaType": "image/jpeg", "kind": "image", "ext": "jpg", "size": 2240})
+    );
+    let out = invoke_task(
+        &pipeline,
+        Task::GenerateThumbnails,
+        run("generate-thumbnails.json"),
+    )
+    .await;
+    let thumbs = ok(&out)["thumbnails"]
+        .as_array()
+        .cloned()
+        .unwrap_or_default();
     let sizes: Vec<&Value> = thumbs.iter().map(|t| &t["size"]).collect();
     assert_eq!(sizes, vec![&json!(1080), &json!(480), &json!(160)]);
-    assert!(thumbs.iter().all(|t| t["width"] == json!(96) && t["height"] == json!(64)), "{thumbs:?}");
-    let out = invoke_task(&pipeline, Task::ExtractMetadata, run("extract-metadata.json")).await;
+    assert!(
+        thumbs
+            .iter()
+            .all(|t| t["width"] == json!(96) && t["height"] == json!(64)),
+        "{thumbs:?}"
+    );
+    let out = invoke_task(
+        &pipeline,
+        Task::ExtractMetadata,
+        run("extract-metadata.json"),
+    )
+    .await;
     assert_eq!(ok(&out)["metadata"]["width"], json!(96));
     assert_eq!(ok(&out)["metadata"]["height"], json!(64));
     let out = invoke_task(&pipeline, Task::CommitRecord, run("commit-record.json")).await;
-    assert_eq!(ok(&out), &json!({"id": ACCEPTED, "status": "READY", "changed": true}));
-    assert_eq!(records.get(ACCEPTED).await.unwrap().unwrap().status, Status::Ready);
+    assert_eq!(
+        ok(&out),
+        &json!({"id": ACCEPTED, "status": "READY", "changed": true})
+    );
+    assert_eq!(
+        records.get(ACCEPTED).await.unwrap().unwrap().status,
+        Status::Ready
+    );
 
     // the text file named .jpg: rejected, then cleaned up
-    let out = invoke_task(&pipeline, Task::ValidateType, run("validate-type-rejected.json")).await;
-    assert_eq!(out.response().unwrap_err(), "UnsupportedMediaType", "{out:?}");
+    let out = invoke_task(
+        &pipeline,
+        Task::ValidateType,
+        run("validate-type-rejected.json"),
+    )
+    .await;
+    assert_eq!(
+        out.response().unwrap_err(),
+        "UnsupportedMediaType",
+        "{out:?}"
+    );
     let json = out.to_json();
-    assert!(json["errorMessage"].as_str().is_some_and(|m| !m.is_empty()), "{json}");
+    assert!(
+        json["errorMessage"].as_str().is_some_and(|m| !m.is_empty()),
+        "{json}"
+    );
     let out = invoke_task(&pipeline, Task::Cleanup, run("cleanup.json")).await;
     assert_eq!(ok(&out)["status"], json!("FAILED"));
     assert_eq!(ok(&out)["rawDeleted"], json!(true));
     let failed = records.get(REJECTED).await.unwrap().unwrap();
-    assert_eq!((failed.status, failed.error.as_deref()), (Status::Failed, Some("UnsupportedMediaType")));
-    assert_eq!(failed.cause.as_deref(), Some("unsupported media type: text/plain"));
+    assert_eq!(
+        (failed.status, failed.error.as_deref()),
+        (Status::Failed, Some("UnsupportedMediaType"))
+    );
+    assert_eq!(
+        failed.cause.as_deref(),
+        Some("unsupported media type: text/plain")
+    );
 
     // a presigned-POST upload's S3 event starts its execution, which ends READY
     let handler = aws::events::ObjectCreated {
@@ -121,7 +176,10 @@ async fn every_fixture_event_gives_its_expected_response() {
     let out = invoke_object_created(&handler, run("s3-object-created.json")).await;
     assert_eq!(ok(&out)["results"][0]["started"], json!(true), "{out:?}");
     wait_idle(&workflow).await;
-    assert_eq!(records.get(DIRECT).await.unwrap().unwrap().status, Status::Ready);
+    assert_eq!(
+        records.get(DIRECT).await.unwrap().unwrap().status,
+        Status::Ready
+    );
 
     // the HTTP API event through the router, as the upload Lambda serves it
     let intake = Intake {
@@ -143,7 +201,10 @@ async fn every_fixture_event_gives_its_expected_response() {
     wait_idle(&workflow).await;
     let uploaded = records.get(&id).await.unwrap().unwrap();
     assert_eq!(uploaded.status, Status::Ready, "{uploaded:?}");
-    assert_eq!((uploaded.name.as_str(), uploaded.original_filename.as_str()), ("Ana", "beach.jpg"));
+    assert_eq!(
+        (uploaded.name.as_str(), uploaded.original_filename.as_str()),
+        ("Ana", "beach.jpg")
+    );
 
     // every fixture was exercised, and every function has one
     let files: BTreeSet<String> = std::fs::read_dir(EVENTS)
@@ -160,13 +221,20 @@ async fn every_fixture_event_gives_its_expected_response() {
             Function::ObjectCreated => "s3-object-created",
             Function::Task(t) => t.function_name(),
         };
-        assert!(seen.iter().any(|n| n.starts_with(prefix)), "no fixture for {}", f.name());
+        assert!(
+            seen.iter().any(|n| n.starts_with(prefix)),
+            "no fixture for {}",
+            f.name()
+        );
     }
 }
 
 #[test]
 fn functions_parse_by_name() {
     assert_eq!(Function::parse("upload"), Some(Function::Upload));
-    assert_eq!(Function::parse("commit-record"), Some(Function::Task(Task::CommitRecord)));
+    assert_eq!(
+        Function::parse("commit-record"),
+        Some(Function::Task(Task::CommitRecord))
+    );
     assert_eq!(Function::parse("nope"), None);
 }

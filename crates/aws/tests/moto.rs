@@ -8,7 +8,10 @@ use aws::{DynamoRecordStore, S3BlobStore, SfnWorkflowStarter};
 use bytes::Bytes;
 use futures::stream;
 use pipeline::ports::ListQuery;
-use pipeline::{BlobStore, BlobStream, Completion, ExecutionInput, RecordStore, Reel, Status, StoreError, Transition, WorkflowStarter};
+use pipeline::{
+    BlobStore, BlobStream, Completion, ExecutionInput, RecordStore, Reel, Status, StoreError,
+    Transition, WorkflowStarter,
+};
 
 fn reel(id: &str, created_at: &str) -> Reel {
     Reel {
@@ -33,50 +36,113 @@ fn reel(id: &str, created_at: &str) -> Reel {
 /// A body of `parts` chunks of 1 MiB, produced lazily; byte i is `i % 251`.
 fn body(mib: usize) -> BlobStream<'static> {
     Box::pin(stream::iter((0..mib).map(|c| {
-        let chunk: Vec<u8> = (0..1024 * 1024).map(|i| ((c * 1024 * 1024 + i) % 251) as u8).collect();
+        let chunk: Vec<u8> = (0..1024 * 1024)
+            .map(|i| ((c * 1024 * 1024 + i) % 251) as u8)
+            .collect();
         Ok::<Bytes, std::io::Error>(Bytes::from(chunk))
     })))
 }
 
 #[tokio::test]
 async fn s3_blob_store_contract() {
-    let Some(url) = common::endpoint("s3_blob_store_contract") else { return };
+    let Some(url) = common::endpoint("s3_blob_store_contract") else {
+        return;
+    };
     let sdk = common::sdk(&url).await;
     let names = common::names("blobs");
     common::create_resources(&sdk, &names).await;
     let s3 = S3BlobStore::new(&sdk, &names.bucket);
 
-    s3.put("raw/a/original.jpg", Bytes::from_static(b"\xff\xd8\xff\xe0hello"), "image/jpeg").await.unwrap();
-    s3.put("thumbnails/a/160.jpg", Bytes::from_static(b"t160"), "image/jpeg").await.unwrap();
-    s3.put("thumbnails/a/480.jpg", Bytes::from_static(b"t480"), "image/jpeg").await.unwrap();
-    s3.put("thumbnails/ab/160.jpg", Bytes::from_static(b"other id"), "image/jpeg").await.unwrap();
-    s3.put("raw/empty/original.bin", Bytes::new(), "application/octet-stream").await.unwrap();
+    s3.put(
+        "raw/a/original.jpg",
+        Bytes::from_static(b"\xff\xd8\xff\xe0hello"),
+        "image/jpeg",
+    )
+    .await
+    .unwrap();
+    s3.put(
+        "thumbnails/a/160.jpg",
+        Bytes::from_static(b"t160"),
+        "image/jpeg",
+    )
+    .await
+    .unwrap();
+    s3.put(
+        "thumbnails/a/480.jpg",
+        Bytes::from_static(b"t480"),
+        "image/jpeg",
+    )
+    .await
+    .unwrap();
+    s3.put(
+        "thumbnails/ab/160.jpg",
+        Bytes::from_static(b"other id"),
+        "image/jpeg",
+    )
+    .await
+    .unwrap();
+    s3.put(
+        "raw/empty/original.bin",
+        Bytes::new(),
+        "application/octet-stream",
+    )
+    .await
+    .unwrap();
 
-    assert_eq!(s3.get("raw/a/original.jpg").await.unwrap(), Bytes::from_static(b"\xff\xd8\xff\xe0hello"));
-    assert_eq!(s3.get_head("raw/a/original.jpg", 4).await.unwrap(), Bytes::from_static(b"\xff\xd8\xff\xe0"));
-    assert_eq!(s3.get_head("raw/a/original.jpg", 1000).await.unwrap().len(), 9);
-    assert_eq!(s3.get_head("raw/empty/original.bin", 16).await.unwrap(), Bytes::new());
+    assert_eq!(
+        s3.get("raw/a/original.jpg").await.unwrap(),
+        Bytes::from_static(b"\xff\xd8\xff\xe0hello")
+    );
+    assert_eq!(
+        s3.get_head("raw/a/original.jpg", 4).await.unwrap(),
+        Bytes::from_static(b"\xff\xd8\xff\xe0")
+    );
+    assert_eq!(
+        s3.get_head("raw/a/original.jpg", 1000).await.unwrap().len(),
+        9
+    );
+    assert_eq!(
+        s3.get_head("raw/empty/original.bin", 16).await.unwrap(),
+        Bytes::new()
+    );
     assert_eq!(s3.size("raw/a/original.jpg").await.unwrap(), Some(9));
     assert_eq!(s3.size("raw/empty/original.bin").await.unwrap(), Some(0));
     assert_eq!(s3.size("raw/missing/original.jpg").await.unwrap(), None);
-    assert!(matches!(s3.get("raw/missing/original.jpg").await, Err(StoreError::NotFound(_))));
-    assert!(matches!(s3.get_head("raw/missing/original.jpg", 8).await, Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        s3.get("raw/missing/original.jpg").await,
+        Err(StoreError::NotFound(_))
+    ));
+    assert!(matches!(
+        s3.get_head("raw/missing/original.jpg", 8).await,
+        Err(StoreError::NotFound(_))
+    ));
     assert_eq!(
         s3.list("thumbnails/a/").await.unwrap(),
-        vec!["thumbnails/a/160.jpg".to_string(), "thumbnails/a/480.jpg".to_string()]
+        vec![
+            "thumbnails/a/160.jpg".to_string(),
+            "thumbnails/a/480.jpg".to_string()
+        ]
     );
     s3.delete("thumbnails/a/160.jpg").await.unwrap();
     s3.delete("thumbnails/a/160.jpg").await.unwrap(); // deleting a missing object is fine
-    assert_eq!(s3.list("thumbnails/a/").await.unwrap(), vec!["thumbnails/a/480.jpg".to_string()]);
+    assert_eq!(
+        s3.list("thumbnails/a/").await.unwrap(),
+        vec!["thumbnails/a/480.jpg".to_string()]
+    );
 
     // a bucket that does not exist is not a transient failure
     let nowhere = S3BlobStore::new(&sdk, "no-such-bucket-for-media-hub");
-    assert!(matches!(nowhere.get("x").await, Err(StoreError::Invalid(_)) | Err(StoreError::NotFound(_))));
+    assert!(matches!(
+        nowhere.get("x").await,
+        Err(StoreError::Invalid(_)) | Err(StoreError::NotFound(_))
+    ));
 }
 
 #[tokio::test]
 async fn s3_streams_large_bodies_in_parts() {
-    let Some(url) = common::endpoint("s3_streams_large_bodies_in_parts") else { return };
+    let Some(url) = common::endpoint("s3_streams_large_bodies_in_parts") else {
+        return;
+    };
     let sdk = common::sdk(&url).await;
     let names = common::names("stream");
     common::create_resources(&sdk, &names).await;
@@ -84,11 +150,17 @@ async fn s3_streams_large_bodies_in_parts() {
 
     // 12 MiB in 1 MiB chunks: three parts (5 + 5 + 2 MiB), never the whole body in memory
     let key = "raw/big/original.mp4";
-    let size = s3.put_stream(key, body(12), "video/mp4", 50 * 1024 * 1024).await.unwrap();
+    let size = s3
+        .put_stream(key, body(12), "video/mp4", 50 * 1024 * 1024)
+        .await
+        .unwrap();
     assert_eq!(size, 12 * 1024 * 1024);
     assert_eq!(s3.size(key).await.unwrap(), Some(12 * 1024 * 1024));
     let back = s3.get(key).await.unwrap();
-    assert!(back.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8), "content differs");
+    assert!(
+        back.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8),
+        "content differs"
+    );
     let head = s3
         .client()
         .head_object()
@@ -98,44 +170,96 @@ async fn s3_streams_large_bodies_in_parts() {
         .await
         .unwrap();
     assert_eq!(head.content_type(), Some("video/mp4"));
-    assert!(head.e_tag().unwrap_or_default().contains("-3"), "not a 3-part upload: {:?}", head.e_tag());
+    assert!(
+        head.e_tag().unwrap_or_default().contains("-3"),
+        "not a 3-part upload: {:?}",
+        head.e_tag()
+    );
 
     // over the limit: refused, nothing under the key, no upload left open
     let key = "raw/toobig/original.mp4";
-    let err = s3.put_stream(key, body(12), "video/mp4", 10 * 1024 * 1024).await.unwrap_err();
-    assert_eq!(err, StoreError::TooLarge { limit: 10 * 1024 * 1024 });
+    let err = s3
+        .put_stream(key, body(12), "video/mp4", 10 * 1024 * 1024)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        StoreError::TooLarge {
+            limit: 10 * 1024 * 1024
+        }
+    );
     assert_eq!(s3.size(key).await.unwrap(), None);
-    let open = s3.client().list_multipart_uploads().bucket(&names.bucket).send().await.unwrap();
-    assert!(open.uploads().is_empty(), "multipart uploads left open: {:?}", open.uploads());
+    let open = s3
+        .client()
+        .list_multipart_uploads()
+        .bucket(&names.bucket)
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        open.uploads().is_empty(),
+        "multipart uploads left open: {:?}",
+        open.uploads()
+    );
 
     // a small body goes up whole
-    assert_eq!(s3.put_stream("raw/small/original.jpg", body(1), "image/jpeg", 1 << 30).await.unwrap(), 1 << 20);
+    assert_eq!(
+        s3.put_stream("raw/small/original.jpg", body(1), "image/jpeg", 1 << 30)
+            .await
+            .unwrap(),
+        1 << 20
+    );
 }
 
 #[tokio::test]
 async fn presigned_post_is_accepted_by_the_server() {
-    let Some(url) = common::endpoint("presigned_post_is_accepted_by_the_server") else { return };
+    let Some(url) = common::endpoint("presigned_post_is_accepted_by_the_server") else {
+        return;
+    };
     let sdk = common::sdk(&url).await;
     let names = common::names("post");
     common::create_resources(&sdk, &names).await;
     let s3 = S3BlobStore::new(&sdk, &names.bucket);
 
     let key = "raw/0193a5b0-7c1e-7d2a-9f00-0000000000aa/original.jpg";
-    let post = s3.presigned_post(key, "image/jpeg", 1024 * 1024, Duration::from_secs(600)).await.unwrap();
+    let post = s3
+        .presigned_post(key, "image/jpeg", 1024 * 1024, Duration::from_secs(600))
+        .await
+        .unwrap();
     assert!(post.url.starts_with(&url), "{}", post.url);
-    let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/seed/photo.jpg")).unwrap();
+    let photo = std::fs::read(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../fixtures/events/seed/photo.jpg"
+    ))
+    .unwrap();
     let fields: Vec<(String, String)> = post.fields.clone().into_iter().collect();
     let (status, text) = common::post_form(&post.url, &fields, &photo, "beach.jpg").await;
     assert!((200..300).contains(&status), "POST refused: {text}");
     assert_eq!(s3.get(key).await.unwrap(), Bytes::from(photo));
-    let head = s3.client().head_object().bucket(&names.bucket).key(key).send().await.unwrap();
+    let head = s3
+        .client()
+        .head_object()
+        .bucket(&names.bucket)
+        .key(key)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(head.content_type(), Some("image/jpeg"));
 
     // a key other than the one the policy names: S3 refuses it; moto does not check
     let fields: Vec<(String, String)> = post
         .fields
         .iter()
-        .map(|(k, v)| (k.clone(), if k == "key" { "raw/other/original.jpg".to_owned() } else { v.clone() }))
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                if k == "key" {
+                    "raw/other/original.jpg".to_owned()
+                } else {
+                    v.clone()
+                },
+            )
+        })
         .collect();
     let (status, _) = common::post_form(&post.url, &fields, b"x", "x.jpg").await;
     if (200..300).contains(&status) {
@@ -145,7 +269,9 @@ async fn presigned_post_is_accepted_by_the_server() {
 
 #[tokio::test]
 async fn dynamo_record_store_contract() {
-    let Some(url) = common::endpoint("dynamo_record_store_contract") else { return };
+    let Some(url) = common::endpoint("dynamo_record_store_contract") else {
+        return;
+    };
     let sdk = common::sdk(&url).await;
     let names = common::names("records");
     common::create_resources(&sdk, &names).await;
@@ -157,52 +283,140 @@ async fn dynamo_record_store_contract() {
     for r in [&a, &b, &c] {
         db.create(r).await.unwrap();
     }
-    assert_eq!(db.create(&a).await, Err(StoreError::AlreadyExists("a".into())));
+    assert_eq!(
+        db.create(&a).await,
+        Err(StoreError::AlreadyExists("a".into()))
+    );
     assert_eq!(db.get("a").await.unwrap(), Some(a.clone()));
     assert_eq!(db.get("nope").await.unwrap(), None);
 
-    db.set_execution_arn("a", "arn:aws:states:us-east-1:1:execution:m:a").await.unwrap();
-    assert_eq!(db.get("a").await.unwrap().unwrap().execution_arn.as_deref(), Some("arn:aws:states:us-east-1:1:execution:m:a"));
-    assert!(matches!(db.set_execution_arn("nope", "x").await, Err(StoreError::NotFound(_))));
+    db.set_execution_arn("a", "arn:aws:states:us-east-1:1:execution:m:a")
+        .await
+        .unwrap();
+    assert_eq!(
+        db.get("a").await.unwrap().unwrap().execution_arn.as_deref(),
+        Some("arn:aws:states:us-east-1:1:execution:m:a")
+    );
+    assert!(matches!(
+        db.set_execution_arn("nope", "x").await,
+        Err(StoreError::NotFound(_))
+    ));
 
     let ready = Completion::Ready {
         media_type: "image/jpeg".into(),
         size: 2240,
-        thumbnails: vec![pipeline::ThumbnailRef { size: 160, key: "thumbnails/a/160.jpg".into(), width: 160, height: 107, bytes: 900 }],
+        thumbnails: vec![pipeline::ThumbnailRef {
+            size: 160,
+            key: "thumbnails/a/160.jpg".into(),
+            width: 160,
+            height: 107,
+            bytes: 900,
+        }],
         metadata: Some(serde_json::json!({"width": 96, "height": 64, "camera": "X"})),
     };
-    let failed = Completion::Failed { error: "CorruptMedia".into(), cause: "truncated".into() };
+    let failed = Completion::Failed {
+        error: "CorruptMedia".into(),
+        cause: "truncated".into(),
+    };
     assert_eq!(db.complete("a", &ready).await.unwrap(), Transition::Applied);
-    assert_eq!(db.complete("a", &ready).await.unwrap(), Transition::Unchanged(Status::Ready));
-    assert_eq!(db.complete("a", &failed).await.unwrap(), Transition::Unchanged(Status::Ready));
+    assert_eq!(
+        db.complete("a", &ready).await.unwrap(),
+        Transition::Unchanged(Status::Ready)
+    );
+    assert_eq!(
+        db.complete("a", &failed).await.unwrap(),
+        Transition::Unchanged(Status::Ready)
+    );
     let stored = db.get("a").await.unwrap().unwrap();
     assert_eq!(stored.status, Status::Ready);
     assert_eq!(stored.thumbnails.len(), 1);
-    assert_eq!(stored.metadata, Some(serde_json::json!({"camera": "X", "height": 64, "width": 96})));
+    assert_eq!(
+        stored.metadata,
+        Some(serde_json::json!({"camera": "X", "height": 64, "width": 96}))
+    );
     assert_eq!(stored.error, None);
 
-    assert_eq!(db.complete("b", &failed).await.unwrap(), Transition::Applied);
-    assert_eq!(db.complete("b", &ready).await.unwrap(), Transition::Unchanged(Status::Failed));
+    assert_eq!(
+        db.complete("b", &failed).await.unwrap(),
+        Transition::Applied
+    );
+    assert_eq!(
+        db.complete("b", &ready).await.unwrap(),
+        Transition::Unchanged(Status::Failed)
+    );
     let stored = db.get("b").await.unwrap().unwrap();
-    assert_eq!((stored.status, stored.error.as_deref(), stored.cause.as_deref()), (Status::Failed, Some("CorruptMedia"), Some("truncated")));
-    assert!(matches!(db.complete("nope", &ready).await, Err(StoreError::NotFound(_))));
+    assert_eq!(
+        (
+            stored.status,
+            stored.error.as_deref(),
+            stored.cause.as_deref()
+        ),
+        (Status::Failed, Some("CorruptMedia"), Some("truncated"))
+    );
+    assert!(matches!(
+        db.complete("nope", &ready).await,
+        Err(StoreError::NotFound(_))
+    ));
 
     let ids = |v: Vec<Reel>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    assert_eq!(ids(db.list(&ListQuery::default()).await.unwrap()), vec!["c", "b", "a"]);
-    assert_eq!(ids(db.list(&ListQuery { limit: 2, ..Default::default() }).await.unwrap()), vec!["c", "b"]);
     assert_eq!(
-        ids(db.list(&ListQuery { before: Some(c.created_at.clone()), ..Default::default() }).await.unwrap()),
+        ids(db.list(&ListQuery::default()).await.unwrap()),
+        vec!["c", "b", "a"]
+    );
+    assert_eq!(
+        ids(db
+            .list(&ListQuery {
+                limit: 2,
+                ..Default::default()
+            })
+            .await
+            .unwrap()),
+        vec!["c", "b"]
+    );
+    assert_eq!(
+        ids(db
+            .list(&ListQuery {
+                before: Some(c.created_at.clone()),
+                ..Default::default()
+            })
+            .await
+            .unwrap()),
         vec!["b", "a"]
     );
-    assert_eq!(ids(db.list(&ListQuery { status: Some(Status::Processing), ..Default::default() }).await.unwrap()), vec!["c"]);
-    assert_eq!(ids(db.list(&ListQuery { status: Some(Status::Ready), limit: 5, ..Default::default() }).await.unwrap()), vec!["a"]);
+    assert_eq!(
+        ids(db
+            .list(&ListQuery {
+                status: Some(Status::Processing),
+                ..Default::default()
+            })
+            .await
+            .unwrap()),
+        vec!["c"]
+    );
+    assert_eq!(
+        ids(db
+            .list(&ListQuery {
+                status: Some(Status::Ready),
+                limit: 5,
+                ..Default::default()
+            })
+            .await
+            .unwrap()),
+        vec!["a"]
+    );
 }
 
 #[tokio::test]
 async fn start_execution_is_idempotent_per_media_id() {
-    let Some(url) = common::endpoint("start_execution_is_idempotent_per_media_id") else { return };
+    let Some(url) = common::endpoint("start_execution_is_idempotent_per_media_id") else {
+        return;
+    };
     let sdk = common::sdk(&url).await;
-    let machine = common::create_state_machine(&sdk, &format!("media-pipeline-{}", uuid::Uuid::new_v4().simple())).await;
+    let machine = common::create_state_machine(
+        &sdk,
+        &format!("media-pipeline-{}", uuid::Uuid::new_v4().simple()),
+    )
+    .await;
     let starter = SfnWorkflowStarter::new(&sdk, &machine);
     let input = ExecutionInput {
         id: "0193a5b0-7c1e-7d2a-9f00-0000000000bb".into(),
@@ -211,19 +425,48 @@ async fn start_execution_is_idempotent_per_media_id() {
     };
     let first = starter.start(&input).await.unwrap();
     assert!(!first.already_started);
-    assert!(first.execution_arn.ends_with(&format!(":{}", input.id)), "{}", first.execution_arn);
+    assert!(
+        first.execution_arn.ends_with(&format!(":{}", input.id)),
+        "{}",
+        first.execution_arn
+    );
     let again = starter.start(&input).await.unwrap();
     assert!(again.already_started);
     assert_eq!(again.execution_arn, first.execution_arn);
 
-    let listed = starter.client().list_executions().state_machine_arn(&machine).send().await.unwrap();
-    assert_eq!(listed.executions().len(), 1, "a repeated start must start nothing new");
-    let described = starter.client().describe_execution().execution_arn(&first.execution_arn).send().await.unwrap();
-    let sent: serde_json::Value = serde_json::from_str(described.input().unwrap_or("null")).unwrap();
-    assert_eq!(sent, serde_json::json!({"id": input.id, "rawKey": input.raw_key, "declaredType": "image/jpeg"}));
+    let listed = starter
+        .client()
+        .list_executions()
+        .state_machine_arn(&machine)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        listed.executions().len(),
+        1,
+        "a repeated start must start nothing new"
+    );
+    let described = starter
+        .client()
+        .describe_execution()
+        .execution_arn(&first.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    let sent: serde_json::Value =
+        serde_json::from_str(described.input().unwrap_or("null")).unwrap();
+    assert_eq!(
+        sent,
+        serde_json::json!({"id": input.id, "rawKey": input.raw_key, "declaredType": "image/jpeg"})
+    );
 
     assert!(matches!(
-        starter.start(&ExecutionInput { id: "../x".into(), ..input.clone() }).await,
+        starter
+            .start(&ExecutionInput {
+                id: "../x".into(),
+                ..input.clone()
+            })
+            .await,
         Err(StoreError::Invalid(_))
     ));
 }

@@ -22,7 +22,9 @@ fn template() -> Yaml {
 }
 
 fn resources(t: &Yaml) -> &serde_yaml::Mapping {
-    t.get("Resources").and_then(Yaml::as_mapping).expect("Resources")
+    t.get("Resources")
+        .and_then(Yaml::as_mapping)
+        .expect("Resources")
 }
 
 /// `!Sub`, `!GetAtt`, `!Ref` or a plain string, as one string with `${...}` references.
@@ -81,15 +83,26 @@ fn functions(t: &Yaml) -> BTreeMap<String, String> {
 fn granted(t: &Yaml, binary: &str) -> BTreeSet<(String, String)> {
     let (_, function) = resources(t)
         .iter()
-        .find(|(k, _)| functions(t).get(k.as_str().unwrap_or_default()).map(String::as_str) == Some(binary))
+        .find(|(k, _)| {
+            functions(t)
+                .get(k.as_str().unwrap_or_default())
+                .map(String::as_str)
+                == Some(binary)
+        })
         .expect("function in template");
     let mut out = BTreeSet::new();
     for policy in list(function.get("Properties").and_then(|p| p.get("Policies"))) {
         for statement in list(policy.get("Statement")) {
-            assert_eq!(statement.get("Effect").and_then(Yaml::as_str), Some("Allow"));
+            assert_eq!(
+                statement.get("Effect").and_then(Yaml::as_str),
+                Some("Allow")
+            );
             for action in list(statement.get("Action")) {
                 for resource in list(statement.get("Resource")) {
-                    out.insert((action.as_str().unwrap_or_default().to_owned(), resource_name(&resource)));
+                    out.insert((
+                        action.as_str().unwrap_or_default().to_owned(),
+                        resource_name(&resource),
+                    ));
                 }
             }
         }
@@ -100,7 +113,8 @@ fn granted(t: &Yaml, binary: &str) -> BTreeSet<(String, String)> {
 #[test]
 fn every_asl_placeholder_has_a_substitution_naming_its_function() {
     let t = template();
-    let asl = std::fs::read_to_string(format!("{ROOT}/statemachine/media-pipeline.asl.json")).unwrap();
+    let asl =
+        std::fs::read_to_string(format!("{ROOT}/statemachine/media-pipeline.asl.json")).unwrap();
     let mut placeholders = BTreeSet::new();
     let mut rest = asl.as_str();
     while let Some(start) = rest.find("${") {
@@ -113,10 +127,23 @@ fn every_asl_placeholder_has_a_substitution_naming_its_function() {
 
     let machine = resources(&t).get("MediaPipeline").expect("MediaPipeline");
     let props = machine.get("Properties").unwrap();
-    assert_eq!(props.get("DefinitionUri").and_then(Yaml::as_str), Some("statemachine/media-pipeline.asl.json"));
-    let subs = props.get("DefinitionSubstitutions").and_then(Yaml::as_mapping).expect("DefinitionSubstitutions");
-    let names: BTreeSet<String> = subs.keys().filter_map(Yaml::as_str).map(str::to_owned).collect();
-    assert_eq!(names, placeholders, "ASL placeholders and DefinitionSubstitutions differ");
+    assert_eq!(
+        props.get("DefinitionUri").and_then(Yaml::as_str),
+        Some("statemachine/media-pipeline.asl.json")
+    );
+    let subs = props
+        .get("DefinitionSubstitutions")
+        .and_then(Yaml::as_mapping)
+        .expect("DefinitionSubstitutions");
+    let names: BTreeSet<String> = subs
+        .keys()
+        .filter_map(Yaml::as_str)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(
+        names, placeholders,
+        "ASL placeholders and DefinitionSubstitutions differ"
+    );
 
     let fns = functions(&t);
     for (name, value) in subs {
@@ -124,7 +151,11 @@ fn every_asl_placeholder_has_a_substitution_naming_its_function() {
         let task = Task::from_function_ref(name).unwrap_or_else(|| panic!("{name} names no task"));
         let target = render(value);
         let logical = target.trim_start_matches("${").trim_end_matches(".Arn}");
-        assert_eq!(fns.get(logical).map(String::as_str), Some(task.function_name()), "{name} → {target}");
+        assert_eq!(
+            fns.get(logical).map(String::as_str),
+            Some(task.function_name()),
+            "{name} → {target}"
+        );
     }
 }
 
@@ -144,13 +175,27 @@ fn every_function_folder_is_deployed_and_built_by_cargo_lambda() {
             continue;
         }
         let meta = r.get("Metadata").unwrap();
-        assert_eq!(meta.get("BuildMethod").and_then(Yaml::as_str), Some("rust-cargolambda"), "{id:?}");
+        assert_eq!(
+            meta.get("BuildMethod").and_then(Yaml::as_str),
+            Some("rust-cargolambda"),
+            "{id:?}"
+        );
     }
     let globals = t.get("Globals").and_then(|g| g.get("Function")).unwrap();
-    assert_eq!(globals.get("Architectures"), Some(&serde_yaml::from_str::<Yaml>("[arm64]").unwrap()));
-    assert_eq!(globals.get("Tracing").and_then(Yaml::as_str), Some("Active"));
+    assert_eq!(
+        globals.get("Architectures"),
+        Some(&serde_yaml::from_str::<Yaml>("[arm64]").unwrap())
+    );
+    assert_eq!(
+        globals.get("Tracing").and_then(Yaml::as_str),
+        Some("Active")
+    );
     for task in Task::ALL {
-        assert!(deployed.contains(task.function_name()), "{} not deployed", task.function_name());
+        assert!(
+            deployed.contains(task.function_name()),
+            "{} not deployed",
+            task.function_name()
+        );
     }
 }
 
@@ -214,10 +259,17 @@ impl World {
         let mut r = reel(id);
         r.status = status;
         self.records.create(&r).await.unwrap();
-        self.blobs.put(&r.raw_key, photo(), "image/jpeg").await.unwrap();
+        self.blobs
+            .put(&r.raw_key, photo(), "image/jpeg")
+            .await
+            .unwrap();
     }
 
-    async fn run(&self, task: Task, payload: serde_json::Value) -> Result<serde_json::Value, pipeline::TaskError> {
+    async fn run(
+        &self,
+        task: Task,
+        payload: serde_json::Value,
+    ) -> Result<serde_json::Value, pipeline::TaskError> {
         self.pipeline.dispatch(task, payload).await
     }
 }
@@ -226,7 +278,8 @@ fn check(t: &Yaml, binary: &str, log: &OpLog) {
     let granted = granted(t, binary);
     let used = log.grants();
     assert_eq!(
-        granted, used,
+        granted,
+        used,
         "{binary}: the template grants {granted:#?}\nbut the handler calls {:#?}",
         log.operations()
     );
@@ -234,15 +287,28 @@ fn check(t: &Yaml, binary: &str, log: &OpLog) {
 
 #[tokio::test]
 async fn task_policies_grant_exactly_what_the_handlers_call() {
-    let Some(url) = common::endpoint("task_policies_grant_exactly_what_the_handlers_call") else { return };
+    let Some(url) = common::endpoint("task_policies_grant_exactly_what_the_handlers_call") else {
+        return;
+    };
     let t = template();
 
     // ValidateFileType: an accepted file, and a missing one
     let w = world(&url).await;
     w.seed("v1", Status::Processing).await;
     w.log.clear();
-    w.run(Task::ValidateType, json!({"id": "v1", "rawKey": "raw/v1/original.jpg"})).await.unwrap();
-    let e = w.run(Task::ValidateType, json!({"id": "v2", "rawKey": "raw/v2/original.jpg"})).await.unwrap_err();
+    w.run(
+        Task::ValidateType,
+        json!({"id": "v1", "rawKey": "raw/v1/original.jpg"}),
+    )
+    .await
+    .unwrap();
+    let e = w
+        .run(
+            Task::ValidateType,
+            json!({"id": "v2", "rawKey": "raw/v2/original.jpg"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.name, pipeline::ErrorName::NotFound);
     check(&t, "validate-type", &w.log);
 
@@ -251,8 +317,19 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     w.seed("g1", Status::Processing).await;
     w.seed("g2", Status::Failed).await;
     w.log.clear();
-    w.run(Task::GenerateThumbnails, json!({"id": "g1", "rawKey": "raw/g1/original.jpg"})).await.unwrap();
-    let e = w.run(Task::GenerateThumbnails, json!({"id": "g2", "rawKey": "raw/g2/original.jpg"})).await.unwrap_err();
+    w.run(
+        Task::GenerateThumbnails,
+        json!({"id": "g1", "rawKey": "raw/g1/original.jpg"}),
+    )
+    .await
+    .unwrap();
+    let e = w
+        .run(
+            Task::GenerateThumbnails,
+            json!({"id": "g2", "rawKey": "raw/g2/original.jpg"}),
+        )
+        .await
+        .unwrap_err();
     assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
     check(&t, "generate-thumbnails", &w.log);
 
@@ -260,13 +337,21 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     let w = world(&url).await;
     w.seed("m1", Status::Processing).await;
     w.log.clear();
-    w.run(Task::ExtractMetadata, json!({"id": "m1", "rawKey": "raw/m1/original.jpg"})).await.unwrap();
+    w.run(
+        Task::ExtractMetadata,
+        json!({"id": "m1", "rawKey": "raw/m1/original.jpg"}),
+    )
+    .await
+    .unwrap();
     check(&t, "extract-metadata", &w.log);
 
     // CommitRecord: applied, repeated, and a record that does not exist
     let w = world(&url).await;
     w.seed("c1", Status::Processing).await;
-    w.blobs.put("thumbnails/c1/160.jpg", photo(), "image/jpeg").await.unwrap();
+    w.blobs
+        .put("thumbnails/c1/160.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
     w.log.clear();
     let commit = |id: &str| {
         json!({
@@ -275,9 +360,18 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
             "processed": [{"thumbnails": [{"size": 160, "key": format!("thumbnails/{id}/160.jpg"), "width": 96, "height": 64, "bytes": 2240}]}, {"metadata": {"width": 96}}]
         })
     };
-    assert_eq!(w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"], json!(true));
-    assert_eq!(w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"], json!(false));
-    w.blobs.put("thumbnails/c9/160.jpg", photo(), "image/jpeg").await.unwrap();
+    assert_eq!(
+        w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"],
+        json!(true)
+    );
+    assert_eq!(
+        w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"],
+        json!(false)
+    );
+    w.blobs
+        .put("thumbnails/c9/160.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
     assert!(w.run(Task::CommitRecord, commit("c9")).await.is_err());
     check(&t, "commit-record", &w.log);
 
@@ -285,25 +379,36 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     let w = world(&url).await;
     w.seed("x1", Status::Processing).await;
     w.seed("x2", Status::Processing).await;
-    w.blobs.put("thumbnails/x1/160.jpg", photo(), "image/jpeg").await.unwrap();
+    w.blobs
+        .put("thumbnails/x1/160.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
     w.log.clear();
-    let cleanup = |id: &str, error: &str| {
-        json!({"id": id, "rawKey": format!("raw/{id}/original.jpg"), "error": {"Error": error, "Cause": "{}"}})
-    };
-    let out = w.run(Task::Cleanup, cleanup("x1", "CorruptMedia")).await.unwrap();
+    let cleanup = |id: &str, error: &str| json!({"id": id, "rawKey": format!("raw/{id}/original.jpg"), "error": {"Error": error, "Cause": "{}"}});
+    let out = w
+        .run(Task::Cleanup, cleanup("x1", "CorruptMedia"))
+        .await
+        .unwrap();
     assert_eq!(out["rawDeleted"], json!(true));
-    w.run(Task::Cleanup, cleanup("x2", "StorageUnavailable")).await.unwrap();
+    w.run(Task::Cleanup, cleanup("x2", "StorageUnavailable"))
+        .await
+        .unwrap();
     check(&t, "cleanup", &w.log);
 }
 
 #[tokio::test]
 async fn object_created_policy_grants_exactly_what_its_handler_calls() {
-    let Some(url) = common::endpoint("object_created_policy_grants_exactly_what_its_handler_calls") else { return };
+    let Some(url) = common::endpoint("object_created_policy_grants_exactly_what_its_handler_calls")
+    else {
+        return;
+    };
     let t = template();
     let sdk = common::sdk(&url).await;
     let mut names = common::names("objcreated");
     common::create_resources(&sdk, &names).await;
-    names.state_machine_arn = Some(common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await);
+    names.state_machine_arn = Some(
+        common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
+    );
     let log = OpLog::new();
     let (_, logged_records, workflow) = log.adapters(&sdk, &names);
     let records = aws::DynamoRecordStore::new(&sdk, &names.table);
@@ -325,12 +430,16 @@ async fn object_created_policy_grants_exactly_what_its_handler_calls() {
 
 #[tokio::test]
 async fn upload_policy_covers_what_the_api_calls() {
-    let Some(url) = common::endpoint("upload_policy_covers_what_the_api_calls") else { return };
+    let Some(url) = common::endpoint("upload_policy_covers_what_the_api_calls") else {
+        return;
+    };
     let t = template();
     let sdk = common::sdk(&url).await;
     let mut names = common::names("upload");
     common::create_resources(&sdk, &names).await;
-    names.state_machine_arn = Some(common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await);
+    names.state_machine_arn = Some(
+        common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
+    );
     let log = OpLog::new();
     let (logged_blobs, records, workflow) = log.adapters(&sdk, &names);
     let blobs = aws::S3BlobStore::new(&sdk, &names.bucket);
@@ -340,15 +449,26 @@ async fn upload_policy_covers_what_the_api_calls() {
         workflow: Arc::new(workflow.expect("a state machine")),
         settings: Arc::new(Settings::default()),
     };
-    let app = api::router(api::AppState { intake, executions: None });
-    let fixture: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(format!("{ROOT}/fixtures/events/upload-apigw-v2.json")).unwrap()).unwrap();
+    let app = api::router(api::AppState {
+        intake,
+        executions: None,
+    });
+    let fixture: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/fixtures/events/upload-apigw-v2.json")).unwrap(),
+    )
+    .unwrap();
     let out = aws::invoke::invoke_http(app.clone(), fixture.clone()).await;
-    let response = out.response().unwrap_or_else(|e| panic!("upload failed: {e}"));
+    let response = out
+        .response()
+        .unwrap_or_else(|e| panic!("upload failed: {e}"));
     assert_eq!(response["statusCode"], json!(202), "{response}");
-    let body: serde_json::Value = serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap();
+    let body: serde_json::Value =
+        serde_json::from_str(response["body"].as_str().unwrap_or("null")).unwrap();
     let id = body["id"].as_str().unwrap().to_owned();
-    blobs.put(&format!("thumbnails/{id}/160.jpg"), photo(), "image/jpeg").await.unwrap();
+    blobs
+        .put(&format!("thumbnails/{id}/160.jpg"), photo(), "image/jpeg")
+        .await
+        .unwrap();
     for path in [
         "/api/reels".to_owned(),
         format!("/api/reels/{id}"),
@@ -368,13 +488,20 @@ async fn upload_policy_covers_what_the_api_calls() {
             h.remove("content-length");
         }
         let out = aws::invoke::invoke_http(app.clone(), get).await;
-        let status = out.response().map(|r| r["statusCode"].clone()).unwrap_or_default();
+        let status = out
+            .response()
+            .map(|r| r["statusCode"].clone())
+            .unwrap_or_default();
         eprintln!("GET {path}: {status}");
     }
     let granted = granted(&t, "upload");
     let used = log.grants();
     let missing: Vec<_> = used.difference(&granted).collect();
-    assert!(missing.is_empty(), "upload: calls not granted: {missing:#?}\n(operations {:#?})", log.operations());
+    assert!(
+        missing.is_empty(),
+        "upload: calls not granted: {missing:#?}\n(operations {:#?})",
+        log.operations()
+    );
     let unused: Vec<_> = granted.difference(&used).collect();
     eprintln!("upload: granted but not exercised by this test: {unused:?}");
 }

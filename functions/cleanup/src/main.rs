@@ -20,7 +20,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     let pipeline = Arc::new(Pipeline::new(backend.blobs, backend.records, settings));
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let pipeline = pipeline.clone();
-        async move { pipeline.dispatch(TASK, event.payload).await.map_err(LambdaError::from) }
+        async move {
+            pipeline
+                .dispatch(TASK, event.payload)
+                .await
+                .map_err(LambdaError::from)
+        }
     }))
     .await
 }

@@ -23,7 +23,12 @@ async fn main() -> Result<(), lambda_runtime::Error> {
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();
-        async move { handler.handle(event.payload).await.map_err(LambdaError::from) }
+        async move {
+            handler
+                .handle(event.payload)
+                .await
+                .map_err(LambdaError::from)
+        }
     }))
     .await
 }

@@ -76,7 +76,12 @@ async fn serve_connection(api: Arc<RuntimeApi>, stream: TcpStream) {
             let _ = api.answers.send((id, path.clone(), value));
             "HTTP/1.1 202 Accepted\r\nContent-Type: application/json\r\nContent-Length: 16\r\n\r\n{\"status\":\"OK\"}\n".to_owned()
         };
-        if reader.get_mut().write_all(response.as_bytes()).await.is_err() {
+        if reader
+            .get_mut()
+            .write_all(response.as_bytes())
+            .await
+            .is_err()
+        {
             return;
         }
     }
@@ -93,7 +98,9 @@ async fn run_function(events: Vec<(String, Value)>, env: Vec<(&str, String)>) ->
     });
     let server = tokio::spawn(async move {
         loop {
-            let Ok((stream, _)) = listener.accept().await else { return };
+            let Ok((stream, _)) = listener.accept().await else {
+                return;
+            };
             tokio::spawn(serve_connection(api.clone(), stream));
         }
     });
@@ -126,8 +133,13 @@ async fn run_function(events: Vec<(String, Value)>, env: Vec<(&str, String)>) ->
 
 #[tokio::test]
 async fn the_binary_answers_the_runtime_api_with_design_error_types() {
-    let moto = std::env::var("MOTO_ENDPOINT").ok().filter(|s| !s.is_empty());
-    let bucket = format!("runtime-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    let moto = std::env::var("MOTO_ENDPOINT")
+        .ok()
+        .filter(|s| !s.is_empty());
+    let bucket = format!(
+        "runtime-{}",
+        &uuid::Uuid::new_v4().simple().to_string()[..12]
+    );
     let id = "0193a5b0-7c1e-7d2a-9f00-00000000e001";
     let mut env = vec![
         ("MEDIA_BUCKET", bucket.clone()),
@@ -135,9 +147,10 @@ async fn the_binary_answers_the_runtime_api_with_design_error_types() {
         ("AWS_ACCESS_KEY_ID", "testing".to_owned()),
         ("AWS_SECRET_ACCESS_KEY", "testing".to_owned()),
     ];
-    let mut events = vec![
-        ("req-bad-payload".to_owned(), json!({"id": "../etc", "rawKey": "raw/x/original.jpg"})),
-    ];
+    let mut events = vec![(
+        "req-bad-payload".to_owned(),
+        json!({"id": "../etc", "rawKey": "raw/x/original.jpg"}),
+    )];
     match &moto {
         Some(url) => {
             env.push(("AWS_ENDPOINT_URL", url.clone()));
@@ -145,15 +158,39 @@ async fn the_binary_answers_the_runtime_api_with_design_error_types() {
             std::env::set_var("AWS_SECRET_ACCESS_KEY", "testing");
             let sdk = aws::config::sdk_config(Some(url)).await;
             let blobs = aws::S3BlobStore::new(&sdk, &bucket);
-            blobs.client().create_bucket().bucket(&bucket).send().await.unwrap();
-            let photo = std::fs::read(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/seed/photo.jpg")).unwrap();
-            blobs.put(&format!("raw/{id}/original.jpg"), photo.into(), "image/jpeg").await.unwrap();
+            blobs
+                .client()
+                .create_bucket()
+                .bucket(&bucket)
+                .send()
+                .await
+                .unwrap();
+            let photo = std::fs::read(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../../fixtures/events/seed/photo.jpg"
+            ))
+            .unwrap();
+            blobs
+                .put(
+                    &format!("raw/{id}/original.jpg"),
+                    photo.into(),
+                    "image/jpeg",
+                )
+                .await
+                .unwrap();
             let fixture: Value = serde_json::from_str(
-                &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events/validate-type.json")).unwrap(),
+                &std::fs::read_to_string(concat!(
+                    env!("CARGO_MANIFEST_DIR"),
+                    "/../../fixtures/events/validate-type.json"
+                ))
+                .unwrap(),
             )
             .unwrap();
             events.push(("req-photo".to_owned(), fixture));
-            events.push(("req-missing".to_owned(), json!({"id": "e404", "rawKey": "raw/e404/original.jpg"})));
+            events.push((
+                "req-missing".to_owned(),
+                json!({"id": "e404", "rawKey": "raw/e404/original.jpg"}),
+            ));
         }
         None => eprintln!(
             "NOTE: MOTO_ENDPOINT is not set: only the error path of the runtime API test runs \
@@ -173,7 +210,10 @@ async fn the_binary_answers_the_runtime_api_with_design_error_types() {
         let (rid, path, body) = &answers[1];
         assert_eq!(rid, "req-photo");
         assert!(path.ends_with("/req-photo/response"), "{path}: {body}");
-        assert_eq!(body, &json!({"mediaType": "image/jpeg", "kind": "image", "ext": "jpg", "size": 2240}));
+        assert_eq!(
+            body,
+            &json!({"mediaType": "image/jpeg", "kind": "image", "ext": "jpg", "size": 2240})
+        );
         let (_, path, body) = &answers[2];
         assert!(path.ends_with("/req-missing/error"), "{path}");
         assert_eq!(body["errorType"], "NotFound", "{body}");

@@ -48,7 +48,11 @@ pub fn names(prefix: &str) -> AwsSettings {
 /// Create the bucket and the table the settings name.
 pub async fn create_resources(sdk: &SdkConfig, settings: &AwsSettings) {
     let s3 = aws_sdk_s3::Client::from_conf(aws::s3::client_config(sdk).build());
-    s3.create_bucket().bucket(&settings.bucket).send().await.expect("create bucket");
+    s3.create_bucket()
+        .bucket(&settings.bucket)
+        .send()
+        .await
+        .expect("create bucket");
     aws::DynamoRecordStore::new(sdk, &settings.table)
         .create_table()
         .await
@@ -57,13 +61,19 @@ pub async fn create_resources(sdk: &SdkConfig, settings: &AwsSettings) {
 
 /// Create a state machine from the project's ASL with fake function ARNs; its ARN.
 pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
-    let text = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../statemachine/media-pipeline.asl.json"))
-        .expect("read the ASL");
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../statemachine/media-pipeline.asl.json"
+    ))
+    .expect("read the ASL");
     let mut definition = text;
     for task in pipeline::Task::ALL {
         definition = definition.replace(
             &format!("${{{}}}", task.arn_placeholder()),
-            &format!("arn:aws:lambda:us-east-1:123456789012:function:media-hub-{}", task.function_name()),
+            &format!(
+                "arn:aws:lambda:us-east-1:123456789012:function:media-hub-{}",
+                task.function_name()
+            ),
         );
     }
     let sfn = aws_sdk_sfn::Client::new(sdk);
@@ -80,7 +90,12 @@ pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
 
 /// POST a multipart form over plain HTTP/1.1 (moto on loopback); the status and body.
 /// `fields` go first, then the file part, as browsers send a presigned POST.
-pub async fn post_form(url: &str, fields: &[(String, String)], file: &[u8], filename: &str) -> (u16, String) {
+pub async fn post_form(
+    url: &str,
+    fields: &[(String, String)],
+    file: &[u8],
+    filename: &str,
+) -> (u16, String) {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let rest = url.strip_prefix("http://").expect("http URL");
     let (host, path) = match rest.find('/') {
@@ -90,7 +105,10 @@ pub async fn post_form(url: &str, fields: &[(String, String)], file: &[u8], file
     let boundary = "----media-hub-test-boundary-7d93";
     let mut body = Vec::new();
     for (k, v) in fields {
-        body.extend_from_slice(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n").as_bytes());
+        body.extend_from_slice(
+            format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{k}\"\r\n\r\n{v}\r\n")
+                .as_bytes(),
+        );
     }
     body.extend_from_slice(
         format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{filename}\"\r\nContent-Type: application/octet-stream\r\n\r\n").as_bytes(),
@@ -107,6 +125,10 @@ pub async fn post_form(url: &str, fields: &[(String, String)], file: &[u8], file
     let mut answer = Vec::new();
     stream.read_to_end(&mut answer).await.unwrap();
     let text = String::from_utf8_lossy(&answer).into_owned();
-    let status = text.split_whitespace().nth(1).and_then(|s| s.parse().ok()).unwrap_or(0);
+    let status = text
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
     (status, text)
 }

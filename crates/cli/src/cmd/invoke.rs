@@ -93,8 +93,13 @@ struct NoWorkflow;
 
 #[async_trait::async_trait]
 impl WorkflowStarter for NoWorkflow {
-    async fn start(&self, _: &pipeline::ExecutionInput) -> Result<pipeline::Started, pipeline::StoreError> {
-        Err(pipeline::StoreError::Invalid("no state machine configured".into()))
+    async fn start(
+        &self,
+        _: &pipeline::ExecutionInput,
+    ) -> Result<pipeline::Started, pipeline::StoreError> {
+        Err(pipeline::StoreError::Invalid(
+            "no state machine configured".into(),
+        ))
     }
 }
 
@@ -102,15 +107,25 @@ impl WorkflowStarter for NoWorkflow {
 pub async fn invoke(args: &Args) -> anyhow::Result<Outcome> {
     let function = Function::parse(&args.function).ok_or_else(|| {
         let names: Vec<&str> = Function::all().into_iter().map(Function::name).collect();
-        anyhow!("unknown function {:?}; one of: {}", args.function, names.join(", "))
+        anyhow!(
+            "unknown function {:?}; one of: {}",
+            args.function,
+            names.join(", ")
+        )
     })?;
-    let text = std::fs::read(&args.event).with_context(|| format!("reading {}", args.event.display()))?;
-    let event: Value = serde_json::from_slice(&text).with_context(|| format!("{} is not JSON", args.event.display()))?;
+    let text =
+        std::fs::read(&args.event).with_context(|| format!("reading {}", args.event.display()))?;
+    let event: Value = serde_json::from_slice(&text)
+        .with_context(|| format!("{} is not JSON", args.event.display()))?;
     let needs_workflow = matches!(function, Function::Upload | Function::ObjectCreated);
     let ports = ports(args, needs_workflow).await?;
     let outcome = match function {
         Function::Task(task) => {
-            let pipeline = Pipeline::new(ports.blobs.clone(), ports.records.clone(), ports.settings.clone());
+            let pipeline = Pipeline::new(
+                ports.blobs.clone(),
+                ports.records.clone(),
+                ports.settings.clone(),
+            );
             invoke_task(&pipeline, task, event).await
         }
         Function::Upload => {
