@@ -12,7 +12,9 @@ use serde_json::Value;
 async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
-    let id = server.upload_ok(&fixture("photo_exif.jpg"), "IMG_0042.JPG").await;
+    let id = server
+        .upload_ok(&fixture("photo_exif.jpg"), "IMG_0042.JPG")
+        .await;
 
     let reel = server.wait_terminal(&id).await;
     assert_eq!(reel["status"], "READY", "{reel}");
@@ -20,23 +22,37 @@ async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
     assert_eq!(reel["name"], "Ada");
     assert_eq!(reel["originalFilename"], "IMG_0042.JPG");
     assert_eq!(reel["rawKey"], format!("raw/{id}/original.jpg"));
-    assert_eq!(reel["executionArn"].as_str().unwrap().rsplit(':').next(), Some(id.as_str()));
+    assert_eq!(
+        reel["executionArn"].as_str().unwrap().rsplit(':').next(),
+        Some(id.as_str())
+    );
 
     // EXIF orientation 6: stored 1600×1200, displayed 1200×1600
     let thumbs: Vec<(u64, u64, u64)> = reel["thumbnails"]
         .as_array()
         .unwrap()
         .iter()
-        .map(|t| (t["size"].as_u64().unwrap(), t["width"].as_u64().unwrap(), t["height"].as_u64().unwrap()))
+        .map(|t| {
+            (
+                t["size"].as_u64().unwrap(),
+                t["width"].as_u64().unwrap(),
+                t["height"].as_u64().unwrap(),
+            )
+        })
         .collect();
-    assert_eq!(thumbs, vec![(1080, 810, 1080), (480, 360, 480), (160, 120, 160)]);
+    assert_eq!(
+        thumbs,
+        vec![(1080, 810, 1080), (480, 360, 480), (160, 120, 160)]
+    );
     for t in reel["thumbnails"].as_array().unwrap() {
         let key = t["key"].as_str().unwrap();
         assert_eq!(key, format!("thumbnails/{id}/{}.jpg", t["size"]));
         let bytes = std::fs::read(server.blob(key)).unwrap();
         assert_eq!(&bytes[..3], &[0xFF, 0xD8, 0xFF], "{key} is a JPEG");
         // and it is served
-        let served = reqwest::get(format!("{}/media/{key}", server.url)).await.unwrap();
+        let served = reqwest::get(format!("{}/media/{key}", server.url))
+            .await
+            .unwrap();
         assert_eq!(served.status(), 200);
         assert_eq!(served.bytes().await.unwrap().len(), bytes.len());
     }
@@ -45,17 +61,42 @@ async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
     assert_eq!(meta["width"], 1200);
     assert_eq!(meta["height"], 1600);
     assert_eq!(meta["orientation"], 6);
-    assert!(meta["takenAt"].as_str().unwrap().starts_with("2024-05-01T12:34:56"), "{meta}");
+    assert!(
+        meta["takenAt"]
+            .as_str()
+            .unwrap()
+            .starts_with("2024-05-01T12:34:56"),
+        "{meta}"
+    );
     let camera = meta["camera"].as_str().unwrap();
-    assert!(camera.contains("Apple") && camera.contains("iPhone 15 Pro"), "{camera}");
-    assert!((meta["gps"]["latitude"].as_f64().unwrap() - 48.8582).abs() < 1e-3, "{meta}");
-    assert!((meta["gps"]["longitude"].as_f64().unwrap() - 2.2945).abs() < 1e-3, "{meta}");
+    assert!(
+        camera.contains("Apple") && camera.contains("iPhone 15 Pro"),
+        "{camera}"
+    );
+    assert!(
+        (meta["gps"]["latitude"].as_f64().unwrap() - 48.8582).abs() < 1e-3,
+        "{meta}"
+    );
+    assert!(
+        (meta["gps"]["longitude"].as_f64().unwrap() - 2.2945).abs() < 1e-3,
+        "{meta}"
+    );
     server.assert_invariants(&reel);
 
     // the pages render it
-    let page = reqwest::get(format!("{}/reels/{id}", server.url)).await.unwrap().text().await.unwrap();
+    let page = reqwest::get(format!("{}/reels/{id}", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
     assert!(page.contains("READY") && page.contains(&format!("/media/thumbnails/{id}/1080.jpg")));
-    let list: Value = reqwest::get(format!("{}/api/reels", server.url)).await.unwrap().json().await.unwrap();
+    let list: Value = reqwest::get(format!("{}/api/reels", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["reels"][0]["id"], id.as_str());
 
     // the execution ran the ASL file, with AWS-style history
@@ -76,7 +117,12 @@ async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
     }
     let listed = executions_cli(dir.path(), &["--status", "SUCCEEDED"]);
     assert!(listed.contains(&id), "{listed}");
-    let detail: Value = reqwest::get(format!("{}/api/executions/{id}", server.url)).await.unwrap().json().await.unwrap();
+    let detail: Value = reqwest::get(format!("{}/api/executions/{id}", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["execution"]["status"], "SUCCEEDED");
     assert_eq!(detail["events"][0]["type"], "ExecutionStarted");
     assert_eq!(detail["events"][0]["id"], 1);
@@ -89,18 +135,33 @@ async fn rejected_files_end_failed_and_leave_nothing_behind() {
     let jpeg = std::fs::read(fixture("photo_exif.jpg")).unwrap();
 
     // a JPEG dressed as a PNG, text dressed as a JPEG, a JPEG cut short
-    let renamed = server.upload_ok(&fixture("photo_exif.jpg"), "holiday.png").await;
+    let renamed = server
+        .upload_ok(&fixture("photo_exif.jpg"), "holiday.png")
+        .await;
     let text = {
         let resp = server
-            .upload_bytes("Ada", "", b"hello, this is not a picture at all\n".repeat(20), "notes.jpg")
+            .upload_bytes(
+                "Ada",
+                "",
+                b"hello, this is not a picture at all\n".repeat(20),
+                "notes.jpg",
+            )
             .await;
         assert_eq!(resp.status(), 202);
-        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        resp.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
     let truncated = {
-        let resp = server.upload_bytes("Ada", "", jpeg[..jpeg.len() / 3].to_vec(), "cut.jpg").await;
+        let resp = server
+            .upload_bytes("Ada", "", jpeg[..jpeg.len() / 3].to_vec(), "cut.jpg")
+            .await;
         assert_eq!(resp.status(), 202);
-        resp.json::<Value>().await.unwrap()["id"].as_str().unwrap().to_owned()
+        resp.json::<Value>().await.unwrap()["id"]
+            .as_str()
+            .unwrap()
+            .to_owned()
     };
 
     for (id, error) in [
@@ -115,8 +176,12 @@ async fn rejected_files_end_failed_and_leave_nothing_behind() {
         server.assert_invariants(&reel);
         // a rejection removes the raw upload too
         let raw = server.blob(reel["rawKey"].as_str().unwrap());
-        assert!(!raw.exists(), "raw file of a rejection kept: {}", raw.display());
-        let exec: Value = reqwest::get(format!("{}/api/executions/{id}", server.url)).await.unwrap().json().await.unwrap();
+        assert!(
+            !raw.exists(),
+            "raw file of a rejection kept: {}",
+            raw.display()
+        );
+        let exec = server.wait_execution(id).await;
         assert_eq!(exec["execution"]["status"], "FAILED");
         assert_eq!(exec["execution"]["error"], error);
     }
@@ -133,15 +198,26 @@ async fn bad_requests_get_named_errors_and_store_nothing() {
     let server = Server::start(dir.path(), &["--max-upload-mib", "1"]);
     let client = reqwest::Client::new();
 
-    // oversize: 413, JSON for API clients, HTML for browsers
-    let big = vec![0xAB_u8; 3 * 1024 * 1024];
+    // oversize, declared: 413 from the headers alone, before the body is sent (curl's
+    // `Expect: 100-continue` flow), so the client wastes no upload
+    let head = raw_http(
+        &server.url,
+        "POST /uploads HTTP/1.1\r\nHost: x\r\nContent-Type: multipart/form-data; boundary=b\r\nContent-Length: 3000000000\r\nExpect: 100-continue\r\n\r\n",
+    );
+    assert!(head.starts_with("HTTP/1.1 413"), "{head}");
+    assert!(head.contains("UploadTooLarge"), "{head}");
+
+    // oversize, found while streaming (the form's length is within the slack for fields):
+    // 413, JSON for API clients, HTML for browsers
+    let big = vec![0xAB_u8; 1024 * 1024 + 64 * 1024];
     let resp = server.upload_bytes("Ada", "", big.clone(), "big.jpg").await;
     assert_eq!(resp.status(), 413);
     let body: Value = resp.json().await.unwrap();
     assert_eq!(body["error"], "UploadTooLarge");
-    let form = reqwest::multipart::Form::new()
-        .text("name", "Ada")
-        .part("file", reqwest::multipart::Part::bytes(big).file_name("big.jpg"));
+    let form = reqwest::multipart::Form::new().text("name", "Ada").part(
+        "file",
+        reqwest::multipart::Part::bytes(big).file_name("big.jpg"),
+    );
     let resp = client
         .post(format!("{}/uploads", server.url))
         .header("Accept", "text/html")
@@ -153,15 +229,29 @@ async fn bad_requests_get_named_errors_and_store_nothing() {
     assert!(resp.text().await.unwrap().contains("<html"));
 
     // missing name: 400
-    let resp = server.upload("", "", &fixture("photo_exif.jpg"), "a.jpg").await;
+    let resp = server
+        .upload("", "", &fixture("photo_exif.jpg"), "a.jpg")
+        .await;
     assert_eq!(resp.status(), 400);
     assert_eq!(resp.json::<Value>().await.unwrap()["error"], "InvalidField");
     // caption too long: 400
-    let resp = server.upload("Ada", &"x".repeat(2201), &fixture("photo_exif.jpg"), "a.jpg").await;
+    let resp = server
+        .upload(
+            "Ada",
+            &"x".repeat(2201),
+            &fixture("photo_exif.jpg"),
+            "a.jpg",
+        )
+        .await;
     assert_eq!(resp.status(), 400);
     // no file: 400
     let form = reqwest::multipart::Form::new().text("name", "Ada");
-    let resp = client.post(format!("{}/uploads", server.url)).multipart(form).send().await.unwrap();
+    let resp = client
+        .post(format!("{}/uploads", server.url))
+        .multipart(form)
+        .send()
+        .await
+        .unwrap();
     assert_eq!(resp.status(), 400);
     // not a form: 415
     let resp = client
@@ -172,19 +262,44 @@ async fn bad_requests_get_named_errors_and_store_nothing() {
         .await
         .unwrap();
     assert_eq!(resp.status(), 415);
-    assert_eq!(resp.json::<Value>().await.unwrap()["error"], "UnsupportedContentType");
+    assert_eq!(
+        resp.json::<Value>().await.unwrap()["error"],
+        "UnsupportedContentType"
+    );
     // unknown reel, hostile path: 404
-    for path in ["/api/reels/nope", "/api/reels/..%2F..%2Fetc", "/media/raw/x/original.jpg", "/media/thumbnails/../x"] {
+    for path in [
+        "/api/reels/nope",
+        "/api/reels/..%2F..%2Fetc",
+        "/media/raw/x/original.jpg",
+        "/media/thumbnails/../x",
+    ] {
         let resp = reqwest::get(format!("{}{path}", server.url)).await.unwrap();
         assert_eq!(resp.status(), 404, "{path}");
     }
 
     // nothing was recorded or stored for any of them
-    let list: Value = reqwest::get(format!("{}/api/reels", server.url)).await.unwrap().json().await.unwrap();
+    let list: Value = reqwest::get(format!("{}/api/reels", server.url))
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(list["reels"].as_array().unwrap().len(), 0);
     let raw = dir.path().join("blobs/raw");
     let left = walk(&raw);
     assert!(left.is_empty(), "refused uploads left files: {left:?}");
+}
+
+/// Send raw bytes, return what the server answers first.
+fn raw_http(url: &str, request: &str) -> String {
+    use std::io::{Read, Write};
+    let addr = url.trim_start_matches("http://");
+    let mut s = std::net::TcpStream::connect(addr).unwrap();
+    s.set_read_timeout(Some(Duration::from_secs(10))).unwrap();
+    s.write_all(request.as_bytes()).unwrap();
+    let mut buf = vec![0u8; 4096];
+    let n = s.read(&mut buf).unwrap_or(0);
+    String::from_utf8_lossy(&buf[..n]).into_owned()
 }
 
 fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
@@ -206,9 +321,12 @@ fn walk(dir: &std::path::Path) -> Vec<std::path::PathBuf> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn editing_the_definition_changes_what_runs() {
     let dir = tempfile::tempdir().unwrap();
-    let text = std::fs::read_to_string(repo_root().join("statemachine/media-pipeline.asl.json")).unwrap();
+    let text =
+        std::fs::read_to_string(repo_root().join("statemachine/media-pipeline.asl.json")).unwrap();
     let mut def: Value = serde_json::from_str(&text).unwrap();
-    let branches = def["States"]["ProcessMedia"]["Branches"].as_array_mut().unwrap();
+    let branches = def["States"]["ProcessMedia"]["Branches"]
+        .as_array_mut()
+        .unwrap();
     branches.retain(|b| b["StartAt"] != "ExtractMetadata");
     let edited = dir.path().join("edited.asl.json");
     std::fs::write(&edited, serde_json::to_string_pretty(&def).unwrap()).unwrap();
@@ -220,8 +338,14 @@ async fn editing_the_definition_changes_what_runs() {
     assert_eq!(reel["status"], "READY", "{reel}");
     assert_eq!(reel["thumbnails"].as_array().unwrap().len(), 3);
     assert!(reel.get("metadata").is_none_or(Value::is_null), "{reel}");
-    let shown = executions_cli(&data, &["show", &id, "--definition", edited.to_str().unwrap()]);
-    assert!(shown.contains("GenerateThumbnails") && !shown.contains("ExtractMetadata"), "{shown}");
+    let shown = executions_cli(
+        &data,
+        &["show", &id, "--definition", edited.to_str().unwrap()],
+    );
+    assert!(
+        shown.contains("GenerateThumbnails") && !shown.contains("ExtractMetadata"),
+        "{shown}"
+    );
 }
 
 /// A broken definition is refused at start with a message naming the problem.
@@ -229,7 +353,11 @@ async fn editing_the_definition_changes_what_runs() {
 fn a_broken_definition_is_refused_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let bad = dir.path().join("bad.asl.json");
-    std::fs::write(&bad, r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Pass", "End": true}}}"#).unwrap();
+    std::fs::write(
+        &bad,
+        r#"{"StartAt": "Nowhere", "States": {"A": {"Type": "Pass", "End": true}}}"#,
+    )
+    .unwrap();
     let out = std::process::Command::new(env!("CARGO_BIN_EXE_media-hub"))
         .args(["serve", "--addr", "127.0.0.1:0", "--definition"])
         .arg(&bad)
@@ -249,20 +377,26 @@ async fn restart_keeps_reels_and_resumes_interrupted_uploads() {
     let data = dir.path().join("data");
 
     // a definition that waits before validating, so the kill lands mid-execution
-    let text = std::fs::read_to_string(repo_root().join("statemachine/media-pipeline.asl.json")).unwrap();
+    let text =
+        std::fs::read_to_string(repo_root().join("statemachine/media-pipeline.asl.json")).unwrap();
     let mut def: Value = serde_json::from_str(&text).unwrap();
-    def["States"]["Hold"] = serde_json::json!({"Type": "Wait", "Seconds": 30, "Next": "ValidateFileType"});
+    def["States"]["Hold"] =
+        serde_json::json!({"Type": "Wait", "Seconds": 30, "Next": "ValidateFileType"});
     def["StartAt"] = Value::from("Hold");
     let slow = dir.path().join("slow.asl.json");
     std::fs::write(&slow, serde_json::to_string(&def).unwrap()).unwrap();
 
     let server = Server::start(&data, &[]);
-    let done = server.upload_ok(&fixture("photo_exif.jpg"), "first.jpg").await;
+    let done = server
+        .upload_ok(&fixture("photo_exif.jpg"), "first.jpg")
+        .await;
     assert_eq!(server.wait_terminal(&done).await["status"], "READY");
     server.stop();
 
     let server = Server::start(&data, &["--definition", slow.to_str().unwrap()]);
-    let pending = server.upload_ok(&fixture("photo_exif.jpg"), "second.jpg").await;
+    let pending = server
+        .upload_ok(&fixture("photo_exif.jpg"), "second.jpg")
+        .await;
     tokio::time::sleep(Duration::from_millis(300)).await;
     assert_eq!(server.reel(&pending).await["status"], "PROCESSING");
     server.kill();

@@ -9,13 +9,23 @@ use pipeline::Settings;
 #[derive(clap::Args, Debug, Clone)]
 pub struct StackArgs {
     /// Folder for raw files, thumbnails and the SQLite database.
-    #[arg(long, env = "MEDIA_HUB_DATA_DIR", default_value = "data")]
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_DATA_DIR",
+        default_value = "data"
+    )]
     pub data_dir: PathBuf,
     /// The ASL definition to run [default: ./statemachine/media-pipeline.asl.json if present, else the built-in copy]
-    #[arg(long, env = "MEDIA_HUB_DEFINITION")]
+    #[arg(long, global = true, env = "MEDIA_HUB_DEFINITION")]
     pub definition: Option<PathBuf>,
     /// Largest accepted upload, in MiB.
-    #[arg(long, env = "MEDIA_HUB_MAX_UPLOAD_MIB", default_value_t = 50)]
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_MAX_UPLOAD_MIB",
+        default_value_t = 50
+    )]
     pub max_upload_mib: u64,
     /// Thumbnail bounding boxes in px.
     #[arg(
@@ -25,7 +35,12 @@ pub struct StackArgs {
     )]
     pub thumbnail_sizes: String,
     /// Largest decoded image, in megapixels.
-    #[arg(long, env = "MEDIA_HUB_MAX_MEGAPIXELS", default_value_t = 100)]
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_MAX_MEGAPIXELS",
+        default_value_t = 100
+    )]
     pub max_megapixels: u64,
 }
 

@@ -10,7 +10,10 @@ use std::time::{Duration, Instant};
 use serde_json::Value;
 
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..").canonicalize().expect("repo root")
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../..")
+        .canonicalize()
+        .expect("repo root")
 }
 
 pub fn fixture(name: &str) -> PathBuf {
@@ -38,7 +41,9 @@ impl Server {
             .expect("spawn media-hub serve");
         let stdout = child.stdout.take().expect("stdout");
         let mut line = String::new();
-        BufReader::new(stdout).read_line(&mut line).expect("read the listening line");
+        BufReader::new(stdout)
+            .read_line(&mut line)
+            .expect("read the listening line");
         let url = line
             .trim()
             .strip_prefix("media-hub listening on ")
@@ -78,16 +83,31 @@ impl Server {
         self.data_dir.join("blobs").join(key)
     }
 
-    pub async fn upload(&self, name: &str, caption: &str, file: &Path, filename: &str) -> reqwest::Response {
+    pub async fn upload(
+        &self,
+        name: &str,
+        caption: &str,
+        file: &Path,
+        filename: &str,
+    ) -> reqwest::Response {
         let bytes = std::fs::read(file).expect("fixture");
         self.upload_bytes(name, caption, bytes, filename).await
     }
 
-    pub async fn upload_bytes(&self, name: &str, caption: &str, bytes: Vec<u8>, filename: &str) -> reqwest::Response {
+    pub async fn upload_bytes(
+        &self,
+        name: &str,
+        caption: &str,
+        bytes: Vec<u8>,
+        filename: &str,
+    ) -> reqwest::Response {
         let form = reqwest::multipart::Form::new()
             .text("name", name.to_owned())
             .text("caption", caption.to_owned())
-            .part("file", reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()));
+            .part(
+                "file",
+                reqwest::multipart::Part::bytes(bytes).file_name(filename.to_owned()),
+            );
         reqwest::Client::new()
             .post(format!("{}/uploads", self.url))
             .multipart(form)
@@ -121,7 +141,28 @@ impl Server {
             if reel["status"] != "PROCESSING" {
                 return reel;
             }
-            assert!(Instant::now() < deadline, "reel {id} still PROCESSING: {reel}");
+            assert!(
+                Instant::now() < deadline,
+                "reel {id} still PROCESSING: {reel}"
+            );
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
+    /// Poll until the execution of `id` has ended; returns `{execution, events}`.
+    pub async fn wait_execution(&self, id: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let exec: Value = reqwest::get(format!("{}/api/executions/{id}", self.url))
+                .await
+                .expect("get execution")
+                .json()
+                .await
+                .expect("execution json");
+            if exec["execution"]["status"] != "RUNNING" {
+                return exec;
+            }
+            assert!(Instant::now() < deadline, "execution {id} still RUNNING");
             tokio::time::sleep(Duration::from_millis(100)).await;
         }
     }
@@ -132,17 +173,31 @@ impl Server {
         let id = reel["id"].as_str().expect("id");
         match reel["status"].as_str() {
             Some("READY") => {
-                assert!(self.blob(reel["rawKey"].as_str().expect("rawKey")).is_file(), "raw of {id}");
+                assert!(
+                    self.blob(reel["rawKey"].as_str().expect("rawKey"))
+                        .is_file(),
+                    "raw of {id}"
+                );
                 for t in reel["thumbnails"].as_array().expect("thumbnails") {
                     let path = self.blob(t["key"].as_str().expect("key"));
                     let len = std::fs::metadata(&path).map(|m| m.len()).unwrap_or(0);
-                    assert_eq!(len, t["bytes"].as_u64().expect("bytes"), "{}", path.display());
+                    assert_eq!(
+                        len,
+                        t["bytes"].as_u64().expect("bytes"),
+                        "{}",
+                        path.display()
+                    );
                 }
             }
             Some("FAILED") => {
                 let dir = self.blob(&format!("thumbnails/{id}"));
                 let left = std::fs::read_dir(&dir).map(|d| d.count()).unwrap_or(0);
-                assert_eq!(left, 0, "FAILED reel {id} left thumbnails in {}", dir.display());
+                assert_eq!(
+                    left,
+                    0,
+                    "FAILED reel {id} left thumbnails in {}",
+                    dir.display()
+                );
             }
             other => panic!("not terminal: {other:?}"),
         }
@@ -166,6 +221,10 @@ pub fn executions_cli(data_dir: &Path, args: &[&str]) -> String {
         .arg(data_dir)
         .output()
         .expect("run media-hub executions");
-    assert!(out.status.success(), "executions {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "executions {args:?} failed: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
