@@ -104,7 +104,7 @@ async fn run_function(events: Vec<(String, Value)>, env: Vec<(&str, String)>) ->
             tokio::spawn(serve_connection(api.clone(), stream));
         }
     });
-    let mut child = tokio::process::Command::new(env!("CARGO_BIN_EXE_validate-type"))
+    let mut child = std::process::Command::new(env!("CARGO_BIN_EXE_validate-type"))
         .env_clear()
         .env("PATH", std::env::var("PATH").unwrap_or_default())
         .env("AWS_LAMBDA_RUNTIME_API", address.to_string())
@@ -116,7 +116,6 @@ async fn run_function(events: Vec<(String, Value)>, env: Vec<(&str, String)>) ->
         .envs(env)
         .stdout(Stdio::inherit())
         .stderr(Stdio::inherit())
-        .kill_on_drop(true)
         .spawn()
         .expect("start the validate-type binary");
     let mut answers = Vec::new();
@@ -126,7 +125,8 @@ async fn run_function(events: Vec<(String, Value)>, env: Vec<(&str, String)>) ->
             _ => break,
         }
     }
-    let _ = child.kill().await;
+    let _ = child.kill();
+    let _ = child.wait();
     server.abort();
     answers
 }
