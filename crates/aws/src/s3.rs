@@ -80,6 +80,29 @@ impl S3BlobStore {
         self
     }
 
+    /// Create the bucket if it does not exist (hybrid mode against a fresh endpoint; on
+    /// AWS, template.yaml creates it).
+    pub async fn ensure_bucket(&self) -> Result<(), StoreError> {
+        match self
+            .client
+            .create_bucket()
+            .bucket(&self.bucket)
+            .send()
+            .await
+        {
+            Ok(_) => Ok(()),
+            Err(e)
+                if matches!(
+                    code(&e),
+                    Some("BucketAlreadyOwnedByYou") | Some("BucketAlreadyExists")
+                ) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(classify("CreateBucket", e)),
+        }
+    }
+
     pub fn bucket(&self) -> &str {
         &self.bucket
     }

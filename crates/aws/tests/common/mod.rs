@@ -47,16 +47,15 @@ pub fn names(prefix: &str) -> AwsSettings {
 
 /// Create the bucket and the table the settings name.
 pub async fn create_resources(sdk: &SdkConfig, settings: &AwsSettings) {
-    let s3 = aws_sdk_s3::Client::from_conf(aws::s3::client_config(sdk).build());
-    s3.create_bucket()
-        .bucket(&settings.bucket)
-        .send()
-        .await
-        .expect("create bucket");
-    aws::DynamoRecordStore::new(sdk, &settings.table)
+    let s3 = aws::S3BlobStore::new(sdk, &settings.bucket);
+    s3.ensure_bucket().await.expect("create bucket");
+    s3.ensure_bucket().await.expect("creating it again is fine");
+    let table = aws::DynamoRecordStore::new(sdk, &settings.table);
+    table.create_table().await.expect("create table");
+    table
         .create_table()
         .await
-        .expect("create table");
+        .expect("creating it again is fine");
 }
 
 /// Create a state machine from the project's ASL with fake function ARNs; its ARN.
