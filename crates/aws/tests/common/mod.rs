@@ -15,7 +15,10 @@ pub fn endpoint(test: &str) -> Option<String> {
     match std::env::var(ENV) {
         Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
         _ => {
-            eprintln!(
+            // Straight to stderr: libtest captures eprintln!, and a skip must be seen.
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
                 "SKIPPED {test}: {ENV} is not set. Start moto with `eval \"$(bash .ci/start-moto.sh)\"` \
                  to run the AWS adapter tests against a real AWS-protocol server."
             );
