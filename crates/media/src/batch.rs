@@ -149,7 +149,7 @@ pub fn thumbnails_many(
             let _ = writeln!(std::io::stderr().lock(), "{line}");
         }
         if let Err(e) = &r {
-            tracing::warn!(file = %f.display(), error = e.name(), "thumbnails failed: {e}");
+            tracing::debug!(file = %f.display(), error = e.name(), "thumbnails failed: {e}");
         }
         if let Ok(mut slot) = slots[i].lock() {
             *slot = Some(r);
