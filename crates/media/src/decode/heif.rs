@@ -74,6 +74,13 @@ impl Drop for Primary<'_> {
 
 impl<'a> Primary<'a> {
     fn open(data: &'a [u8], limits: &Limits) -> Result<Primary<'a>, MediaError> {
+        // libheif's lazy initialisation (plugin loading) is not safe to race from several
+        // threads: initialise once, up front.
+        static INIT: std::sync::Once = std::sync::Once::new();
+        INIT.call_once(|| {
+            // SAFETY: null params are allowed; called once per process.
+            let _ = unsafe { sys::heif_init(ptr::null_mut()) };
+        });
         // SAFETY: plain constructor.
         let ctx = unsafe { sys::heif_context_alloc() };
         if ctx.is_null() {
