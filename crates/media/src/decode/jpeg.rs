@@ -4,7 +4,7 @@
 
 use crate::header::Header;
 use crate::pixels::Rgb;
-use crate::MediaError;
+use crate::{Limits, MediaError};
 use turbojpeg::{Decompressor, Image, PixelFormat, ScalingFactor};
 
 /// Progressive JPEGs with more scans than this are refused (libjpeg-turbo's own advice).
@@ -38,11 +38,36 @@ pub fn pick_scale(width: usize, height: usize, min_w: u32, min_h: u32) -> Scalin
 }
 
 /// Decodes `data` to RGB at the smallest DCT scale that keeps at least `min_w`×`min_h`.
-pub fn decode(data: &[u8], header: &Header<'_>, min_w: u32, min_h: u32) -> Result<Rgb, MediaError> {
+pub fn decode(
+    data: &[u8],
+    header: &Header<'_>,
+    min_w: u32,
+    min_h: u32,
+    limits: &Limits,
+) -> Result<Rgb, MediaError> {
     let mut d = Decompressor::new().map_err(corrupt)?;
     let h = d.read_header(data).map_err(corrupt)?;
     if h.width != header.width as usize || h.height != header.height as usize {
         return Err(corrupt("header dimensions disagree"));
+    }
+    if h.is_progressive {
+        // libjpeg buffers every DCT coefficient of a progressive image (2 bytes a sample),
+        // whatever the output scale
+        // samples per pixel, in halves: grey 1, 4:2:0 1.5, 4:2:2 2, 4:4:4 3, CMYK 4
+        let half_samples: u64 = match h.subsamp {
+            turbojpeg::Subsamp::Gray => 2,
+            turbojpeg::Subsamp::Sub2x2
+            | turbojpeg::Subsamp::Sub1x4
+            | turbojpeg::Subsamp::Sub4x1 => 3,
+            turbojpeg::Subsamp::Sub2x1 | turbojpeg::Subsamp::Sub1x2 => 4,
+            _ => 8,
+        };
+        let coef = (h.width as u64) * (h.height as u64) * half_samples;
+        if coef > limits.max_alloc {
+            return Err(MediaError::TooLarge(format!(
+                "progressive JPEG needs {coef} bytes of coefficients"
+            )));
+        }
     }
     d.set_scan_limit(SCAN_LIMIT).map_err(corrupt)?;
     let scale = if h.is_lossless {

@@ -23,7 +23,7 @@ pub fn decode(
     limits: &Limits,
 ) -> Result<Rgb, MediaError> {
     match format {
-        Format::Jpeg => jpeg::decode(data, header, min_w, min_h),
+        Format::Jpeg => jpeg::decode(data, header, min_w, min_h, limits),
         Format::Webp => webp::decode(data, header, min_w, min_h, limits),
         Format::Png => png::decode(data, header, min_w, min_h, limits),
         Format::Gif => other::decode(format, data, limits),
