@@ -64,7 +64,7 @@ impl AwsSettings {
 /// Pipeline settings: the defaults of DESIGN.md overridden by `MAX_UPLOAD_BYTES`,
 /// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS` and `MAX_SIDE`.
 pub fn settings_from_env() -> Result<Settings, ConfigError> {
-    settings_from(|name| var(name))
+    settings_from(var)
 }
 
 /// [`settings_from_env`] over any lookup (testable without touching the process env).
