@@ -167,6 +167,16 @@ pub fn iso6709(s: &str) -> Option<Gps> {
     })
 }
 
+/// "2024-05-01T10:34:56.000000Z" → "2024-05-01T10:34:56Z" (zero fractions dropped).
+fn normalise_time(s: &str) -> String {
+    match s.split_once('.') {
+        Some((head, frac)) if frac.trim_end_matches('Z').bytes().all(|b| b == b'0') => {
+            format!("{head}{}", if frac.ends_with('Z') { "Z" } else { "" })
+        }
+        _ => s.to_string(),
+    }
+}
+
 /// Parses ffprobe's JSON.
 pub fn parse_ffprobe(json: &Value) -> Result<VideoInfo, MediaError> {
     let streams = json["streams"].as_array().cloned().unwrap_or_default();
@@ -186,7 +196,7 @@ pub fn parse_ffprobe(json: &Value) -> Result<VideoInfo, MediaError> {
     let creation = format["tags"]["creation_time"]
         .as_str()
         .or_else(|| video["tags"]["creation_time"].as_str())
-        .map(|s| s.to_string());
+        .map(normalise_time);
     let location = format["tags"]["com.apple.quicktime.location.ISO6709"]
         .as_str()
         .or_else(|| format["tags"]["location"].as_str());
@@ -375,6 +385,22 @@ mod tests {
             (-33.8688, 151.2093, None)
         );
         assert!(iso6709("junk").is_none());
+    }
+
+    #[test]
+    fn times() {
+        assert_eq!(
+            normalise_time("2024-05-01T10:34:56.000000Z"),
+            "2024-05-01T10:34:56Z"
+        );
+        assert_eq!(
+            normalise_time("2024-05-01T10:34:56.250000Z"),
+            "2024-05-01T10:34:56.250000Z"
+        );
+        assert_eq!(
+            normalise_time("2024-05-01T10:34:56Z"),
+            "2024-05-01T10:34:56Z"
+        );
     }
 
     #[test]
