@@ -23,7 +23,7 @@ pub enum StackError {
 /// Everything `media-hub serve` runs on, on one machine.
 pub struct LocalStack {
     pub data_dir: PathBuf,
-    pub blobs: Arc<FsBlobStore>,
+    pub blobs: Arc<dyn BlobStore>,
     pub store: SqliteStore,
     pub pipeline: Pipeline,
     pub workflow: Arc<LocalWorkflow>,
@@ -37,21 +37,33 @@ impl LocalStack {
         settings: Settings,
         definition: Option<&Path>,
     ) -> Result<Self, StackError> {
-        std::fs::create_dir_all(data_dir)
-            .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?;
-        let blobs = Arc::new(
+        let blobs: Arc<dyn BlobStore> = Arc::new(
             FsBlobStore::new(data_dir.join("blobs"))
                 .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?,
         );
+        Self::with_ports(data_dir, blobs, None, settings, definition)
+    }
+
+    /// The hybrid mode: objects and (when given) records in other stores, such as S3 and
+    /// DynamoDB; the interpreter, executions and their history stay local in
+    /// `data_dir/media-hub.sqlite`.
+    pub fn with_ports(
+        data_dir: &Path,
+        blobs: Arc<dyn BlobStore>,
+        records: Option<Arc<dyn RecordStore>>,
+        settings: Settings,
+        definition: Option<&Path>,
+    ) -> Result<Self, StackError> {
+        std::fs::create_dir_all(data_dir)
+            .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?;
         let store =
             SqliteStore::open(&data_dir.join("media-hub.sqlite")).map_err(StackError::Database)?;
-        let records: Arc<dyn RecordStore> = Arc::new(store.clone());
-        let blob_port: Arc<dyn BlobStore> = blobs.clone();
-        let pipeline = Pipeline::new(blob_port.clone(), records.clone(), settings);
+        let records: Arc<dyn RecordStore> = records.unwrap_or_else(|| Arc::new(store.clone()));
+        let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings);
         let workflow = LocalWorkflow::new(definition, store.clone(), pipeline.clone())?;
         let starter: Arc<dyn WorkflowStarter> = Arc::new(LocalStarter(workflow.clone()));
         let intake = Intake {
-            blobs: blob_port,
+            blobs: blobs.clone(),
             records,
             workflow: starter,
             settings: pipeline.settings.clone(),

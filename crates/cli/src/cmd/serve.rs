@@ -13,12 +13,59 @@ pub struct Args {
     /// Address to listen on.
     #[arg(long, env = "MEDIA_HUB_ADDR", default_value = "127.0.0.1:8080")]
     pub addr: SocketAddr,
+    /// Where objects and records live: `local` (folder + SQLite) or `aws` (S3 + DynamoDB
+    /// from the standard AWS environment, `AWS_ENDPOINT_URL`, `MEDIA_BUCKET`, `REELS_TABLE`).
+    /// The interpreter and the execution log stay local either way.
+    #[arg(long, env = "MEDIA_HUB_BACKEND", value_enum, default_value_t = Backend::Local)]
+    pub backend: Backend,
+    /// With `--backend aws`: create the bucket and table when they do not exist (for a
+    /// fresh AWS-protocol endpoint such as moto).
+    #[arg(long)]
+    pub create_resources: bool,
     #[command(flatten)]
     pub stack: StackArgs,
 }
 
+#[derive(clap::ValueEnum, Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Local,
+    Aws,
+}
+
+async fn open_stack(args: &Args) -> anyhow::Result<local::LocalStack> {
+    match args.backend {
+        Backend::Local => args.stack.open(),
+        Backend::Aws => {
+            let backend = aws::AwsBackend::from_env().await.context("--backend aws")?;
+            if args.create_resources {
+                backend
+                    .blobs
+                    .ensure_bucket()
+                    .await
+                    .context("creating the bucket")?;
+                backend
+                    .records
+                    .create_table()
+                    .await
+                    .context("creating the table")?;
+            }
+            let settings = args.stack.settings()?;
+            let blobs: Arc<dyn pipeline::BlobStore> = backend.blobs.clone();
+            let records: Arc<dyn pipeline::RecordStore> = backend.records.clone();
+            local::LocalStack::with_ports(
+                &args.stack.data_dir,
+                blobs,
+                Some(records),
+                settings,
+                args.stack.definition.as_deref(),
+            )
+            .context("opening the hybrid stack")
+        }
+    }
+}
+
 pub async fn run(args: Args) -> anyhow::Result<i32> {
-    let stack = args.stack.open()?;
+    let stack = open_stack(&args).await?;
     tracing::info!(data_dir = %stack.data_dir.display(), definition = %stack.workflow.source(), "local stack ready");
 
     let state = api::AppState {
