@@ -25,6 +25,31 @@ impl From<LambdaError> for Diagnostic {
     }
 }
 
+/// The whole life of a task function: logs, adapters from the environment, then every
+/// Step Functions payload handed to `Pipeline::dispatch(task, ..)` until the runtime stops.
+pub async fn run_task(task: pipeline::Task) -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let backend = crate::AwsBackend::from_env().await?;
+    let settings = crate::config::settings_from_env()?;
+    let pipeline = std::sync::Arc::new(pipeline::Pipeline::new(
+        backend.blobs,
+        backend.records,
+        settings,
+    ));
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let pipeline = pipeline.clone();
+            async move {
+                pipeline
+                    .dispatch(task, event.payload)
+                    .await
+                    .map_err(LambdaError::from)
+            }
+        },
+    ))
+    .await
+}
+
 /// Structured logs as the Lambda runtime expects them (`AWS_LAMBDA_LOG_FORMAT`,
 /// `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG`).
 pub fn init_tracing() {
