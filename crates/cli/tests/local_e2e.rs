@@ -91,12 +91,7 @@ async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
         .await
         .unwrap();
     assert!(page.contains("READY") && page.contains(&format!("/media/thumbnails/{id}/1080.jpg")));
-    let list: Value = reqwest::get(format!("{}/api/reels", server.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = server.get_json("/api/reels").await;
     assert_eq!(list["reels"][0]["id"], id.as_str());
 
     // the execution ran the ASL file, with AWS-style history
@@ -117,12 +112,7 @@ async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
     }
     let listed = executions_cli(dir.path(), &["--status", "SUCCEEDED"]);
     assert!(listed.contains(&id), "{listed}");
-    let detail: Value = reqwest::get(format!("{}/api/executions/{id}", server.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let detail: Value = server.get_json(&format!("/api/executions/{id}")).await;
     assert_eq!(detail["execution"]["status"], "SUCCEEDED");
     assert_eq!(detail["events"][0]["type"], "ExecutionStarted");
     assert_eq!(detail["events"][0]["id"], 1);
@@ -278,12 +268,7 @@ async fn bad_requests_get_named_errors_and_store_nothing() {
     }
 
     // nothing was recorded or stored for any of them
-    let list: Value = reqwest::get(format!("{}/api/reels", server.url))
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let list: Value = server.get_json("/api/reels").await;
     assert_eq!(list["reels"].as_array().unwrap().len(), 0);
     let raw = dir.path().join("blobs/raw");
     let left = walk(&raw);

@@ -124,13 +124,18 @@ impl Server {
         body["id"].as_str().expect("id").to_owned()
     }
 
-    pub async fn reel(&self, id: &str) -> Value {
-        reqwest::get(format!("{}/api/reels/{id}", self.url))
+    /// GET a JSON document of the API (`path` starts with `/`).
+    pub async fn get_json(&self, path: &str) -> Value {
+        reqwest::get(format!("{}{path}", self.url))
             .await
-            .expect("get reel")
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
             .json()
             .await
-            .expect("reel json")
+            .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
+    }
+
+    pub async fn reel(&self, id: &str) -> Value {
+        self.get_json(&format!("/api/reels/{id}")).await
     }
 
     /// Poll until the reel leaves PROCESSING.
@@ -153,12 +158,7 @@ impl Server {
     pub async fn wait_execution(&self, id: &str) -> Value {
         let deadline = Instant::now() + Duration::from_secs(90);
         loop {
-            let exec: Value = reqwest::get(format!("{}/api/executions/{id}", self.url))
-                .await
-                .expect("get execution")
-                .json()
-                .await
-                .expect("execution json");
+            let exec = self.get_json(&format!("/api/executions/{id}")).await;
             if exec["execution"]["status"] != "RUNNING" {
                 return exec;
             }
