@@ -97,6 +97,10 @@ impl From<IntakeError> for ApiError {
         let status = match &e {
             IntakeError::InvalidField { .. } => StatusCode::BAD_REQUEST,
             IntakeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
+            IntakeError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            IntakeError::UnknownUpload(_) => StatusCode::NOT_FOUND,
+            IntakeError::Incomplete(_) => StatusCode::CONFLICT,
+            IntakeError::DirectUnavailable => StatusCode::NOT_IMPLEMENTED,
             IntakeError::Storage(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             // the request body broke off or named something invalid
             IntakeError::Storage(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,

@@ -4,6 +4,7 @@
 
 mod assets;
 mod console;
+mod direct;
 mod error;
 mod graph;
 mod html;
@@ -47,6 +48,9 @@ pub fn router(state: AppState) -> Router {
         .route("/reels/{id}", get(reels::reel_page))
         .route("/uploads", post(uploads::upload))
         .route("/api/uploads", post(uploads::upload))
+        .route("/api/uploads/direct", post(direct::begin))
+        .route("/api/uploads/{id}/complete", post(direct::complete))
+        .route("/direct-uploads", post(direct::receive))
         .route("/api/reels", get(reels::list_json))
         .route("/api/reels/{id}", get(reels::reel_json))
         .route("/media/{*key}", get(media::serve))

@@ -118,7 +118,7 @@ fn grid(reels: &[Reel]) -> String {
 
 const FORM: &str = r#"<section class="upload">
 <h1>Share a photo or a short video</h1>
-<form id="upload-form" action="/uploads" method="post" enctype="multipart/form-data">
+<form id="upload-form" action="/uploads" method="post" enctype="multipart/form-data"DATA_ATTRS>
 <label>Name <input name="name" required maxlength="200" autocomplete="name"></label>
 <label>Caption <textarea name="caption" maxlength="2200" rows="3"></textarea></label>
 <label>Photo or video <input type="file" name="file" required accept="image/*,video/*"></label>
@@ -139,9 +139,19 @@ pub async fn home(State(st): State<AppState>, wants: Wants) -> Result<Html<Strin
         })
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let limit_mib = st.intake.settings.max_upload_bytes / (1024 * 1024);
+    let settings = &st.intake.settings;
+    let limit_mib = settings.max_upload_bytes / (1024 * 1024);
+    // The script sends files above the threshold straight to the store (presigned POST).
+    let mut attrs = format!(" data-max-bytes=\"{}\"", settings.max_upload_bytes);
+    if st.intake.signer.is_some() {
+        attrs.push_str(&format!(
+            " data-direct-above=\"{}\"",
+            settings.direct_upload_above_bytes
+        ));
+    }
+    let form = FORM.replace("DATA_ATTRS", &attrs);
     let body = format!(
-        "{FORM}<p class=\"hint\">Up to {limit_mib} MiB: JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4, MOV or WebM.</p><section><h2>Newest reels</h2>{}<p><a href=\"/gallery\">All reels</a></p></section>",
+        "{form}<p class=\"hint\">Up to {limit_mib} MiB: JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4, MOV or WebM.</p><section><h2>Newest reels</h2>{}<p><a href=\"/gallery\">All reels</a></p></section>",
         grid(&reels)
     );
     Ok(Html(page("Upload", &body)))

@@ -14,31 +14,34 @@ use crate::AppState;
 
 pub async fn upload(State(st): State<AppState>, wants: Wants, request: Request) -> Response {
     match accept(&st, request).await {
-        Ok(reel) => {
-            if wants == Wants::Html {
-                Redirect::to(&format!("/reels/{}", reel.id)).into_response()
-            } else {
-                let body = serde_json::json!({
-                    "id": reel.id,
-                    "status": reel.status,
-                    "mediaType": reel.media_type,
-                    "size": reel.size,
-                    "executionArn": reel.execution_arn,
-                    "links": {
-                        "self": format!("/api/reels/{}", reel.id),
-                        "page": format!("/reels/{}", reel.id),
-                        "execution": format!("/console/executions/{}", reel.id),
-                    }
-                });
-                (
-                    StatusCode::ACCEPTED,
-                    [(header::LOCATION, format!("/api/reels/{}", reel.id))],
-                    Json(body),
-                )
-                    .into_response()
-            }
-        }
+        Ok(reel) => accepted(&reel, wants),
         Err(e) => e.for_client(wants).into_response(),
+    }
+}
+
+/// 202 with the new reel (or, for a browser without JavaScript, a redirect to its page).
+pub(crate) fn accepted(reel: &pipeline::Reel, wants: Wants) -> Response {
+    if wants == Wants::Html {
+        Redirect::to(&format!("/reels/{}", reel.id)).into_response()
+    } else {
+        let body = serde_json::json!({
+            "id": reel.id,
+            "status": reel.status,
+            "mediaType": reel.media_type,
+            "size": reel.size,
+            "executionArn": reel.execution_arn,
+            "links": {
+                "self": format!("/api/reels/{}", reel.id),
+                "page": format!("/reels/{}", reel.id),
+                "execution": format!("/console/executions/{}", reel.id),
+            }
+        });
+        (
+            StatusCode::ACCEPTED,
+            [(header::LOCATION, format!("/api/reels/{}", reel.id))],
+            Json(body),
+        )
+            .into_response()
     }
 }
 

@@ -22,6 +22,8 @@ pub const ENV_MAX_UPLOAD_BYTES: &str = "MAX_UPLOAD_BYTES";
 pub const ENV_THUMBNAIL_SIZES: &str = "THUMBNAIL_SIZES";
 pub const ENV_MAX_PIXELS: &str = "MAX_PIXELS";
 pub const ENV_MAX_SIDE: &str = "MAX_SIDE";
+pub const ENV_PRESIGN_EXPIRY: &str = "PRESIGNED_POST_EXPIRY_SECONDS";
+pub const ENV_DIRECT_ABOVE: &str = "DIRECT_UPLOAD_ABOVE_BYTES";
 
 #[derive(Debug, thiserror::Error, Clone, PartialEq, Eq)]
 pub enum ConfigError {
@@ -62,7 +64,8 @@ impl AwsSettings {
 }
 
 /// Pipeline settings: the defaults of DESIGN.md overridden by `MAX_UPLOAD_BYTES`,
-/// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS` and `MAX_SIDE`.
+/// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS`, `MAX_SIDE`,
+/// `PRESIGNED_POST_EXPIRY_SECONDS` and `DIRECT_UPLOAD_ABOVE_BYTES`.
 pub fn settings_from_env() -> Result<Settings, ConfigError> {
     settings_from(var)
 }
@@ -92,6 +95,12 @@ pub fn settings_from(
     }
     if let Some(v) = lookup(ENV_MAX_SIDE) {
         s.limits.max_side = number(ENV_MAX_SIDE, &v)?;
+    }
+    if let Some(v) = lookup(ENV_PRESIGN_EXPIRY) {
+        s.presign_expiry_secs = number(ENV_PRESIGN_EXPIRY, &v)?;
+    }
+    if let Some(v) = lookup(ENV_DIRECT_ABOVE) {
+        s.direct_upload_above_bytes = number(ENV_DIRECT_ABOVE, &v)?;
     }
     Ok(s)
 }
@@ -151,6 +160,23 @@ impl AwsBackend {
             records,
             workflow,
         }
+    }
+}
+
+impl AwsBackend {
+    /// The upload use case over these adapters: S3 signs the direct uploads, settings come
+    /// from the environment.
+    pub fn intake(
+        &self,
+        workflow: Arc<dyn pipeline::WorkflowStarter>,
+    ) -> Result<pipeline::intake::Intake, ConfigError> {
+        Ok(pipeline::intake::Intake {
+            blobs: self.blobs.clone(),
+            records: self.records.clone(),
+            workflow,
+            settings: Arc::new(settings_from_env()?),
+            signer: Some(self.blobs.clone()),
+        })
     }
 }
 

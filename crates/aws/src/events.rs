@@ -1,22 +1,20 @@
-//! S3 "Object Created" events: a file that reached the bucket without passing through the
-//! API (a presigned POST for an upload larger than API Gateway carries) starts its
-//! execution here. Accepts both the S3 notification shape (`Records[].s3.object.key`,
-//! URL-encoded) and the EventBridge shape (`detail.object.key`).
+//! S3 "Object Created" events: a file that reached the bucket through a presigned POST
+//! (an upload larger than API Gateway carries) lands at `incoming/{id}/file`; its event
+//! completes the direct upload here (`Intake::complete_direct`: sniff, move under `raw/`,
+//! write the PROCESSING record, start the execution). Accepts both the S3 notification
+//! shape (`Records[].s3.object.key`, URL-encoded) and the EventBridge shape
+//! (`detail.object.key`).
 //!
-//! Idempotent and safe for every raw object: a key that is not `raw/{id}/original.{ext}`,
-//! has no PROCESSING record naming it, or whose execution exists already starts nothing.
-//! Uploads through the API write the raw file before their record, so their own event
-//! usually finds no record and the API starts the execution itself.
+//! Idempotent and safe for every object: a key that is not `incoming/{id}/file`, an upload
+//! the browser completed first, or one never begun starts nothing. Only a transient storage
+//! failure is an error (`StorageUnavailable`), so EventBridge delivers the event again.
 
-use std::sync::Arc;
-
-use pipeline::declared::DeclaredType;
-use pipeline::{ErrorName, ExecutionInput, RecordStore, Status, TaskError, WorkflowStarter};
+use pipeline::intake::{Intake, IntakeError};
+use pipeline::{ErrorName, TaskError};
 use serde_json::{json, Value};
 
 pub struct ObjectCreated {
-    pub records: Arc<dyn RecordStore>,
-    pub workflow: Arc<dyn WorkflowStarter>,
+    pub intake: Intake,
 }
 
 /// The object keys an event names.
@@ -70,14 +68,6 @@ fn url_decode(key: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
-/// `raw/{id}/original.{ext}` → `id`.
-fn raw_id(key: &str) -> Option<&str> {
-    let rest = key.strip_prefix("raw/")?;
-    let (id, file) = rest.split_once('/')?;
-    (pipeline::keys::is_valid_id(id) && file.starts_with("original.") && !file.contains('/'))
-        .then_some(id)
-}
-
 impl ObjectCreated {
     pub async fn handle(&self, event: Value) -> Result<Value, TaskError> {
         let mut results = Vec::new();
@@ -88,45 +78,27 @@ impl ObjectCreated {
     }
 
     async fn one(&self, key: &str) -> Result<Value, TaskError> {
-        let ignored = |reason: &str| json!({ "key": key, "started": false, "reason": reason });
-        let Some(id) = raw_id(key) else {
-            return Ok(ignored("not a raw upload key"));
+        let ignored = |reason: String| json!({ "key": key, "started": false, "reason": reason });
+        let Some(id) = pipeline::keys::incoming_id(key) else {
+            return Ok(ignored("not a direct upload's file".into()));
         };
-        let Some(reel) = self.records.get(id).await? else {
-            return Ok(ignored(
-                "no record (an API upload starts its own execution)",
-            ));
-        };
-        if reel.status != Status::Processing {
-            return Ok(ignored("the record is not PROCESSING"));
+        let had_record = self.intake.records.get(id).await?.is_some();
+        match self.intake.complete_direct(id).await {
+            Ok(reel) => {
+                tracing::info!(id, key, already = had_record, "direct upload completed");
+                Ok(json!({
+                    "key": key,
+                    "id": id,
+                    "started": !had_record,
+                    "rawKey": reel.raw_key,
+                    "executionArn": reel.execution_arn,
+                }))
+            }
+            // transient: the event is delivered again
+            Err(IntakeError::Storage(e)) => Err(TaskError::from(e)),
+            // refusals and completions that are not this event's to make
+            Err(e) => Ok(ignored(e.to_string())),
         }
-        if reel.raw_key != key {
-            return Ok(ignored("the record names another raw key"));
-        }
-        let input = ExecutionInput {
-            id: id.to_owned(),
-            raw_key: key.to_owned(),
-            declared_type: DeclaredType::of_upload(&reel.original_filename, None)
-                .map(|d| d.mime().to_owned()),
-        };
-        let started = self.workflow.start(&input).await?;
-        if !started.already_started {
-            self.records
-                .set_execution_arn(id, &started.execution_arn)
-                .await?;
-        }
-        tracing::info!(
-            id,
-            key,
-            already_started = started.already_started,
-            "object created"
-        );
-        Ok(json!({
-            "key": key,
-            "id": id,
-            "started": !started.already_started,
-            "executionArn": started.execution_arn,
-        }))
     }
 }
 
@@ -136,19 +108,11 @@ mod tests {
 
     #[test]
     fn keys_come_from_both_event_shapes() {
-        let n = json!({"Records": [{"s3": {"object": {"key": "raw/a%2Db/original.jpg"}}}]});
-        assert_eq!(object_keys(&n).unwrap(), vec!["raw/a-b/original.jpg"]);
+        let n = json!({"Records": [{"s3": {"object": {"key": "incoming/a%2Db/file"}}}]});
+        assert_eq!(object_keys(&n).unwrap(), vec!["incoming/a-b/file"]);
         let eb = json!({"detail-type": "Object Created", "detail": {"object": {"key": "raw/x/original.png"}}});
         assert_eq!(object_keys(&eb).unwrap(), vec!["raw/x/original.png"]);
         assert!(object_keys(&json!({"hello": 1})).is_err());
         assert_eq!(url_decode("a+b%20c%"), "a b c%");
-    }
-
-    #[test]
-    fn only_raw_originals_count() {
-        assert_eq!(raw_id("raw/abc/original.jpg"), Some("abc"));
-        assert_eq!(raw_id("thumbnails/abc/160.jpg"), None);
-        assert_eq!(raw_id("raw/../original.jpg"), None);
-        assert_eq!(raw_id("raw/abc/other.jpg"), None);
     }
 }

@@ -31,6 +31,6 @@ pub mod lambda;
 
 pub use config::{AwsBackend, AwsSettings, ConfigError};
 pub use dynamo::DynamoRecordStore;
-pub use presign::PresignedPost;
+pub use pipeline::PresignedPost;
 pub use s3::S3BlobStore;
 pub use sfn::SfnWorkflowStarter;

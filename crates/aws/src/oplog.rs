@@ -100,12 +100,30 @@ impl Intercept for OpLog {
                 other => other.to_owned(),
             };
             let resource = resource_of(&service, meta.name(), context.input());
+            // CopyObject also reads its source: record that read as what IAM checks it as.
+            let source = copy_source_of(meta.name(), context.input());
             if let Ok(mut s) = self.0.lock() {
                 s.insert((format!("{service}:{}", meta.name()), resource));
+                if let Some(source) = source {
+                    s.insert(("s3:GetObject".to_owned(), source));
+                }
             }
         }
         Ok(())
     }
+}
+
+/// `bucket/{prefix}/*` of a CopyObject's source (`{bucket}/{key}`).
+fn copy_source_of(operation: &str, input: &Input) -> Option<String> {
+    if operation != "CopyObject" {
+        return None;
+    }
+    let source = input
+        .downcast_ref::<aws_sdk_s3::operation::copy_object::CopyObjectInput>()?
+        .copy_source()?;
+    let (_bucket, key) = source.split_once('/')?;
+    let (prefix, _) = key.split_once('/')?;
+    Some(format!("bucket/{prefix}/*"))
 }
 
 /// The template's name for what an operation acts on.
@@ -135,6 +153,9 @@ fn resource_of(service: &str, operation: &str, input: &Input) -> String {
             .and_then(|i| i.key()),
         "AbortMultipartUpload" => input
             .downcast_ref::<s3::abort_multipart_upload::AbortMultipartUploadInput>()
+            .and_then(|i| i.key()),
+        "CopyObject" => input
+            .downcast_ref::<s3::copy_object::CopyObjectInput>()
             .and_then(|i| i.key()),
         _ => None,
     };
@@ -186,7 +207,11 @@ pub fn iam_action(operation: &str) -> Option<String> {
         ("s3", "HeadObject") | ("s3", "GetObject") => "s3:GetObject".to_owned(),
         (
             "s3",
-            "PutObject" | "CreateMultipartUpload" | "UploadPart" | "CompleteMultipartUpload",
+            "PutObject"
+            | "CreateMultipartUpload"
+            | "UploadPart"
+            | "CompleteMultipartUpload"
+            | "CopyObject",
         ) => "s3:PutObject".to_owned(),
         ("s3", "ListObjectsV2") | ("s3", "ListObjects") => "s3:ListBucket".to_owned(),
         (service, op) => format!("{service}:{op}"),

@@ -5,34 +5,14 @@
 use std::collections::BTreeMap;
 use std::time::{Duration, SystemTime};
 
+use async_trait::async_trait;
 use aws_credential_types::provider::ProvideCredentials;
 use base64::Engine;
 use chrono::{DateTime, Utc};
 use hmac::{Hmac, Mac};
-use pipeline::StoreError;
-use serde::Serialize;
+use pipeline::{PostConditions, PresignedPost, StoreError, UploadSigner};
 use serde_json::{json, Value};
 use sha2::Sha256;
-
-/// What a browser needs to upload straight to the bucket: POST a multipart form to `url`
-/// with every one of `fields` first and the file last (in a part named `file`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
-pub struct PresignedPost {
-    pub url: String,
-    pub fields: BTreeMap<String, String>,
-    /// RFC 3339
-    pub expires_at: String,
-}
-
-/// The conditions of one presigned POST.
-#[derive(Debug, Clone)]
-pub struct PostConditions<'a> {
-    pub key: &'a str,
-    pub content_type: &'a str,
-    pub min_bytes: u64,
-    pub max_bytes: u64,
-    pub expires_in: Duration,
-}
 
 /// Signing inputs, separated from credential loading so the signature is testable.
 pub struct Signer<'a> {
@@ -57,7 +37,7 @@ fn hmac(key: &[u8], data: &[u8]) -> Vec<u8> {
 
 impl Signer<'_> {
     /// The POST form fields (including `policy` and `x-amz-signature`) for `bucket`.
-    pub fn sign(&self, bucket: &str, c: &PostConditions<'_>) -> (BTreeMap<String, String>, String) {
+    pub fn sign(&self, bucket: &str, c: &PostConditions) -> (BTreeMap<String, String>, String) {
         let short_date = self.now.format("%Y%m%d").to_string();
         let amz_date = self.now.format("%Y%m%dT%H%M%SZ").to_string();
         let credential = format!(
@@ -71,8 +51,8 @@ impl Signer<'_> {
 
         let mut conditions: Vec<Value> = vec![
             json!({ "bucket": bucket }),
-            json!(["eq", "$key", c.key]),
-            json!(["eq", "$Content-Type", c.content_type]),
+            json!(["eq", "$key", &c.key]),
+            json!(["eq", "$Content-Type", &c.content_type]),
             json!(["content-length-range", c.min_bytes, c.max_bytes]),
             json!({ "x-amz-algorithm": "AWS4-HMAC-SHA256" }),
             json!({ "x-amz-credential": credential }),
@@ -94,8 +74,8 @@ impl Signer<'_> {
         let signature = hex::encode(hmac(&k_signing, policy_b64.as_bytes()));
 
         let mut fields = BTreeMap::new();
-        fields.insert("key".to_owned(), c.key.to_owned());
-        fields.insert("Content-Type".to_owned(), c.content_type.to_owned());
+        fields.insert("key".to_owned(), c.key.clone());
+        fields.insert("Content-Type".to_owned(), c.content_type.clone());
         fields.insert("x-amz-algorithm".to_owned(), "AWS4-HMAC-SHA256".to_owned());
         fields.insert("x-amz-credential".to_owned(), credential);
         fields.insert("x-amz-date".to_owned(), amz_date);
@@ -142,8 +122,8 @@ impl crate::S3BlobStore {
             now: DateTime::<Utc>::from(SystemTime::now()),
         };
         let conditions = PostConditions {
-            key,
-            content_type,
+            key: key.to_owned(),
+            content_type: content_type.to_owned(),
             min_bytes: 1,
             max_bytes,
             expires_in,
@@ -154,6 +134,15 @@ impl crate::S3BlobStore {
             fields,
             expires_at,
         })
+    }
+}
+
+/// S3 checks the policy itself; the API only signs.
+#[async_trait]
+impl UploadSigner for crate::S3BlobStore {
+    async fn presign_post(&self, c: &PostConditions) -> Result<PresignedPost, StoreError> {
+        self.presigned_post(&c.key, &c.content_type, c.max_bytes, c.expires_in)
+            .await
     }
 }
 
@@ -172,8 +161,8 @@ mod tests {
             now: Utc.with_ymd_and_hms(2026, 1, 2, 3, 4, 5).unwrap(),
         };
         let c = PostConditions {
-            key: "raw/abc/original.mp4",
-            content_type: "video/mp4",
+            key: "raw/abc/original.mp4".into(),
+            content_type: "video/mp4".into(),
             min_bytes: 1,
             max_bytes: 52_428_800,
             expires_in: Duration::from_secs(900),

@@ -383,6 +383,27 @@ impl BlobStore for S3BlobStore {
         }
     }
 
+    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<(), StoreError> {
+        // Keys are ours (ids and fixed names), so the copy source needs no escaping.
+        let copied = self
+            .client
+            .copy_object()
+            .bucket(&self.bucket)
+            .copy_source(format!("{}/{from}", self.bucket))
+            .key(to)
+            .content_type(content_type)
+            .metadata_directive(aws_sdk_s3::types::MetadataDirective::Replace)
+            .send()
+            .await;
+        match copied {
+            Ok(_) => Ok(()),
+            Err(e) if matches!(code(&e), Some("NoSuchKey") | Some("NotFound")) => {
+                Err(StoreError::NotFound(from.to_owned()))
+            }
+            Err(e) => Err(classify("CopyObject", e)),
+        }
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         self.client
             .delete_object()

@@ -47,6 +47,7 @@ async fn hybrid(url: &str) -> Hybrid {
         records: records.clone(),
         workflow: Arc::new(LocalStarter(workflow.clone())),
         settings: Arc::new(settings),
+        signer: Some(blobs.clone()),
     };
     Hybrid {
         intake,

@@ -82,7 +82,6 @@ async fn every_fixture_event_gives_its_expected_response() {
     for (id, file, name) in [
         (ACCEPTED, "photo.jpg", "beach.jpg"),
         (REJECTED, "not-a-photo.jpg", "holiday.jpg"),
-        (DIRECT, "photo.jpg", "big.jpg"),
     ] {
         records.create(&reel(id, name)).await.unwrap();
         blobs
@@ -168,26 +167,61 @@ async fn every_fixture_event_gives_its_expected_response() {
         Some("unsupported media type: text/plain")
     );
 
-    // a presigned-POST upload's S3 event starts its execution, which ends READY
-    let handler = aws::events::ObjectCreated {
-        records: records.clone(),
-        workflow: starter.clone(),
-    };
-    let out = invoke_object_created(&handler, run("s3-object-created.json")).await;
-    assert_eq!(ok(&out)["results"][0]["started"], json!(true), "{out:?}");
-    wait_idle(&workflow).await;
-    assert_eq!(
-        records.get(DIRECT).await.unwrap().unwrap().status,
-        Status::Ready
-    );
-
-    // the HTTP API event through the router, as the upload Lambda serves it
+    // a presigned-POST upload (its ticket and file where the browser left them): the S3
+    // event completes it, and its execution ends READY
     let intake = Intake {
         blobs: blobs.clone(),
         records: records.clone(),
         workflow: starter.clone(),
         settings: Arc::new(settings.clone()),
+        signer: Some(Arc::new(local::LocalUploadSigner::with_key(vec![7; 32]))),
     };
+    blobs
+        .put(
+            &format!("incoming/{DIRECT}/ticket.json"),
+            seed("direct-ticket.json"),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put(
+            &format!("incoming/{DIRECT}/file"),
+            seed("photo.jpg"),
+            "image/jpeg",
+        )
+        .await
+        .unwrap();
+    let handler = aws::events::ObjectCreated {
+        intake: intake.clone(),
+    };
+    let out = invoke_object_created(&handler, run("s3-object-created.json")).await;
+    assert_eq!(ok(&out)["results"][0]["started"], json!(true), "{out:?}");
+    assert_eq!(
+        ok(&out)["results"][0]["rawKey"],
+        json!(format!("raw/{DIRECT}/original.jpg"))
+    );
+    wait_idle(&workflow).await;
+    let direct = records.get(DIRECT).await.unwrap().unwrap();
+    assert_eq!(direct.status, Status::Ready, "{direct:?}");
+    assert_eq!(
+        (direct.name.as_str(), direct.original_filename.as_str()),
+        ("Ana", "big.jpg")
+    );
+    assert!(blobs
+        .list(&format!("incoming/{DIRECT}/"))
+        .await
+        .unwrap()
+        .is_empty());
+    // delivered again, it starts nothing
+    let again = invoke_object_created(&handler, event("s3-object-created.json")).await;
+    assert_eq!(
+        ok(&again)["results"][0]["started"],
+        json!(false),
+        "{again:?}"
+    );
+
+    // the HTTP API event through the router, as the upload Lambda serves it
     let app = api::router(api::AppState {
         intake,
         executions: Some(workflow.clone()),

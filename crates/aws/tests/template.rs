@@ -410,21 +410,66 @@ async fn object_created_policy_grants_exactly_what_its_handler_calls() {
         common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
     );
     let log = OpLog::new();
-    let (_, logged_records, workflow) = log.adapters(&sdk, &names);
-    let records = aws::DynamoRecordStore::new(&sdk, &names.table);
+    let (logged_blobs, logged_records, workflow) = log.adapters(&sdk, &names);
+    let logged_blobs = Arc::new(logged_blobs);
     let handler = aws::events::ObjectCreated {
-        records: Arc::new(logged_records),
-        workflow: Arc::new(workflow.expect("a state machine")),
+        intake: pipeline::intake::Intake {
+            blobs: logged_blobs.clone(),
+            records: Arc::new(logged_records),
+            workflow: Arc::new(workflow.expect("a state machine")),
+            settings: Arc::new(Settings::default()),
+            signer: Some(logged_blobs),
+        },
     };
-    records.create(&reel("o1")).await.unwrap();
+    // what the API and the browser leave before the event: a ticket and the file
+    let blobs = aws::S3BlobStore::new(&sdk, &names.bucket);
+    let ticket = std::fs::read(format!("{ROOT}/fixtures/events/seed/direct-ticket.json")).unwrap();
+    blobs
+        .put(
+            "incoming/o1/ticket.json",
+            Bytes::from(ticket),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put("incoming/o1/file", photo(), "image/jpeg")
+        .await
+        .unwrap();
     log.clear();
-    let event = |id: &str| json!({"detail-type": "Object Created", "detail": {"object": {"key": format!("raw/{id}/original.jpg")}}});
+    let event = |id: &str| json!({"detail-type": "Object Created", "detail": {"object": {"key": format!("incoming/{id}/file")}}});
     let first = handler.handle(event("o1")).await.unwrap();
     assert_eq!(first["results"][0]["started"], json!(true), "{first}");
+    assert_eq!(
+        blobs.size("raw/o1/original.jpg").await.unwrap(),
+        Some(photo().len() as u64)
+    );
     let again = handler.handle(event("o1")).await.unwrap();
     assert_eq!(again["results"][0]["started"], json!(false), "{again}");
     let none = handler.handle(event("o2")).await.unwrap();
     assert_eq!(none["results"][0]["started"], json!(false), "{none}");
+    // a completion interrupted after the move finds the file under raw/ (a redelivery)
+    blobs
+        .put(
+            "incoming/o3/ticket.json",
+            Bytes::from(
+                std::fs::read(format!("{ROOT}/fixtures/events/seed/direct-ticket.json")).unwrap(),
+            ),
+            "application/json",
+        )
+        .await
+        .unwrap();
+    blobs
+        .put("raw/o3/original.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
+    let resumed = handler.handle(event("o3")).await.unwrap();
+    assert_eq!(resumed["results"][0]["started"], json!(true), "{resumed}");
+    assert_eq!(
+        resumed["results"][0]["rawKey"],
+        json!("raw/o3/original.jpg"),
+        "{resumed}"
+    );
     check(&t, "object-created", &log);
 }
 
@@ -448,6 +493,7 @@ async fn upload_policy_covers_what_the_api_calls() {
         records: Arc::new(records),
         workflow: Arc::new(workflow.expect("a state machine")),
         settings: Arc::new(Settings::default()),
+        signer: Some(Arc::new(blobs.clone())),
     };
     let app = api::router(api::AppState {
         intake,
@@ -469,6 +515,70 @@ async fn upload_policy_covers_what_the_api_calls() {
         .put(&format!("thumbnails/{id}/160.jpg"), photo(), "image/jpeg")
         .await
         .unwrap();
+    // a direct upload: signed by the API, posted to the bucket, completed through the API
+    let event = |method: &str, path: &str, body: Option<(&str, &[u8])>| {
+        let mut e = fixture.clone();
+        e["rawPath"] = json!(path);
+        e["requestContext"]["http"]["method"] = json!(method);
+        e["requestContext"]["http"]["path"] = json!(path);
+        let headers = e["headers"].as_object_mut().expect("headers");
+        headers.remove("content-type");
+        headers.remove("content-length");
+        match body {
+            Some((content_type, bytes)) => {
+                headers.insert("content-type".into(), json!(content_type));
+                e["body"] = json!(String::from_utf8_lossy(bytes));
+            }
+            None => {
+                e.as_object_mut().expect("event").remove("body");
+            }
+        }
+        e["isBase64Encoded"] = json!(false);
+        e
+    };
+    let request =
+        json!({"name": "Ana", "caption": "big", "filename": "big.jpg", "size": photo().len()});
+    let out = aws::invoke::invoke_http(
+        app.clone(),
+        event(
+            "POST",
+            "/api/uploads/direct",
+            Some(("application/json", request.to_string().as_bytes())),
+        ),
+    )
+    .await;
+    let signed = out
+        .response()
+        .unwrap_or_else(|e| panic!("direct: {e}"))
+        .clone();
+    assert_eq!(signed["statusCode"], json!(201), "{signed}");
+    let signed: serde_json::Value =
+        serde_json::from_str(signed["body"].as_str().unwrap_or("null")).unwrap();
+    let direct_id = signed["id"].as_str().unwrap().to_owned();
+    let fields: Vec<(String, String)> = signed["upload"]["fields"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap_or("").to_owned()))
+        .collect();
+    let url_of_post = signed["upload"]["url"].as_str().unwrap().to_owned();
+    let (status, text) = common::post_form(&url_of_post, &fields, &photo(), "big.jpg").await;
+    assert!(
+        (200..300).contains(&status),
+        "the bucket refused the POST: {text}"
+    );
+    let complete = format!("/api/uploads/{direct_id}/complete");
+    let out = aws::invoke::invoke_http(app.clone(), event("POST", &complete, None)).await;
+    let done = out.response().unwrap_or_else(|e| panic!("complete: {e}"));
+    assert_eq!(done["statusCode"], json!(202), "{done}");
+    assert_eq!(
+        blobs
+            .size(&format!("raw/{direct_id}/original.jpg"))
+            .await
+            .unwrap(),
+        Some(photo().len() as u64)
+    );
+
     for path in [
         "/api/reels".to_owned(),
         format!("/api/reels/{id}"),

@@ -32,19 +32,68 @@ fn browser_ready() -> Result<(), String> {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_uploads_in_a_real_browser_and_the_reel_turns_ready() {
+    let Some((seen, _server, _dir)) = upload_in_browser("through_the_api", &[]).await else {
+        return;
+    };
+    let requests: Vec<&str> = seen["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    assert_eq!(requests, vec!["/api/uploads"], "{seen}");
+}
+
+/// A file above the form's threshold goes to the store with a presigned POST, then is
+/// completed through the API; the progress bar and the result are the same.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_large_file_goes_straight_to_the_store_from_the_browser() {
+    let args = ["--direct-upload-above-kib", "1"];
+    let Some((seen, _server, _dir)) = upload_in_browser("direct", &args).await else {
+        return;
+    };
+    let id = seen["reel_url"]
+        .as_str()
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_owned();
+    let requests: Vec<&str> = seen["requests"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let complete = format!("/api/uploads/{id}/complete");
+    assert_eq!(
+        requests,
+        vec!["/api/uploads/direct", "/direct-uploads", complete.as_str()],
+        "{seen}"
+    );
+}
+
+/// Run the browser script against a fresh server; `None` (after saying so) where no
+/// browser is installed outside CI.
+async fn upload_in_browser(
+    name: &str,
+    server_args: &[&str],
+) -> Option<(Value, Server, tempfile::TempDir)> {
     if let Err(why) = browser_ready() {
         assert!(
             std::env::var("CI").is_err(),
             "CI must run the browser test: {why}"
         );
-        eprintln!("SKIPPED the_form_uploads_in_a_real_browser: {why}");
-        return;
+        eprintln!("SKIPPED the browser test {name}: {why}");
+        return None;
     }
-    let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(&dir.path().join("data"), &[]);
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().to_path_buf();
+    let server = Server::start(&dir.join("data"), server_args);
     let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
         .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| dir.path().join("screenshots"));
+        .unwrap_or_else(|_| dir.join("screenshots"))
+        .join(name);
     let script = common::repo_root().join("crates/cli/tests/browser/upload_form.py");
     let url = server.url.clone();
     let photo = fixture("photo_exif.jpg");
@@ -113,4 +162,5 @@ async fn the_form_uploads_in_a_real_browser_and_the_reel_turns_ready() {
             .unwrap_or(0);
         assert!(len > 1000, "screenshot {shot} missing");
     }
+    Some((seen, server, tmp))
 }

@@ -144,6 +144,22 @@ impl BlobStore for FsBlobStore {
         }
     }
 
+    async fn copy(&self, from: &str, to: &str, _content_type: &str) -> Result<(), StoreError> {
+        let src = self.path_of(from)?;
+        let dst = self.path_of(to)?;
+        let tmp = self.temp_beside(&dst).await?;
+        let result = async {
+            tokio::fs::copy(&src, &tmp).await?;
+            tokio::fs::rename(&tmp, &dst).await
+        }
+        .await;
+        if let Err(e) = result {
+            let _ = tokio::fs::remove_file(&tmp).await;
+            return Err(io_at(from, e));
+        }
+        Ok(())
+    }
+
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
         match tokio::fs::remove_file(&path).await {
@@ -295,6 +311,26 @@ mod tests {
             s.get("raw/x/original.jpg").await.unwrap().as_ref(),
             b"12345678"
         );
+    }
+
+    #[tokio::test]
+    async fn copy_makes_a_second_object_and_a_missing_source_is_not_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FsBlobStore::new(dir.path()).unwrap();
+        s.put("incoming/a/file", Bytes::from_static(b"abc"), "image/jpeg")
+            .await
+            .unwrap();
+        s.copy("incoming/a/file", "raw/a/original.jpg", "image/jpeg")
+            .await
+            .unwrap();
+        assert_eq!(s.get("raw/a/original.jpg").await.unwrap().as_ref(), b"abc");
+        assert_eq!(s.size("incoming/a/file").await.unwrap(), Some(3));
+        assert!(matches!(
+            s.copy("incoming/b/file", "raw/b/original.jpg", "image/jpeg")
+                .await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert_eq!(s.list("raw/b/").await.unwrap(), Vec::<String>::new());
     }
 
     #[tokio::test]

@@ -5,6 +5,7 @@
 pub mod blobs;
 pub mod db;
 pub mod definition;
+pub mod direct;
 pub mod executions;
 pub mod invoker;
 pub mod reels;
@@ -16,6 +17,7 @@ pub use db::SqliteStore;
 pub use definition::{
     load_definition, substitute_placeholders, DefinitionSource, EMBEDDED_DEFINITION,
 };
+pub use direct::LocalUploadSigner;
 pub use invoker::LambdaInvoker;
 pub use stack::{LocalStack, StackError};
 pub use workflow::{LocalStarter, LocalWorkflow};

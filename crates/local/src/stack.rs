@@ -5,10 +5,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use pipeline::intake::Intake;
-use pipeline::{BlobStore, Pipeline, RecordStore, Settings, WorkflowStarter};
+use pipeline::{BlobStore, Pipeline, RecordStore, Settings, UploadSigner, WorkflowStarter};
 
 use crate::workflow::{LocalStarter, LocalWorkflow, WorkflowError};
-use crate::{FsBlobStore, SqliteStore};
+use crate::{FsBlobStore, LocalUploadSigner, SqliteStore};
 
 #[derive(Debug, thiserror::Error)]
 pub enum StackError {
@@ -41,16 +41,21 @@ impl LocalStack {
             FsBlobStore::new(data_dir.join("blobs"))
                 .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?,
         );
-        Self::with_ports(data_dir, blobs, None, settings, definition)
+        let signer: Arc<dyn UploadSigner> = Arc::new(
+            LocalUploadSigner::open(data_dir)
+                .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?,
+        );
+        Self::with_ports(data_dir, blobs, None, Some(signer), settings, definition)
     }
 
     /// The hybrid mode: objects and (when given) records in other stores, such as S3 and
     /// DynamoDB; the interpreter, executions and their history stay local in
-    /// `data_dir/media-hub.sqlite`.
+    /// `data_dir/media-hub.sqlite`. `signer` signs direct uploads for that blob store.
     pub fn with_ports(
         data_dir: &Path,
         blobs: Arc<dyn BlobStore>,
         records: Option<Arc<dyn RecordStore>>,
+        signer: Option<Arc<dyn UploadSigner>>,
         settings: Settings,
         definition: Option<&Path>,
     ) -> Result<Self, StackError> {
@@ -67,6 +72,7 @@ impl LocalStack {
             records,
             workflow: starter,
             settings: pipeline.settings.clone(),
+            signer,
         };
         Ok(LocalStack {
             data_dir: data_dir.to_path_buf(),

@@ -25,6 +25,18 @@ pub enum IntakeError {
     /// 413
     #[error("the upload is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
+    /// 415: a direct upload must say what it is before it is signed
+    #[error("{0}")]
+    UnsupportedType(String),
+    /// 404: no direct upload of that id was begun (or it expired)
+    #[error("no upload {0} is waiting to complete")]
+    UnknownUpload(String),
+    /// 409: the direct upload's file has not reached storage yet
+    #[error("the file of upload {0} has not reached storage")]
+    Incomplete(String),
+    /// 501: this backend signs no direct uploads
+    #[error("direct uploads are not available on this server")]
+    DirectUnavailable,
     /// 503 (transient) or 500
     #[error(transparent)]
     Storage(StoreError),
@@ -52,6 +64,10 @@ impl IntakeError {
         match self {
             IntakeError::InvalidField { .. } => "InvalidField",
             IntakeError::TooLarge { .. } => "UploadTooLarge",
+            IntakeError::UnsupportedType(_) => "UnsupportedMediaType",
+            IntakeError::UnknownUpload(_) => "NotFound",
+            IntakeError::Incomplete(_) => "UploadIncomplete",
+            IntakeError::DirectUnavailable => "DirectUploadUnavailable",
             IntakeError::Storage(StoreError::Unavailable(_)) => "StorageUnavailable",
             IntakeError::Storage(_) => "StorageError",
         }
@@ -83,6 +99,8 @@ pub struct Intake {
     pub records: Arc<dyn RecordStore>,
     pub workflow: Arc<dyn WorkflowStarter>,
     pub settings: Arc<Settings>,
+    /// Signs direct (presigned POST) uploads; `None` where the backend offers none.
+    pub signer: Option<Arc<dyn crate::ports::UploadSigner>>,
 }
 
 /// A new media id: a UUIDv7, so ids sort by creation time.
@@ -90,7 +108,7 @@ pub fn new_id() -> String {
     uuid::Uuid::now_v7().to_string()
 }
 
-fn now() -> String {
+pub(crate) fn now() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
 
@@ -216,7 +234,18 @@ impl Intake {
             created_at: now.clone(),
             updated_at: now,
         };
-        self.records.create(&reel).await?;
+        match self.records.create(&reel).await {
+            Ok(()) => {}
+            // A second completion of the same direct upload (the browser and the S3 event
+            // race): the first one registered it.
+            Err(StoreError::AlreadyExists(_)) => {
+                if let Some(existing) = self.records.get(id).await? {
+                    return Ok(existing);
+                }
+                return Err(StoreError::AlreadyExists(id.to_owned()).into());
+            }
+            Err(e) => return Err(e.into()),
+        }
         let input = ExecutionInput {
             id: id.to_owned(),
             raw_key: stored.key,

@@ -3,6 +3,7 @@
 //! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
 
 pub mod declared;
+pub mod direct;
 pub mod error;
 pub mod intake;
 pub mod keys;
@@ -13,8 +14,8 @@ pub mod tasks;
 
 pub use error::{ErrorName, TaskError};
 pub use ports::{
-    BlobStore, BlobStream, ExecutionLog, ExecutionSummary, ListQuery, RecordStore, Started,
-    StoreError, Transition, WorkflowStarter,
+    BlobStore, BlobStream, ExecutionLog, ExecutionSummary, ListQuery, PostConditions,
+    PresignedPost, RecordStore, Started, StoreError, Transition, UploadSigner, WorkflowStarter,
 };
 pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef};
 pub use settings::Settings;

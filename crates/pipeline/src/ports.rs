@@ -55,6 +55,10 @@ pub trait BlobStore: Send + Sync {
     /// The object's size, or `None` when it does not exist.
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
 
+    /// Copy an object within the store (server-side where the store can), setting the
+    /// copy's content type. `NotFound` when `from` does not exist.
+    async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<(), StoreError>;
+
     /// Remove an object; removing a missing object is not an error.
     async fn delete(&self, key: &str) -> Result<(), StoreError>;
 
@@ -111,6 +115,48 @@ pub struct Started {
 #[async_trait]
 pub trait WorkflowStarter: Send + Sync {
     async fn start(&self, input: &ExecutionInput) -> Result<Started, StoreError>;
+}
+
+/// The conditions a presigned POST binds: exactly this key and content type, a size range,
+/// and an expiry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PostConditions {
+    pub key: String,
+    pub content_type: String,
+    pub min_bytes: u64,
+    pub max_bytes: u64,
+    pub expires_in: std::time::Duration,
+}
+
+/// What a browser needs to upload straight to the blob store: POST a multipart form to
+/// `url` with every one of `fields` first and the file last, in a part named `file`.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PresignedPost {
+    pub url: String,
+    pub fields: std::collections::BTreeMap<String, String>,
+    /// RFC 3339
+    pub expires_at: String,
+}
+
+/// Issues presigned POSTs, so files larger than the API can carry go straight to the blob
+/// store, bounded by what was signed. S3 checks its own policies; a store that is not S3
+/// (the folder) also checks the forms posted to its stand-in endpoint.
+#[async_trait]
+pub trait UploadSigner: Send + Sync {
+    async fn presign_post(&self, conditions: &PostConditions) -> Result<PresignedPost, StoreError>;
+
+    /// Check the fields of a form posted to the local stand-in for the bucket (signature,
+    /// expiry) and return the conditions they were signed with. Stores that check their
+    /// own policies (S3) never receive such a form and refuse.
+    fn verify_post(
+        &self,
+        _fields: &std::collections::BTreeMap<String, String>,
+    ) -> Result<PostConditions, StoreError> {
+        Err(StoreError::Invalid(
+            "this store checks its presigned POSTs itself".into(),
+        ))
+    }
 }
 
 /// Helper for adapters: the JSON input of an execution.

@@ -12,6 +12,25 @@ pub struct Settings {
     pub limits: media::Limits,
     pub max_name_chars: usize,
     pub max_caption_chars: usize,
+    /// Files larger than this go straight to the blob store with a presigned POST instead
+    /// of through the API (the form decides from this). On AWS the API path is bounded by
+    /// Lambda's 6 MB synchronous payload, which API Gateway fills with the body in base64.
+    #[serde(default = "default_direct_above")]
+    pub direct_upload_above_bytes: u64,
+    /// How long a presigned POST stays valid, seconds.
+    #[serde(default = "default_presign_expiry")]
+    pub presign_expiry_secs: u64,
+}
+
+pub const DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES: u64 = 4 * 1024 * 1024;
+pub const DEFAULT_PRESIGN_EXPIRY_SECS: u64 = 900;
+
+fn default_direct_above() -> u64 {
+    DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES
+}
+
+fn default_presign_expiry() -> u64 {
+    DEFAULT_PRESIGN_EXPIRY_SECS
 }
 
 pub const DEFAULT_MAX_UPLOAD_BYTES: u64 = 50 * 1024 * 1024;
@@ -25,6 +44,8 @@ impl Default for Settings {
             limits: media::Limits::default(),
             max_name_chars: 200,
             max_caption_chars: 2200,
+            direct_upload_above_bytes: DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES,
+            presign_expiry_secs: DEFAULT_PRESIGN_EXPIRY_SECS,
         }
     }
 }

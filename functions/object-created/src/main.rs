@@ -1,6 +1,6 @@
 //! The `object-created` Lambda: wiring only. An S3 Object Created event (EventBridge or
-//! notification) for `raw/{id}/original.{ext}` starts the execution of that upload when
-//! its PROCESSING record exists (see `aws::events`).
+//! notification) for `incoming/{id}/file`, a presigned-POST upload, completes that upload
+//! and starts its execution (see `aws::events`).
 
 use std::sync::Arc;
 
@@ -18,8 +18,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         .clone()
         .ok_or(aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE))?;
     let handler = Arc::new(ObjectCreated {
-        records: backend.records.clone(),
-        workflow,
+        intake: backend.intake(workflow)?,
     });
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| {
         let handler = handler.clone();

@@ -2,10 +2,6 @@
 //! environment (`MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN`, limits) behind the same
 //! axum router `media-hub serve` runs, served to API Gateway (HTTP API, payload 2.0).
 
-use std::sync::Arc;
-
-use pipeline::intake::Intake;
-
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     aws::lambda::init_tracing();
@@ -14,12 +10,7 @@ async fn main() -> Result<(), lambda_http::Error> {
         .workflow
         .clone()
         .ok_or(aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE))?;
-    let intake = Intake {
-        blobs: backend.blobs.clone(),
-        records: backend.records.clone(),
-        workflow,
-        settings: Arc::new(aws::config::settings_from_env()?),
-    };
+    let intake = backend.intake(workflow)?;
     let app = api::router(api::AppState {
         intake,
         executions: None,

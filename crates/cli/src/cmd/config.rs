@@ -42,6 +42,15 @@ pub struct StackArgs {
         default_value_t = 100
     )]
     pub max_megapixels: u64,
+    /// Files larger than this (KiB) go straight to the blob store with a presigned POST
+    /// rather than through the API, as they must on AWS (Lambda's 6 MB payload limit).
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_DIRECT_UPLOAD_ABOVE_KIB",
+        default_value_t = 4096
+    )]
+    pub direct_upload_above_kib: u64,
 }
 
 impl StackArgs {
@@ -56,6 +65,7 @@ impl StackArgs {
             .map_err(anyhow::Error::msg)
             .context("--thumbnail-sizes")?;
         s.limits.max_pixels = self.max_megapixels.saturating_mul(1_000_000);
+        s.direct_upload_above_bytes = self.direct_upload_above_kib.saturating_mul(1024);
         Ok(s)
     }
 

@@ -51,6 +51,19 @@ struct Ports {
     executions: Option<Arc<dyn ExecutionLog>>,
     local: Option<Arc<local::LocalWorkflow>>,
     settings: Settings,
+    signer: Option<Arc<dyn pipeline::UploadSigner>>,
+}
+
+impl Ports {
+    fn intake(&self) -> Intake {
+        Intake {
+            blobs: self.blobs.clone(),
+            records: self.records.clone(),
+            workflow: self.workflow.clone(),
+            settings: Arc::new(self.settings.clone()),
+            signer: self.signer.clone(),
+        }
+    }
 }
 
 async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
@@ -64,6 +77,7 @@ async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
                 executions: Some(stack.workflow.clone()),
                 local: Some(stack.workflow.clone()),
                 settings: stack.pipeline.settings.as_ref().clone(),
+                signer: stack.intake.signer.clone(),
             })
         }
         Backend::Aws => {
@@ -83,6 +97,7 @@ async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
                 executions: None,
                 local: None,
                 settings,
+                signer: Some(backend.blobs.clone()),
             })
         }
     }
@@ -129,22 +144,15 @@ pub async fn invoke(args: &Args) -> anyhow::Result<Outcome> {
             invoke_task(&pipeline, task, event).await
         }
         Function::Upload => {
-            let intake = Intake {
-                blobs: ports.blobs.clone(),
-                records: ports.records.clone(),
-                workflow: ports.workflow.clone(),
-                settings: Arc::new(ports.settings.clone()),
-            };
             let app = api::router(api::AppState {
-                intake,
+                intake: ports.intake(),
                 executions: ports.executions.clone(),
             });
             invoke_http(app, event).await
         }
         Function::ObjectCreated => {
             let handler = aws::events::ObjectCreated {
-                records: ports.records.clone(),
-                workflow: ports.workflow.clone(),
+                intake: ports.intake(),
             };
             invoke_object_created(&handler, event).await
         }

@@ -52,10 +52,12 @@ async fn open_stack(args: &Args) -> anyhow::Result<local::LocalStack> {
             let settings = args.stack.settings()?;
             let blobs: Arc<dyn pipeline::BlobStore> = backend.blobs.clone();
             let records: Arc<dyn pipeline::RecordStore> = backend.records.clone();
+            let signer: Arc<dyn pipeline::UploadSigner> = backend.blobs.clone();
             local::LocalStack::with_ports(
                 &args.stack.data_dir,
                 blobs,
                 Some(records),
+                Some(signer),
                 settings,
                 args.stack.definition.as_deref(),
             )

@@ -31,10 +31,17 @@ try:
     driver.find_element(By.NAME, "caption").send_keys("uploaded by a real browser")
     driver.find_element(By.NAME, "file").send_keys(os.path.abspath(path))
     driver.save_screenshot(os.path.join(shots, "1-form.png"))
+    # remember the form's requests across the navigation to the reel's page
+    driver.execute_script("""window.addEventListener('beforeunload', function () {
+        sessionStorage.setItem('requests', JSON.stringify(performance.getEntriesByType('resource')
+            .filter(function (e) { return e.initiatorType === 'xmlhttprequest'; })
+            .map(function (e) { return new URL(e.name).pathname; })));
+    });""")
     driver.find_element(By.CSS_SELECTOR, "form#upload-form button[type=submit]").click()
     # the progress bar shows, then the page moves to /reels/{id}
     WebDriverWait(driver, 30).until(lambda d: "/reels/" in d.current_url)
     seen["reel_url"] = driver.current_url
+    seen["requests"] = driver.execute_script("return JSON.parse(sessionStorage.getItem('requests') || '[]')")
     seen["progress_max"] = driver.execute_script(
         "return performance.getEntriesByType('navigation').length")
     WebDriverWait(driver, 60, poll_frequency=0.2).until(

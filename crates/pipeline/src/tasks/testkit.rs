@@ -57,6 +57,11 @@ impl BlobStore for MemBlobs {
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
         Ok(lock(&self.0).get(key).map(|b| b.len() as u64))
     }
+    async fn copy(&self, from: &str, to: &str, _ct: &str) -> Result<(), StoreError> {
+        let body = self.get(from).await?;
+        lock(&self.0).insert(to.into(), body);
+        Ok(())
+    }
     async fn delete(&self, key: &str) -> Result<(), StoreError> {
         lock(&self.0).remove(key);
         Ok(())
@@ -127,6 +132,25 @@ impl RecordStore for MemRecords {
             }
         }
         Ok(Transition::Applied)
+    }
+}
+
+/// Records every start; a second start of a name is `already_started`.
+#[derive(Default)]
+pub struct MemWorkflow(pub Mutex<Vec<crate::reel::ExecutionInput>>);
+
+#[async_trait]
+impl WorkflowStarter for MemWorkflow {
+    async fn start(&self, input: &crate::reel::ExecutionInput) -> Result<Started, StoreError> {
+        let mut started = lock(&self.0);
+        let already_started = started.iter().any(|s| s.id == input.id);
+        if !already_started {
+            started.push(input.clone());
+        }
+        Ok(Started {
+            execution_arn: format!("arn:test:execution:{}", input.id),
+            already_started,
+        })
     }
 }
 
