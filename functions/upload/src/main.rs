@@ -1,6 +1,7 @@
 //! The `upload` Lambda: wiring only. The S3, DynamoDB and Step Functions adapters from the
 //! environment (`MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN`, limits) behind the same
-//! axum router `media-hub serve` runs, served to API Gateway (HTTP API, payload 2.0).
+//! axum router `media-hub serve` runs, served to API Gateway (HTTP API, payload 2.0). The
+//! console pages read the executions from Step Functions.
 
 use std::sync::Arc;
 
@@ -10,10 +11,9 @@ use pipeline::intake::Intake;
 async fn main() -> Result<(), lambda_http::Error> {
     aws::lambda::init_tracing();
     let backend = aws::AwsBackend::from_env().await?;
-    let workflow = backend
-        .workflow
-        .clone()
-        .ok_or(aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE))?;
+    let missing = aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE);
+    let workflow = backend.workflow.clone().ok_or(missing.clone())?;
+    let executions = backend.executions.clone().ok_or(missing)?;
     let intake = Intake {
         blobs: backend.blobs.clone(),
         records: backend.records.clone(),
@@ -22,7 +22,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     };
     let app = api::router(api::AppState {
         intake,
-        executions: None,
+        executions: Some(executions),
     });
     lambda_http::run(app).await
 }
