@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use pipeline::Settings;
 
-use crate::{DynamoRecordStore, S3BlobStore, SfnWorkflowStarter};
+use crate::{DynamoRecordStore, S3BlobStore, SfnExecutionLog, SfnWorkflowStarter};
 
 /// `MEDIA_BUCKET`: the bucket for raw uploads and thumbnails.
 pub const ENV_BUCKET: &str = "MEDIA_BUCKET";
@@ -123,7 +123,7 @@ pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
     config
 }
 
-/// The three adapters over one SDK configuration.
+/// The adapters over one SDK configuration.
 #[derive(Clone)]
 pub struct AwsBackend {
     pub sdk: SdkConfig,
@@ -132,6 +132,8 @@ pub struct AwsBackend {
     pub records: Arc<DynamoRecordStore>,
     /// present when a state machine ARN is configured
     pub workflow: Option<Arc<SfnWorkflowStarter>>,
+    /// the console's view of that state machine; present with `workflow`
+    pub executions: Option<Arc<SfnExecutionLog>>,
 }
 
 impl AwsBackend {
@@ -149,16 +151,22 @@ impl AwsBackend {
     pub fn with_sdk(sdk: SdkConfig, settings: AwsSettings) -> Self {
         let blobs = Arc::new(S3BlobStore::new(&sdk, &settings.bucket));
         let records = Arc::new(DynamoRecordStore::new(&sdk, &settings.table));
-        let workflow = settings
+        let sfn = settings
             .state_machine_arn
             .as_deref()
-            .map(|arn| Arc::new(SfnWorkflowStarter::new(&sdk, arn)));
+            .map(|arn| (aws_sdk_sfn::Client::new(&sdk), arn));
+        let workflow = sfn
+            .as_ref()
+            .map(|(client, arn)| Arc::new(SfnWorkflowStarter::from_client(client.clone(), arn)));
+        let executions =
+            sfn.map(|(client, arn)| Arc::new(SfnExecutionLog::from_client(client, arn)));
         AwsBackend {
             sdk,
             settings,
             blobs,
             records,
             workflow,
+            executions,
         }
     }
 }

@@ -8,6 +8,8 @@
 //!   `byStatus` global secondary index (partition `status`, sort `createdAt`).
 //! - [`SfnWorkflowStarter`] (`WorkflowStarter` over aws-sdk-sfn): StartExecution named by the
 //!   media id; an existing execution of that name means "already started".
+//! - [`SfnExecutionLog`] (`ExecutionLog` over aws-sdk-sfn): the console's executions, their
+//!   history events in the local log's shape, and the state machine's definition.
 //!
 //! Configuration comes from the standard AWS environment (credentials, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL`) plus `MEDIA_BUCKET`, `REELS_TABLE` and `STATE_MACHINE_ARN`
@@ -23,6 +25,7 @@ pub mod oplog;
 pub mod presign;
 pub mod s3;
 pub mod sfn;
+pub mod sfn_log;
 
 #[cfg(feature = "lambda")]
 pub mod invoke;
@@ -34,3 +37,4 @@ pub use dynamo::DynamoRecordStore;
 pub use pipeline::PresignedPost;
 pub use s3::S3BlobStore;
 pub use sfn::SfnWorkflowStarter;
+pub use sfn_log::SfnExecutionLog;

@@ -18,7 +18,7 @@ use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 
 use crate::config::AwsSettings;
-use crate::{DynamoRecordStore, S3BlobStore, SfnWorkflowStarter};
+use crate::{DynamoRecordStore, S3BlobStore, SfnExecutionLog, SfnWorkflowStarter};
 
 /// Records `service:Operation` for every SDK call made through the clients it is attached to.
 #[derive(Debug, Clone, Default)]
@@ -78,6 +78,25 @@ impl OpLog {
                 .as_deref()
                 .map(|arn| SfnWorkflowStarter::from_client(sfn, arn)),
         )
+    }
+}
+
+impl OpLog {
+    /// The execution log of the configured state machine, its calls recorded here.
+    pub fn execution_log(
+        &self,
+        sdk: &SdkConfig,
+        settings: &AwsSettings,
+    ) -> Option<SfnExecutionLog> {
+        let sfn = aws_sdk_sfn::Client::from_conf(
+            aws_sdk_sfn::config::Builder::from(sdk)
+                .interceptor(self.clone())
+                .build(),
+        );
+        settings
+            .state_machine_arn
+            .as_deref()
+            .map(|arn| SfnExecutionLog::from_client(sfn, arn))
     }
 }
 
@@ -174,8 +193,10 @@ fn resource_of(service: &str, operation: &str, input: &Input) -> String {
             }
         }
         ("dynamodb", _) => "table".to_owned(),
-        ("states", "StartExecution") => "statemachine".to_owned(),
-        ("states", "DescribeExecution") => "executions".to_owned(),
+        ("states", "StartExecution" | "ListExecutions" | "DescribeStateMachine") => {
+            "statemachine".to_owned()
+        }
+        ("states", "DescribeExecution" | "GetExecutionHistory") => "executions".to_owned(),
         (_, _) => "*".to_owned(),
     }
 }

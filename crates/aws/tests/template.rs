@@ -487,6 +487,7 @@ async fn upload_policy_covers_what_the_api_calls() {
     );
     let log = OpLog::new();
     let (logged_blobs, records, workflow) = log.adapters(&sdk, &names);
+    let executions = log.execution_log(&sdk, &names).expect("a state machine");
     let blobs = aws::S3BlobStore::new(&sdk, &names.bucket);
     let intake = pipeline::intake::Intake {
         blobs: Arc::new(logged_blobs),
@@ -497,7 +498,7 @@ async fn upload_policy_covers_what_the_api_calls() {
     };
     let app = api::router(api::AppState {
         intake,
-        executions: None,
+        executions: Some(Arc::new(executions)),
     });
     let fixture: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{ROOT}/fixtures/events/upload-apigw-v2.json")).unwrap(),
@@ -579,12 +580,23 @@ async fn upload_policy_covers_what_the_api_calls() {
         Some(photo().len() as u64)
     );
 
+    // the console: ListExecutions and DescribeStateMachine, then for one execution
+    // DescribeExecution and GetExecutionHistory; each must answer 200
+    let console = [
+        "/api/executions".to_owned(),
+        "/console".to_owned(),
+        format!("/console/executions/{id}"),
+        format!("/api/executions/{id}"),
+    ];
     for path in [
         "/api/reels".to_owned(),
         format!("/api/reels/{id}"),
         format!("/media/thumbnails/{id}/160.jpg"),
         format!("/media/raw/{id}/original.jpg"),
-    ] {
+    ]
+    .into_iter()
+    .chain(console.iter().cloned())
+    {
         let mut get = fixture.clone();
         get["rawPath"] = json!(path);
         get["requestContext"]["http"]["method"] = json!("GET");
@@ -603,9 +615,26 @@ async fn upload_policy_covers_what_the_api_calls() {
             .map(|r| r["statusCode"].clone())
             .unwrap_or_default();
         eprintln!("GET {path}: {status}");
+        if console.contains(&path) {
+            assert_eq!(status, json!(200), "GET {path}");
+        }
     }
     let granted = granted(&t, "upload");
     let used = log.grants();
+    // Step Functions: exactly what the upload path and the console call
+    let states = |grants: &BTreeSet<(String, String)>| -> BTreeSet<(String, String)> {
+        grants
+            .iter()
+            .filter(|(action, _)| action.starts_with("states:"))
+            .cloned()
+            .collect()
+    };
+    assert_eq!(
+        states(&granted),
+        states(&used),
+        "upload: Step Functions grants differ from the calls (operations {:#?})",
+        log.operations()
+    );
     let missing: Vec<_> = used.difference(&granted).collect();
     assert!(
         missing.is_empty(),

@@ -1,19 +1,19 @@
 //! The `upload` Lambda: wiring only. The S3, DynamoDB and Step Functions adapters from the
 //! environment (`MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN`, limits) behind the same
-//! axum router `media-hub serve` runs, served to API Gateway (HTTP API, payload 2.0).
+//! axum router `media-hub serve` runs, served to API Gateway (HTTP API, payload 2.0). The
+//! console pages read the executions from Step Functions.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     aws::lambda::init_tracing();
     let backend = aws::AwsBackend::from_env().await?;
-    let workflow = backend
-        .workflow
-        .clone()
-        .ok_or(aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE))?;
+    let missing = aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE);
+    let workflow = backend.workflow.clone().ok_or(missing.clone())?;
+    let executions = backend.executions.clone().ok_or(missing)?;
     let intake = backend.intake(workflow)?;
     let app = api::router(api::AppState {
         intake,
-        executions: None,
+        executions: Some(executions),
     });
     lambda_http::run(app).await
 }

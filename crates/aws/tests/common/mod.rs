@@ -61,8 +61,11 @@ pub async fn create_resources(sdk: &SdkConfig, settings: &AwsSettings) {
         .expect("creating it again is fine");
 }
 
-/// Create a state machine from the project's ASL with fake function ARNs; its ARN.
-pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
+/// The role the test state machines run as.
+pub const ROLE_ARN: &str = "arn:aws:iam::123456789012:role/media-pipeline";
+
+/// The project's ASL with fake function ARNs in place of the placeholders.
+pub fn definition() -> String {
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../statemachine/media-pipeline.asl.json"
@@ -78,12 +81,17 @@ pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
             ),
         );
     }
+    definition
+}
+
+/// Create a state machine from [`definition`]; its ARN.
+pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
     let sfn = aws_sdk_sfn::Client::new(sdk);
     let out = sfn
         .create_state_machine()
         .name(name)
-        .definition(definition)
-        .role_arn("arn:aws:iam::123456789012:role/media-pipeline")
+        .definition(definition())
+        .role_arn(ROLE_ARN)
         .send()
         .await
         .expect("create state machine");

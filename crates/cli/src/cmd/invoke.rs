@@ -90,11 +90,15 @@ async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
                 }
                 None => Arc::new(NoWorkflow),
             };
+            let executions = backend
+                .executions
+                .clone()
+                .map(|log| log as Arc<dyn ExecutionLog>);
             Ok(Ports {
                 blobs: backend.blobs.clone(),
                 records: backend.records.clone(),
                 workflow,
-                executions: None,
+                executions,
                 local: None,
                 settings,
                 signer: Some(backend.blobs.clone()),

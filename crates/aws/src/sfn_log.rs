@@ -1,0 +1,787 @@
+//! `ExecutionLog` over Step Functions: what the console reads on AWS. It owns the reading
+//! side of one state machine (ListExecutions, DescribeExecution, GetExecutionHistory,
+//! DescribeStateMachine) and the conversion of SDK values into the shapes the local log
+//! gives (`crates/local/src/executions.rs`), so the console renders both alike.
+//!
+//! - Executions are named by the media id; a name becomes an ARN of this state machine's
+//!   executions. An ARN is accepted directly only when it belongs to this state machine
+//!   (like the local log, which knows no other). Anything unknown is `None` / no events.
+//! - History events become `{id, previousEventId, timestamp, type, details}`, `details`
+//!   being the event's `...EventDetails` object with the field names of AWS's JSON API,
+//!   converted by hand for the events the pipeline produces; other events get `{}`.
+//! - ListExecutions gives no input, output, error or cause (AWS's list items carry none);
+//!   the summaries of [`ExecutionLog::describe_execution`] have them.
+
+use std::collections::BTreeMap;
+
+use async_trait::async_trait;
+use aws_config::SdkConfig;
+use aws_sdk_sfn::types::{
+    ExecutionListItem, ExecutionStatus, HistoryEvent, HistoryEventExecutionDataDetails,
+    TaskCredentials,
+};
+use aws_sdk_sfn::Client;
+use pipeline::{ExecutionLog, ExecutionSummary, StoreError};
+use serde_json::{Map, Value};
+
+use crate::error::{classify, code};
+use crate::sfn::execution_arn;
+
+/// The most ListExecutions and GetExecutionHistory return per page.
+const PAGE: usize = 1000;
+/// The list length when the caller asks for 0, as the local log.
+const DEFAULT_LIMIT: usize = 100;
+
+#[derive(Clone, Debug)]
+pub struct SfnExecutionLog {
+    client: Client,
+    state_machine_arn: String,
+    /// results asked for per ListExecutions / GetExecutionHistory page
+    page: usize,
+}
+
+impl SfnExecutionLog {
+    pub fn new(sdk: &SdkConfig, state_machine_arn: &str) -> Self {
+        Self::from_client(Client::new(sdk), state_machine_arn)
+    }
+
+    pub fn from_client(client: Client, state_machine_arn: &str) -> Self {
+        SfnExecutionLog {
+            client,
+            state_machine_arn: state_machine_arn.to_owned(),
+            page: PAGE,
+        }
+    }
+
+    /// Ask for at most `n` results per page (1 to 1000; tests use small pages to walk
+    /// several).
+    pub fn with_page_size(mut self, n: usize) -> Self {
+        self.page = n.clamp(1, PAGE);
+        self
+    }
+
+    pub fn state_machine_arn(&self) -> &str {
+        &self.state_machine_arn
+    }
+
+    /// The ARN of this state machine's execution `name` (or `name` itself when it is the
+    /// ARN of one); `None` when it cannot name one of them.
+    fn resolve(&self, name: &str) -> Result<Option<String>, StoreError> {
+        let prefix = execution_arn(&self.state_machine_arn, "").ok_or_else(|| {
+            StoreError::Invalid(format!(
+                "{:?} is not the ARN of a state machine",
+                self.state_machine_arn
+            ))
+        })?;
+        if let Some(own) = name.strip_prefix(&prefix) {
+            return Ok(is_execution_name(own).then(|| name.to_owned()));
+        }
+        if name.starts_with("arn:") || !is_execution_name(name) {
+            return Ok(None);
+        }
+        Ok(Some(format!("{prefix}{name}")))
+    }
+}
+
+/// Could Step Functions have named an execution this? 1 to 80 characters, none of
+/// whitespace, control characters, a backtick or `<>{}[]?*"#%\^|~$&,;:/`.
+fn is_execution_name(name: &str) -> bool {
+    const FORBIDDEN: &str = "<>{}[]?*\"#%\\^|~`$&,;:/";
+    let len = name.chars().count();
+    (1..=80).contains(&len)
+        && !name
+            .chars()
+            .any(|c| c.is_whitespace() || c.is_control() || FORBIDDEN.contains(c))
+}
+
+/// A service timestamp as the local log writes them (RFC 3339, milliseconds, `Z`).
+pub(crate) fn rfc3339(t: &aws_smithy_types::DateTime) -> String {
+    chrono::DateTime::<chrono::Utc>::from_timestamp(t.secs(), t.subsec_nanos())
+        .map(|d| d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true))
+        .or_else(|| t.fmt(aws_smithy_types::date_time::Format::DateTime).ok())
+        .unwrap_or_default()
+}
+
+/// An execution's JSON input or output; text that is not JSON is kept as a string.
+fn json_text(text: Option<&str>) -> Option<Value> {
+    text.map(|t| serde_json::from_str(t).unwrap_or_else(|_| Value::String(t.to_owned())))
+}
+
+fn list_item(item: &ExecutionListItem) -> ExecutionSummary {
+    ExecutionSummary {
+        name: item.name().to_owned(),
+        execution_arn: item.execution_arn().to_owned(),
+        status: item.status().as_str().to_owned(),
+        start_date: rfc3339(item.start_date()),
+        stop_date: item.stop_date().map(rfc3339),
+        input: None,
+        output: None,
+        error: None,
+        cause: None,
+    }
+}
+
+/// A JSON object built field by field; absent optional fields are left out, as AWS does.
+#[derive(Default)]
+struct Obj(Map<String, Value>);
+
+impl Obj {
+    fn str(mut self, key: &str, value: &str) -> Self {
+        self.0.insert(key.to_owned(), Value::from(value));
+        self
+    }
+
+    fn opt_str(self, key: &str, value: Option<&str>) -> Self {
+        match value {
+            Some(v) => self.str(key, v),
+            None => self,
+        }
+    }
+
+    fn int(mut self, key: &str, value: i64) -> Self {
+        self.0.insert(key.to_owned(), Value::from(value));
+        self
+    }
+
+    fn opt_int(self, key: &str, value: Option<i64>) -> Self {
+        match value {
+            Some(v) => self.int(key, v),
+            None => self,
+        }
+    }
+
+    /// `inputDetails` / `outputDetails`: `{"truncated": bool}`.
+    fn data(mut self, key: &str, value: Option<&HistoryEventExecutionDataDetails>) -> Self {
+        if let Some(d) = value {
+            let mut m = Map::new();
+            m.insert("truncated".into(), Value::from(d.truncated()));
+            self.0.insert(key.to_owned(), Value::Object(m));
+        }
+        self
+    }
+
+    fn credentials(mut self, value: Option<&TaskCredentials>) -> Self {
+        if let Some(c) = value {
+            let inner = Obj::default().opt_str("roleArn", c.role_arn()).done();
+            self.0.insert("taskCredentials".into(), inner);
+        }
+        self
+    }
+
+    fn done(self) -> Value {
+        Value::Object(self.0)
+    }
+}
+
+fn error_cause(error: Option<&str>, cause: Option<&str>) -> Value {
+    Obj::default()
+        .opt_str("error", error)
+        .opt_str("cause", cause)
+        .done()
+}
+
+/// `resourceType`, `resource` and an error and cause (the failed Task* events).
+fn task_error(
+    resource_type: &str,
+    resource: &str,
+    error: Option<&str>,
+    cause: Option<&str>,
+) -> Value {
+    Obj::default()
+        .str("resourceType", resource_type)
+        .str("resource", resource)
+        .opt_str("error", error)
+        .opt_str("cause", cause)
+        .done()
+}
+
+/// The details object of an event, with AWS's JSON field names; `{}` for events whose
+/// details the pipeline never produces (activities, map runs) or that carry none.
+pub fn event_details(ev: &HistoryEvent) -> Value {
+    None.or_else(|| {
+        ev.execution_started_event_details().map(|d| {
+            Obj::default()
+                .opt_str("input", d.input())
+                .data("inputDetails", d.input_details())
+                .opt_str("roleArn", d.role_arn())
+                .opt_str("stateMachineAliasArn", d.state_machine_alias_arn())
+                .opt_str("stateMachineVersionArn", d.state_machine_version_arn())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.execution_succeeded_event_details().map(|d| {
+            Obj::default()
+                .opt_str("output", d.output())
+                .data("outputDetails", d.output_details())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.execution_failed_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.execution_aborted_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.execution_timed_out_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.execution_redriven_event_details().map(|d| {
+            Obj::default()
+                .opt_int("redriveCount", d.redrive_count().map(i64::from))
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.state_entered_event_details().map(|d| {
+            Obj::default()
+                .str("name", d.name())
+                .opt_str("input", d.input())
+                .data("inputDetails", d.input_details())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.state_exited_event_details().map(|d| {
+            let mut o = Obj::default()
+                .str("name", d.name())
+                .opt_str("output", d.output())
+                .data("outputDetails", d.output_details());
+            if let Some(vars) = d.assigned_variables() {
+                // sorted, so equal histories print alike
+                let sorted: BTreeMap<_, _> = vars.iter().collect();
+                let m = sorted
+                    .into_iter()
+                    .map(|(k, v)| (k.clone(), Value::from(v.as_str())))
+                    .collect();
+                o.0.insert("assignedVariables".into(), Value::Object(m));
+            }
+            if let Some(v) = d.assigned_variables_details() {
+                let mut inner = Map::new();
+                inner.insert("truncated".into(), Value::from(v.truncated()));
+                o.0.insert("assignedVariablesDetails".into(), Value::Object(inner));
+            }
+            o.done()
+        })
+    })
+    .or_else(|| {
+        ev.task_scheduled_event_details().map(|d| {
+            Obj::default()
+                .str("resourceType", d.resource_type())
+                .str("resource", d.resource())
+                .str("region", d.region())
+                .str("parameters", d.parameters())
+                .opt_int("timeoutInSeconds", d.timeout_in_seconds())
+                .opt_int("heartbeatInSeconds", d.heartbeat_in_seconds())
+                .credentials(d.task_credentials())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.task_started_event_details().map(|d| {
+            Obj::default()
+                .str("resourceType", d.resource_type())
+                .str("resource", d.resource())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.task_submitted_event_details().map(|d| {
+            Obj::default()
+                .str("resourceType", d.resource_type())
+                .str("resource", d.resource())
+                .opt_str("output", d.output())
+                .data("outputDetails", d.output_details())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.task_succeeded_event_details().map(|d| {
+            Obj::default()
+                .str("resourceType", d.resource_type())
+                .str("resource", d.resource())
+                .opt_str("output", d.output())
+                .data("outputDetails", d.output_details())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.task_failed_event_details()
+            .map(|d| task_error(d.resource_type(), d.resource(), d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.task_timed_out_event_details()
+            .map(|d| task_error(d.resource_type(), d.resource(), d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.task_start_failed_event_details()
+            .map(|d| task_error(d.resource_type(), d.resource(), d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.task_submit_failed_event_details()
+            .map(|d| task_error(d.resource_type(), d.resource(), d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.lambda_function_scheduled_event_details().map(|d| {
+            Obj::default()
+                .str("resource", d.resource())
+                .opt_str("input", d.input())
+                .data("inputDetails", d.input_details())
+                .opt_int("timeoutInSeconds", d.timeout_in_seconds())
+                .credentials(d.task_credentials())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.lambda_function_succeeded_event_details().map(|d| {
+            Obj::default()
+                .opt_str("output", d.output())
+                .data("outputDetails", d.output_details())
+                .done()
+        })
+    })
+    .or_else(|| {
+        ev.lambda_function_failed_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.lambda_function_timed_out_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.lambda_function_start_failed_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.lambda_function_schedule_failed_event_details()
+            .map(|d| error_cause(d.error(), d.cause()))
+    })
+    .or_else(|| {
+        ev.map_state_started_event_details()
+            .map(|d| Obj::default().int("length", i64::from(d.length())).done())
+    })
+    .or_else(|| {
+        ev.map_iteration_started_event_details()
+            .or(ev.map_iteration_succeeded_event_details())
+            .or(ev.map_iteration_failed_event_details())
+            .or(ev.map_iteration_aborted_event_details())
+            .map(|d| {
+                Obj::default()
+                    .opt_str("name", d.name())
+                    .int("index", i64::from(d.index()))
+                    .done()
+            })
+    })
+    .or_else(|| {
+        ev.evaluation_failed_event_details().map(|d| {
+            Obj::default()
+                .opt_str("error", d.error())
+                .opt_str("cause", d.cause())
+                .opt_str("location", d.location())
+                .str("state", d.state())
+                .done()
+        })
+    })
+    .unwrap_or_else(|| Value::Object(Map::new()))
+}
+
+/// An event in the local log's shape: `{id, previousEventId, timestamp, type, details}`.
+pub fn event_json(ev: &HistoryEvent) -> Value {
+    let mut m = Map::new();
+    m.insert("id".into(), Value::from(ev.id()));
+    m.insert(
+        "previousEventId".into(),
+        Value::from(ev.previous_event_id()),
+    );
+    m.insert("timestamp".into(), Value::from(rfc3339(ev.timestamp())));
+    m.insert("type".into(), Value::from(ev.r#type().as_str()));
+    m.insert("details".into(), event_details(ev));
+    Value::Object(m)
+}
+
+#[async_trait]
+impl ExecutionLog for SfnExecutionLog {
+    async fn list_executions(
+        &self,
+        status: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>, StoreError> {
+        let want = if limit == 0 { DEFAULT_LIMIT } else { limit };
+        let filter = match status.map(str::to_ascii_uppercase) {
+            None => None,
+            // a status no execution can have matches none, as in the local log
+            Some(s) => match ExecutionStatus::try_parse(&s) {
+                Ok(known) => Some(known),
+                Err(_) => return Ok(Vec::new()),
+            },
+        };
+        let mut out: Vec<ExecutionSummary> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = (want - out.len()).min(self.page);
+            let answer = self
+                .client
+                .list_executions()
+                .state_machine_arn(&self.state_machine_arn)
+                .set_status_filter(filter.clone())
+                .max_results(i32::try_from(page).unwrap_or(i32::MAX))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListExecutions", e))?;
+            // AWS lists newest first already
+            out.extend(answer.executions().iter().map(list_item));
+            token = answer.next_token().map(str::to_owned);
+            if out.len() >= want || token.is_none() {
+                break;
+            }
+        }
+        out.truncate(want);
+        Ok(out)
+    }
+
+    async fn describe_execution(&self, name: &str) -> Result<Option<ExecutionSummary>, StoreError> {
+        let Some(arn) = self.resolve(name)? else {
+            return Ok(None);
+        };
+        let answer = match self
+            .client
+            .describe_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+        {
+            Ok(a) => a,
+            Err(e) if matches!(code(&e), Some("ExecutionDoesNotExist" | "InvalidArn")) => {
+                return Ok(None)
+            }
+            Err(e) => return Err(classify("DescribeExecution", e)),
+        };
+        let name = answer
+            .name()
+            .map(str::to_owned)
+            .or_else(|| arn.rsplit(':').next().map(str::to_owned))
+            .unwrap_or_default();
+        Ok(Some(ExecutionSummary {
+            name,
+            execution_arn: answer.execution_arn().to_owned(),
+            status: answer.status().as_str().to_owned(),
+            start_date: rfc3339(answer.start_date()),
+            stop_date: answer.stop_date().map(rfc3339),
+            input: json_text(answer.input()),
+            output: json_text(answer.output()),
+            error: answer.error().map(str::to_owned),
+            cause: answer.cause().map(str::to_owned),
+        }))
+    }
+
+    async fn execution_history(&self, name: &str) -> Result<Vec<Value>, StoreError> {
+        let Some(arn) = self.resolve(name)? else {
+            return Ok(Vec::new());
+        };
+        let mut events = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let answer = match self
+                .client
+                .get_execution_history()
+                .execution_arn(&arn)
+                .reverse_order(false)
+                .include_execution_data(true)
+                .max_results(i32::try_from(self.page).unwrap_or(i32::MAX))
+                .set_next_token(token.take())
+                .send()
+                .await
+            {
+                Ok(a) => a,
+                // no such execution: no events, as in the local log
+                Err(e) if matches!(code(&e), Some("ExecutionDoesNotExist" | "InvalidArn")) => {
+                    return Ok(Vec::new())
+                }
+                Err(e) => return Err(classify("GetExecutionHistory", e)),
+            };
+            events.extend(answer.events().iter().map(event_json));
+            token = answer.next_token().map(str::to_owned);
+            if token.is_none() {
+                break;
+            }
+        }
+        Ok(events)
+    }
+
+    async fn definition(&self) -> Result<Value, StoreError> {
+        let answer = self
+            .client
+            .describe_state_machine()
+            .state_machine_arn(&self.state_machine_arn)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeStateMachine", e))?;
+        serde_json::from_str(answer.definition()).map_err(|e| {
+            StoreError::Invalid(format!(
+                "the definition of {} is not JSON: {e}",
+                self.state_machine_arn
+            ))
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_sfn::types::{
+        ExecutionFailedEventDetails, ExecutionStartedEventDetails, HistoryEventType,
+        LambdaFunctionScheduledEventDetails, MapIterationEventDetails, MapStateStartedEventDetails,
+        StateEnteredEventDetails, StateExitedEventDetails, TaskFailedEventDetails,
+        TaskScheduledEventDetails, TaskSucceededEventDetails,
+    };
+    use aws_smithy_types::DateTime;
+    use serde_json::json;
+
+    const MACHINE: &str = "arn:aws:states:eu-west-1:123456789012:stateMachine:media-pipeline";
+
+    fn untruncated() -> HistoryEventExecutionDataDetails {
+        HistoryEventExecutionDataDetails::builder()
+            .truncated(false)
+            .build()
+    }
+
+    fn event(
+        id: i64,
+        prev: i64,
+        ty: HistoryEventType,
+    ) -> aws_sdk_sfn::types::builders::HistoryEventBuilder {
+        HistoryEvent::builder()
+            .id(id)
+            .previous_event_id(prev)
+            .timestamp(DateTime::from_millis(1_767_225_600_123))
+            .r#type(ty)
+    }
+
+    #[test]
+    fn execution_started_carries_its_input() {
+        let ev = event(1, 0, HistoryEventType::ExecutionStarted)
+            .execution_started_event_details(
+                ExecutionStartedEventDetails::builder()
+                    .input(r#"{"id":"abc","rawKey":"raw/abc/original.jpg"}"#)
+                    .input_details(untruncated())
+                    .role_arn("arn:aws:iam::123456789012:role/media-pipeline")
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_json(&ev),
+            json!({
+                "id": 1,
+                "previousEventId": 0,
+                "timestamp": "2026-01-01T00:00:00.123Z",
+                "type": "ExecutionStarted",
+                "details": {
+                    "input": r#"{"id":"abc","rawKey":"raw/abc/original.jpg"}"#,
+                    "inputDetails": {"truncated": false},
+                    "roleArn": "arn:aws:iam::123456789012:role/media-pipeline"
+                }
+            })
+        );
+    }
+
+    #[test]
+    fn state_events_carry_name_input_and_output() {
+        let entered = event(2, 0, HistoryEventType::TaskStateEntered)
+            .state_entered_event_details(
+                StateEnteredEventDetails::builder()
+                    .name("ValidateFileType")
+                    .input(r#"{"id":"abc"}"#)
+                    .input_details(untruncated())
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_details(&entered),
+            json!({"name": "ValidateFileType", "input": r#"{"id":"abc"}"#, "inputDetails": {"truncated": false}})
+        );
+        let exited = event(7, 6, HistoryEventType::TaskStateExited)
+            .state_exited_event_details(
+                StateExitedEventDetails::builder()
+                    .name("ValidateFileType")
+                    .output("{}")
+                    .output_details(untruncated())
+                    .assigned_variables("b", "2")
+                    .assigned_variables("a", "1")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        let details = event_details(&exited);
+        assert_eq!(
+            details,
+            json!({"name": "ValidateFileType", "output": "{}", "outputDetails": {"truncated": false},
+                   "assignedVariables": {"a": "1", "b": "2"}})
+        );
+        // the console and the graph read these exactly so
+        let history = [event_json(&entered), event_json(&exited)];
+        assert_eq!(history[0]["type"], json!("TaskStateEntered"));
+        assert_eq!(history[1]["details"]["name"], json!("ValidateFileType"));
+    }
+
+    #[test]
+    fn task_events_carry_resource_and_outcome() {
+        let scheduled = event(3, 2, HistoryEventType::TaskScheduled)
+            .task_scheduled_event_details(
+                TaskScheduledEventDetails::builder()
+                    .resource_type("lambda")
+                    .resource("invoke")
+                    .region("eu-west-1")
+                    .parameters(r#"{"FunctionName":"f"}"#)
+                    .timeout_in_seconds(60)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_details(&scheduled),
+            json!({"resourceType": "lambda", "resource": "invoke", "region": "eu-west-1",
+                   "parameters": r#"{"FunctionName":"f"}"#, "timeoutInSeconds": 60})
+        );
+        let succeeded = event(5, 4, HistoryEventType::TaskSucceeded)
+            .task_succeeded_event_details(
+                TaskSucceededEventDetails::builder()
+                    .resource_type("lambda")
+                    .resource("invoke")
+                    .output(r#"{"Payload":{}}"#)
+                    .output_details(untruncated())
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_details(&succeeded),
+            json!({"resourceType": "lambda", "resource": "invoke", "output": r#"{"Payload":{}}"#,
+                   "outputDetails": {"truncated": false}})
+        );
+        let failed = event(5, 4, HistoryEventType::TaskFailed)
+            .task_failed_event_details(
+                TaskFailedEventDetails::builder()
+                    .resource_type("lambda")
+                    .resource("invoke")
+                    .error("UnsupportedMediaType")
+                    .cause(r#"{"errorMessage":"not an image"}"#)
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_details(&failed),
+            json!({"resourceType": "lambda", "resource": "invoke", "error": "UnsupportedMediaType",
+                   "cause": r#"{"errorMessage":"not an image"}"#})
+        );
+        let lambda = event(3, 2, HistoryEventType::LambdaFunctionScheduled)
+            .lambda_function_scheduled_event_details(
+                LambdaFunctionScheduledEventDetails::builder()
+                    .resource("arn:aws:lambda:eu-west-1:123456789012:function:f")
+                    .input("{}")
+                    .build()
+                    .unwrap(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_details(&lambda),
+            json!({"resource": "arn:aws:lambda:eu-west-1:123456789012:function:f", "input": "{}"})
+        );
+    }
+
+    #[test]
+    fn map_failure_and_unknown_events() {
+        let started = event(4, 3, HistoryEventType::MapStateStarted)
+            .map_state_started_event_details(
+                MapStateStartedEventDetails::builder().length(3).build(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(event_details(&started), json!({"length": 3}));
+        let iteration = event(5, 4, HistoryEventType::MapIterationFailed)
+            .map_iteration_failed_event_details(
+                MapIterationEventDetails::builder()
+                    .name("Thumbs")
+                    .index(2)
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(
+            event_details(&iteration),
+            json!({"name": "Thumbs", "index": 2})
+        );
+        let failed = event(9, 8, HistoryEventType::ExecutionFailed)
+            .execution_failed_event_details(
+                ExecutionFailedEventDetails::builder()
+                    .error("CorruptMedia")
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(event_details(&failed), json!({"error": "CorruptMedia"}));
+        // Parallel state events carry no details on AWS; activities are not ours
+        let parallel = event(6, 5, HistoryEventType::ParallelStateStarted)
+            .build()
+            .unwrap();
+        assert_eq!(event_json(&parallel)["details"], json!({}));
+        assert_eq!(event_json(&parallel)["type"], json!("ParallelStateStarted"));
+        let activity = event(6, 5, HistoryEventType::ActivityFailed)
+            .activity_failed_event_details(
+                aws_sdk_sfn::types::ActivityFailedEventDetails::builder()
+                    .error("E")
+                    .build(),
+            )
+            .build()
+            .unwrap();
+        assert_eq!(event_details(&activity), json!({}));
+    }
+
+    #[test]
+    fn names_and_arns_resolve_to_this_machines_executions() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let log = SfnExecutionLog::new(&sdk, MACHINE);
+        let own = "arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:abc";
+        assert_eq!(log.resolve("abc").unwrap().as_deref(), Some(own));
+        assert_eq!(log.resolve(own).unwrap().as_deref(), Some(own));
+        for other in [
+            "arn:aws:states:eu-west-1:123456789012:execution:other-machine:abc",
+            "arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:",
+            "a/b",
+            "a:b",
+            "with space",
+            "",
+            &"x".repeat(81),
+        ] {
+            assert_eq!(log.resolve(other).unwrap(), None, "{other:?}");
+        }
+        let broken = SfnExecutionLog::new(&sdk, "not-an-arn");
+        assert!(matches!(broken.resolve("abc"), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn timestamps_are_rfc3339_with_milliseconds() {
+        assert_eq!(
+            rfc3339(&DateTime::from_secs(1_767_225_600)),
+            "2026-01-01T00:00:00.000Z"
+        );
+        assert_eq!(json_text(Some("{\"a\":1}")), Some(json!({"a": 1})));
+        assert_eq!(json_text(Some("not json")), Some(json!("not json")));
+        assert_eq!(json_text(None), None);
+    }
+}
