@@ -1,6 +1,6 @@
 //! Shared setup for the tests against an AWS-protocol server (moto). They read its URL from
 //! `MOTO_ENDPOINT` (`eval "$(bash .ci/start-moto.sh)"` starts one and prints the export) and
-//! skip, saying so, when it is not set.
+//! skip, saying so, when it is not set; under CI (`CI` set, as `.ci/run` does) they fail instead.
 
 #![allow(dead_code)]
 
@@ -15,6 +15,10 @@ pub fn endpoint(test: &str) -> Option<String> {
     match std::env::var(ENV) {
         Ok(url) if !url.trim().is_empty() => Some(url.trim().to_owned()),
         _ => {
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must run {test} against moto: {ENV} is not set"
+            );
             // Straight to stderr: libtest captures eprintln!, and a skip must be seen.
             use std::io::Write;
             let _ = writeln!(
