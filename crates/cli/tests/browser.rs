@@ -35,12 +35,7 @@ async fn the_form_uploads_in_a_real_browser_and_the_reel_turns_ready() {
     let Some((seen, _server, _dir)) = upload_in_browser("through_the_api", &[]).await else {
         return;
     };
-    let requests: Vec<&str> = seen["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let requests = form_requests(&seen);
     assert_eq!(requests, vec!["/api/uploads"], "{seen}");
 }
 
@@ -52,25 +47,28 @@ async fn a_large_file_goes_straight_to_the_store_from_the_browser() {
     let Some((seen, _server, _dir)) = upload_in_browser("direct", &args).await else {
         return;
     };
-    let id = seen["reel_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
-    let requests: Vec<&str> = seen["requests"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .filter_map(Value::as_str)
-        .collect();
+    let id = reel_id(&seen);
+    let requests = form_requests(&seen);
     let complete = format!("/api/uploads/{id}/complete");
     assert_eq!(
         requests,
         vec!["/api/uploads/direct", "/direct-uploads", complete.as_str()],
         "{seen}"
     );
+}
+
+/// The paths the form's script requested, in order.
+fn form_requests(seen: &Value) -> Vec<&str> {
+    seen["requests"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default()
+}
+
+/// The id of the reel whose page the browser landed on.
+fn reel_id(seen: &Value) -> String {
+    let url = seen["reel_url"].as_str().unwrap_or("");
+    url.rsplit('/').next().unwrap_or("").to_owned()
 }
 
 /// Run the browser script against a fresh server; `None` (after saying so) where no
@@ -146,13 +144,7 @@ async fn upload_in_browser(
         );
     }
     // the record the browser made is the one the API reports
-    let id = seen["reel_url"]
-        .as_str()
-        .unwrap()
-        .rsplit('/')
-        .next()
-        .unwrap()
-        .to_owned();
+    let id = reel_id(&seen);
     let reel = server.reel(&id).await;
     assert_eq!(reel["caption"], "uploaded by a real browser");
     server.assert_invariants(&reel);
