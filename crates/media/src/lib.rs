@@ -78,15 +78,21 @@ pub enum MediaError {
     /// Bigger than the limits (dimensions, pixels, frames, duration).
     #[error("media too large: {0}")]
     TooLarge(String),
+    /// A codec this build loads at run time is missing or unusable here (libheif for
+    /// HEIC/HEIF/AVIF): a deployment problem, not a verdict on the file, which may be fine.
+    #[error("{codec} is unavailable: {reason}")]
+    CodecUnavailable { codec: &'static str, reason: String },
 }
 
 impl MediaError {
-    /// The DESIGN.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`).
+    /// The DESIGN.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`),
+    /// or `CodecUnavailable` (not a rejection: the file is kept for a reprocess).
     pub fn name(&self) -> &'static str {
         match self {
             MediaError::Unsupported(_) => "UnsupportedMediaType",
             MediaError::Corrupt(_) => "CorruptMedia",
             MediaError::TooLarge(_) => "MediaTooLarge",
+            MediaError::CodecUnavailable { .. } => "CodecUnavailable",
         }
     }
 }

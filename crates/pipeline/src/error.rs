@@ -15,6 +15,10 @@ pub enum ErrorName {
     MediaTooLarge,
     /// Transient: storage could not be reached; retried by the state machine.
     StorageUnavailable,
+    /// Deployment: a codec the function loads at run time (libheif) is missing, so the
+    /// file could not be judged. Not a rejection: the raw file is kept for a reprocess
+    /// once the codec is deployed. Not retried either (a retry finds the same image).
+    CodecUnavailable,
     /// The task payload does not have the expected shape.
     InvalidPayload,
     /// The record or object the payload names does not exist.
@@ -30,6 +34,7 @@ impl ErrorName {
             ErrorName::CorruptMedia => "CorruptMedia",
             ErrorName::MediaTooLarge => "MediaTooLarge",
             ErrorName::StorageUnavailable => "StorageUnavailable",
+            ErrorName::CodecUnavailable => "CodecUnavailable",
             ErrorName::InvalidPayload => "InvalidPayload",
             ErrorName::NotFound => "NotFound",
             ErrorName::RecordConflict => "RecordConflict",
@@ -42,6 +47,7 @@ impl ErrorName {
             ErrorName::CorruptMedia,
             ErrorName::MediaTooLarge,
             ErrorName::StorageUnavailable,
+            ErrorName::CodecUnavailable,
             ErrorName::InvalidPayload,
             ErrorName::NotFound,
             ErrorName::RecordConflict,
@@ -88,6 +94,7 @@ impl From<media::MediaError> for TaskError {
             media::MediaError::Unsupported(_) => ErrorName::UnsupportedMediaType,
             media::MediaError::Corrupt(_) => ErrorName::CorruptMedia,
             media::MediaError::TooLarge(_) => ErrorName::MediaTooLarge,
+            media::MediaError::CodecUnavailable { .. } => ErrorName::CodecUnavailable,
         };
         TaskError::new(name, e.to_string())
     }
@@ -117,11 +124,16 @@ mod tests {
             ErrorName::CorruptMedia,
             ErrorName::MediaTooLarge,
             ErrorName::StorageUnavailable,
+            ErrorName::CodecUnavailable,
+            ErrorName::InvalidPayload,
+            ErrorName::NotFound,
+            ErrorName::RecordConflict,
         ] {
             assert_eq!(ErrorName::parse(n.as_str()), Some(n));
         }
         assert!(ErrorName::CorruptMedia.is_rejection());
         assert!(!ErrorName::StorageUnavailable.is_rejection());
+        assert!(!ErrorName::CodecUnavailable.is_rejection());
         assert_eq!(ErrorName::parse("States.Timeout"), None);
     }
 
@@ -129,6 +141,19 @@ mod tests {
     fn media_errors_map_to_design_names() {
         let e: TaskError = media::MediaError::TooLarge("60000 px".into()).into();
         assert_eq!(e.name, ErrorName::MediaTooLarge);
+        let e: TaskError = media::MediaError::CodecUnavailable {
+            codec: "libheif",
+            reason: "libheif.so.1: cannot open shared object file".into(),
+        }
+        .into();
+        assert_eq!(e.name, ErrorName::CodecUnavailable);
+        assert_eq!(e.name.as_str(), "CodecUnavailable");
+        assert!(!e.name.is_rejection());
+        assert!(
+            e.message.starts_with("libheif is unavailable: "),
+            "{}",
+            e.message
+        );
         let e: TaskError = StoreError::Unavailable("disk".into()).into();
         assert_eq!(e.name, ErrorName::StorageUnavailable);
     }

@@ -1,13 +1,15 @@
-//! HEIC/HEIF and AVIF through libheif (Debian's libheif, via libheif-sys). libheif applies
+//! HEIC/HEIF and AVIF through libheif (Debian's libheif1, loaded at run time by
+//! [`heif_ffi`](super::heif_ffi); without it decoding returns
+//! [`MediaError::CodecUnavailable`], while sniffing needs no library). libheif applies
 //! the container's rotation/mirror properties itself, so pixels come out as displayed and
 //! the EXIF orientation must not be applied again. Sides are bounded by libheif's
 //! own security limit set from ours, and checked against our limits before decoding.
 
 #![allow(unsafe_code)]
 
+use super::heif_ffi::{self as sys, Api};
 use crate::pixels::{self, Rgb};
 use crate::{limits, Limits, MediaError};
-use libheif_sys as sys;
 use std::ffi::CStr;
 use std::ptr;
 
@@ -26,7 +28,7 @@ pub struct HeifInfo {
 }
 
 fn check(err: sys::heif_error, what: &str) -> Result<(), MediaError> {
-    if err.code == sys::heif_error_code_heif_error_Ok {
+    if err.code == sys::heif_error_Ok {
         return Ok(());
     }
     let msg = if err.message.is_null() {
@@ -39,10 +41,10 @@ fn check(err: sys::heif_error, what: &str) -> Result<(), MediaError> {
     };
     let text = format!("HEIF {what}: {msg}");
     Err(
-        if err.subcode == sys::heif_suberror_code_heif_suberror_Security_limit_exceeded {
+        if err.subcode == sys::heif_suberror_Security_limit_exceeded {
             MediaError::TooLarge(text)
-        } else if err.code == sys::heif_error_code_heif_error_Unsupported_filetype
-            || err.code == sys::heif_error_code_heif_error_Unsupported_feature
+        } else if err.code == sys::heif_error_Unsupported_filetype
+            || err.code == sys::heif_error_Unsupported_feature
         {
             MediaError::Unsupported(text)
         } else {
@@ -53,6 +55,7 @@ fn check(err: sys::heif_error, what: &str) -> Result<(), MediaError> {
 
 /// A parsed container and its primary image handle, freed on drop.
 struct Primary<'a> {
+    api: &'static Api,
     ctx: *mut sys::heif_context,
     handle: *mut sys::heif_image_handle,
     _data: &'a [u8],
@@ -63,10 +66,10 @@ impl Drop for Primary<'_> {
         // SAFETY: both pointers came from libheif and are released exactly once.
         unsafe {
             if !self.handle.is_null() {
-                sys::heif_image_handle_release(self.handle);
+                (self.api.heif_image_handle_release)(self.handle);
             }
             if !self.ctx.is_null() {
-                sys::heif_context_free(self.ctx);
+                (self.api.heif_context_free)(self.ctx);
             }
         }
     }
@@ -74,19 +77,15 @@ impl Drop for Primary<'_> {
 
 impl<'a> Primary<'a> {
     fn open(data: &'a [u8], limits: &Limits) -> Result<Primary<'a>, MediaError> {
-        // libheif's lazy initialisation (plugin loading) is not safe to race from several
-        // threads: initialise once, up front.
-        static INIT: std::sync::Once = std::sync::Once::new();
-        INIT.call_once(|| {
-            // SAFETY: null params are allowed; called once per process.
-            let _ = unsafe { sys::heif_init(ptr::null_mut()) };
-        });
+        // loaded and heif_init'ed once per process
+        let api = sys::api()?;
         // SAFETY: plain constructor.
-        let ctx = unsafe { sys::heif_context_alloc() };
+        let ctx = unsafe { (api.heif_context_alloc)() };
         if ctx.is_null() {
             return Err(MediaError::Corrupt("HEIF: cannot allocate context".into()));
         }
         let mut p = Primary {
+            api,
             ctx,
             handle: ptr::null_mut(),
             _data: data,
@@ -94,9 +93,9 @@ impl<'a> Primary<'a> {
         let side = i32::try_from(limits.max_side).unwrap_or(i32::MAX);
         // SAFETY: ctx is valid; `data` outlives the context (borrowed for 'a, freed in drop).
         unsafe {
-            sys::heif_context_set_maximum_image_size_limit(ctx, side);
+            (api.heif_context_set_maximum_image_size_limit)(ctx, side);
             check(
-                sys::heif_context_read_from_memory_without_copy(
+                (api.heif_context_read_from_memory_without_copy)(
                     ctx,
                     data.as_ptr().cast(),
                     data.len(),
@@ -105,7 +104,7 @@ impl<'a> Primary<'a> {
                 "read",
             )?;
             check(
-                sys::heif_context_get_primary_image_handle(ctx, &mut p.handle),
+                (api.heif_context_get_primary_image_handle)(ctx, &mut p.handle),
                 "primary image",
             )?;
         }
@@ -116,14 +115,14 @@ impl<'a> Primary<'a> {
     }
 
     fn info(&self) -> HeifInfo {
-        let h = self.handle;
+        let (api, h) = (self.api, self.handle);
         // SAFETY: h is a valid handle for the lifetime of self.
         unsafe {
             HeifInfo {
-                width: u32::try_from(sys::heif_image_handle_get_width(h)).unwrap_or(0),
-                height: u32::try_from(sys::heif_image_handle_get_height(h)).unwrap_or(0),
-                has_alpha: sys::heif_image_handle_has_alpha_channel(h) != 0,
-                bit_depth: u32::try_from(sys::heif_image_handle_get_luma_bits_per_pixel(h))
+                width: u32::try_from((api.heif_image_handle_get_width)(h)).unwrap_or(0),
+                height: u32::try_from((api.heif_image_handle_get_height)(h)).unwrap_or(0),
+                has_alpha: (api.heif_image_handle_has_alpha_channel)(h) != 0,
+                bit_depth: u32::try_from((api.heif_image_handle_get_luma_bits_per_pixel)(h))
                     .unwrap_or(0),
                 exif: self.exif(),
                 icc: self.icc(),
@@ -135,11 +134,11 @@ impl<'a> Primary<'a> {
         let filter = c"Exif".as_ptr();
         // SAFETY: handle valid; the id buffer has room for the one id asked for.
         unsafe {
-            if sys::heif_image_handle_get_number_of_metadata_blocks(self.handle, filter) < 1 {
+            if (self.api.heif_image_handle_get_number_of_metadata_blocks)(self.handle, filter) < 1 {
                 return None;
             }
             let mut id: sys::heif_item_id = 0;
-            if sys::heif_image_handle_get_list_of_metadata_block_IDs(
+            if (self.api.heif_image_handle_get_list_of_metadata_block_IDs)(
                 self.handle,
                 filter,
                 &mut id,
@@ -148,13 +147,13 @@ impl<'a> Primary<'a> {
             {
                 return None;
             }
-            let size = sys::heif_image_handle_get_metadata_size(self.handle, id);
+            let size = (self.api.heif_image_handle_get_metadata_size)(self.handle, id);
             if !(4..=1 << 20).contains(&size) {
                 return None;
             }
             let mut buf = vec![0u8; size];
             check(
-                sys::heif_image_handle_get_metadata(self.handle, id, buf.as_mut_ptr().cast()),
+                (self.api.heif_image_handle_get_metadata)(self.handle, id, buf.as_mut_ptr().cast()),
                 "exif",
             )
             .ok()?;
@@ -169,13 +168,16 @@ impl<'a> Primary<'a> {
     fn icc(&self) -> Option<Vec<u8>> {
         // SAFETY: handle valid; buffer sized by libheif.
         unsafe {
-            let size = sys::heif_image_handle_get_raw_color_profile_size(self.handle);
+            let size = (self.api.heif_image_handle_get_raw_color_profile_size)(self.handle);
             if size == 0 || size > 4 << 20 {
                 return None;
             }
             let mut buf = vec![0u8; size];
             check(
-                sys::heif_image_handle_get_raw_color_profile(self.handle, buf.as_mut_ptr().cast()),
+                (self.api.heif_image_handle_get_raw_color_profile)(
+                    self.handle,
+                    buf.as_mut_ptr().cast(),
+                ),
                 "icc",
             )
             .ok()?;
@@ -198,19 +200,19 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<(Rgb, HeifInfo), MediaErro
     let info = p.info();
     limits::check_dims(info.width, info.height, limits)?;
     let chroma = if info.has_alpha {
-        sys::heif_chroma_heif_chroma_interleaved_RGBA
+        sys::heif_chroma_interleaved_RGBA
     } else {
-        sys::heif_chroma_heif_chroma_interleaved_RGB
+        sys::heif_chroma_interleaved_RGB
     };
     let bpp: usize = if info.has_alpha { 4 } else { 3 };
     let mut img: *mut sys::heif_image = ptr::null_mut();
     // SAFETY: handle valid; img released below on every path.
     unsafe {
         check(
-            sys::heif_decode_image(
+            (p.api.heif_decode_image)(
                 p.handle,
                 &mut img,
-                sys::heif_colorspace_heif_colorspace_RGB,
+                sys::heif_colorspace_RGB,
                 chroma,
                 ptr::null(),
             ),
@@ -222,21 +224,21 @@ pub fn decode(data: &[u8], limits: &Limits) -> Result<(Rgb, HeifInfo), MediaErro
             "HEIF: decoder returned no image".into(),
         ));
     }
-    struct Img(*mut sys::heif_image);
+    struct Img(&'static Api, *mut sys::heif_image);
     impl Drop for Img {
         fn drop(&mut self) {
             // SAFETY: released exactly once.
-            unsafe { sys::heif_image_release(self.0) }
+            unsafe { (self.0.heif_image_release)(self.1) }
         }
     }
-    let img = Img(img);
+    let img = Img(p.api, img);
     // SAFETY: img valid; the plane pointer is valid for stride*height bytes while img lives.
     let (w, h, packed) = unsafe {
-        let ch = sys::heif_channel_heif_channel_interleaved;
-        let w = usize::try_from(sys::heif_image_get_width(img.0, ch)).unwrap_or(0);
-        let h = usize::try_from(sys::heif_image_get_height(img.0, ch)).unwrap_or(0);
+        let (api, ch) = (img.0, sys::heif_channel_interleaved);
+        let w = usize::try_from((api.heif_image_get_width)(img.1, ch)).unwrap_or(0);
+        let h = usize::try_from((api.heif_image_get_height)(img.1, ch)).unwrap_or(0);
         let mut stride: libc::c_int = 0;
-        let plane = sys::heif_image_get_plane_readonly(img.0, ch, &mut stride);
+        let plane = (api.heif_image_get_plane_readonly)(img.1, ch, &mut stride);
         let stride = usize::try_from(stride).unwrap_or(0);
         if plane.is_null() || w == 0 || h == 0 || stride < w * bpp {
             return Err(MediaError::Corrupt("HEIF: bad decoded plane".into()));

@@ -2,6 +2,7 @@
 //! minimum useful size (for shrink-on-load), and returns 8-bit RGB with alpha flattened.
 
 pub mod heif;
+pub mod heif_ffi;
 pub mod jpeg;
 pub mod other;
 pub mod png;

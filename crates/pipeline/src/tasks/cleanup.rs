@@ -154,6 +154,25 @@ mod handler_tests {
     }
 
     #[tokio::test]
+    async fn a_missing_codec_keeps_the_raw_file_for_a_reprocess() {
+        let (p, blobs, records) = pipeline();
+        records.create(&processing_reel("c4")).await.unwrap();
+        blobs
+            .put("raw/c4/original.jpg", "raw".into(), "image/heic")
+            .await
+            .unwrap();
+        let out = p.cleanup(input("c4", "CodecUnavailable")).await.unwrap();
+        assert!(!out.raw_deleted);
+        assert_eq!(
+            blobs.list("").await.unwrap(),
+            vec!["raw/c4/original.jpg".to_string()]
+        );
+        let reel = records.get("c4").await.unwrap().unwrap();
+        assert_eq!(reel.status, Status::Failed);
+        assert_eq!(reel.error.as_deref(), Some("CodecUnavailable"));
+    }
+
+    #[tokio::test]
     async fn a_ready_record_is_left_alone() {
         let (p, blobs, records) = pipeline();
         let mut reel = processing_reel("c3");
