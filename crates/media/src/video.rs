@@ -46,15 +46,20 @@ impl VideoInfo {
     }
 }
 
-fn tool_missing(tool: &str, e: &std::io::Error) -> MediaError {
+/// ffmpeg/ffprobe missing is a deployment problem, not a verdict on the video: the raw
+/// file is kept (not a rejection) for a reprocess once the tools are there.
+fn tool_missing(tool: &'static str, e: &std::io::Error) -> MediaError {
     tracing::error!(tool, %e, "video tool unavailable");
-    MediaError::Unsupported(format!("video processing unavailable ({tool}: {e})"))
+    MediaError::CodecUnavailable {
+        codec: tool,
+        reason: format!("{e} (install ffmpeg; on AWS, the FfmpegLayerArn layer)"),
+    }
 }
 
 /// Runs a command with a time limit, collecting at most `max_out` bytes of stdout.
 fn run(
     mut cmd: Command,
-    tool: &str,
+    tool: &'static str,
     max_out: usize,
 ) -> Result<(bool, Vec<u8>, String), MediaError> {
     let mut child = cmd
