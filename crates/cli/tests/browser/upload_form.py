@@ -12,7 +12,12 @@ import tempfile
 from selenium import webdriver
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
+from selenium.common.exceptions import NoSuchElementException, StaleElementReferenceException
 from selenium.webdriver.support.ui import WebDriverWait
+
+# The reel's page reloads itself when the status changes: an element read mid-reload is
+# stale or not there yet, and the wait simply tries again.
+RELOADING = (StaleElementReferenceException, NoSuchElementException)
 
 base, path, shots = sys.argv[1], sys.argv[2], sys.argv[3]
 os.makedirs(shots, exist_ok=True)
@@ -44,7 +49,7 @@ try:
     seen["requests"] = driver.execute_script("return JSON.parse(sessionStorage.getItem('requests') || '[]')")
     seen["progress_max"] = driver.execute_script(
         "return performance.getEntriesByType('navigation').length")
-    WebDriverWait(driver, 60, poll_frequency=0.2).until(
+    WebDriverWait(driver, 60, poll_frequency=0.2, ignored_exceptions=RELOADING).until(
         lambda d: d.find_element(By.CSS_SELECTOR, "article.reel").get_attribute("data-status") != "PROCESSING")
     article = driver.find_element(By.CSS_SELECTOR, "article.reel")
     seen["status"] = article.get_attribute("data-status")
