@@ -51,6 +51,19 @@ impl FsBlobStore {
     }
 }
 
+/// Rename a fully written temporary file into place; on any failure (the write's or the
+/// rename's) remove it, so a reader never sees half a file and nothing is left behind.
+async fn place(written: std::io::Result<()>, tmp: &Path, path: &Path) -> std::io::Result<()> {
+    let result = match written {
+        Ok(()) => tokio::fs::rename(tmp, path).await,
+        Err(e) => Err(e),
+    };
+    if result.is_err() {
+        let _ = tokio::fs::remove_file(tmp).await;
+    }
+    result
+}
+
 fn io(e: std::io::Error) -> StoreError {
     StoreError::Unavailable(e.to_string())
 }
@@ -68,16 +81,8 @@ impl BlobStore for FsBlobStore {
     async fn put(&self, key: &str, body: Bytes, _content_type: &str) -> Result<(), StoreError> {
         let path = self.path_of(key)?;
         let tmp = self.temp_beside(&path).await?;
-        let result = async {
-            tokio::fs::write(&tmp, &body).await?;
-            tokio::fs::rename(&tmp, &path).await
-        }
-        .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(io(e));
-        }
-        Ok(())
+        let written = tokio::fs::write(&tmp, &body).await;
+        place(written, &tmp, &path).await.map_err(io)
     }
 
     async fn put_stream(
@@ -148,16 +153,8 @@ impl BlobStore for FsBlobStore {
         let src = self.path_of(from)?;
         let dst = self.path_of(to)?;
         let tmp = self.temp_beside(&dst).await?;
-        let result = async {
-            tokio::fs::copy(&src, &tmp).await?;
-            tokio::fs::rename(&tmp, &dst).await
-        }
-        .await;
-        if let Err(e) = result {
-            let _ = tokio::fs::remove_file(&tmp).await;
-            return Err(io_at(from, e));
-        }
-        Ok(())
+        let copied = tokio::fs::copy(&src, &tmp).await.map(|_| ());
+        place(copied, &tmp, &dst).await.map_err(|e| io_at(from, e))
     }
 
     async fn delete(&self, key: &str) -> Result<(), StoreError> {

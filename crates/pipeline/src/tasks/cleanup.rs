@@ -133,43 +133,30 @@ mod handler_tests {
         assert!(!again.changed);
     }
 
+    /// A transient failure or a missing codec is not a verdict on the file: the raw file
+    /// stays for a reprocess, derived objects go, the record says FAILED with the error.
     #[tokio::test]
-    async fn transient_failure_keeps_the_raw_file() {
-        let (p, blobs, records) = pipeline();
-        records.create(&processing_reel("c2")).await.unwrap();
-        blobs
-            .put("raw/c2/original.jpg", "raw".into(), "image/jpeg")
-            .await
-            .unwrap();
-        blobs
-            .put("thumbnails/c2/480.jpg", "t".into(), "image/jpeg")
-            .await
-            .unwrap();
-        let out = p.cleanup(input("c2", "StorageUnavailable")).await.unwrap();
-        assert!(!out.raw_deleted);
-        assert_eq!(
-            blobs.list("").await.unwrap(),
-            vec!["raw/c2/original.jpg".to_string()]
-        );
-    }
-
-    #[tokio::test]
-    async fn a_missing_codec_keeps_the_raw_file_for_a_reprocess() {
-        let (p, blobs, records) = pipeline();
-        records.create(&processing_reel("c4")).await.unwrap();
-        blobs
-            .put("raw/c4/original.jpg", "raw".into(), "image/heic")
-            .await
-            .unwrap();
-        let out = p.cleanup(input("c4", "CodecUnavailable")).await.unwrap();
-        assert!(!out.raw_deleted);
-        assert_eq!(
-            blobs.list("").await.unwrap(),
-            vec!["raw/c4/original.jpg".to_string()]
-        );
-        let reel = records.get("c4").await.unwrap().unwrap();
-        assert_eq!(reel.status, Status::Failed);
-        assert_eq!(reel.error.as_deref(), Some("CodecUnavailable"));
+    async fn non_rejections_keep_the_raw_file() {
+        for (id, error) in [("c2", "StorageUnavailable"), ("c4", "CodecUnavailable")] {
+            let (p, blobs, records) = pipeline();
+            records.create(&processing_reel(id)).await.unwrap();
+            let raw = format!("raw/{id}/original.jpg");
+            blobs.put(&raw, "raw".into(), "image/jpeg").await.unwrap();
+            blobs
+                .put(
+                    &format!("thumbnails/{id}/480.jpg"),
+                    "t".into(),
+                    "image/jpeg",
+                )
+                .await
+                .unwrap();
+            let out = p.cleanup(input(id, error)).await.unwrap();
+            assert!(!out.raw_deleted, "{error}");
+            assert_eq!(blobs.list("").await.unwrap(), vec![raw], "{error}");
+            let reel = records.get(id).await.unwrap().unwrap();
+            assert_eq!(reel.status, Status::Failed, "{error}");
+            assert_eq!(reel.error.as_deref(), Some(error));
+        }
     }
 
     #[tokio::test]
