@@ -63,7 +63,7 @@ impl AwsSettings {
     }
 }
 
-/// Pipeline settings: the defaults of DESIGN.md overridden by `MAX_UPLOAD_BYTES`,
+/// Pipeline settings: the defaults of docs/design.md overridden by `MAX_UPLOAD_BYTES`,
 /// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS`, `MAX_SIDE`,
 /// `PRESIGNED_POST_EXPIRY_SECONDS` and `DIRECT_UPLOAD_ABOVE_BYTES`.
 pub fn settings_from_env() -> Result<Settings, ConfigError> {

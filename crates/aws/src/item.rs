@@ -1,4 +1,4 @@
-//! JSON ↔ DynamoDB attribute values. A reel is stored with DESIGN.md's camelCase field
+//! JSON ↔ DynamoDB attribute values. A reel is stored with docs/design.md's camelCase field
 //! names as top-level attributes; nested values (thumbnails, metadata) as lists and maps.
 
 use std::collections::HashMap;

@@ -1,5 +1,5 @@
 //! Glue the Lambda binaries under `functions/` share: a task error becomes the Lambda
-//! `errorType`/`errorMessage` pair, so the state machine's `ErrorEquals` sees DESIGN.md's
+//! `errorType`/`errorMessage` pair, so the state machine's `ErrorEquals` sees docs/design.md's
 //! names (`UnsupportedMediaType`, `StorageUnavailable` ...).
 
 use lambda_runtime::Diagnostic;

@@ -32,7 +32,7 @@ pub enum BatchError {
 }
 
 impl BatchError {
-    /// DESIGN.md error name, or `IoError`.
+    /// docs/design.md error name, or `IoError`.
     pub fn name(&self) -> &'static str {
         match self {
             BatchError::Media(e) => e.name(),

@@ -6,7 +6,7 @@
 //! - [`thumbnails`]: JPEG thumbnails that fit inside SIZE×SIZE, EXIF orientation applied,
 //!   aspect kept, never upscaled, alpha flattened on white.
 //! - [`metadata`]: width/height (as displayed, orientation applied), EXIF fields, video fields.
-//! - [`MediaError`]: each variant maps to one DESIGN.md error name via [`MediaError::name`].
+//! - [`MediaError`]: each variant maps to one docs/design.md error name via [`MediaError::name`].
 
 use serde::{Deserialize, Serialize};
 
@@ -85,7 +85,7 @@ pub enum MediaError {
 }
 
 impl MediaError {
-    /// The DESIGN.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`),
+    /// The docs/design.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`),
     /// or `CodecUnavailable` (not a rejection: the file is kept for a reprocess).
     pub fn name(&self) -> &'static str {
         match self {

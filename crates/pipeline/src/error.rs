@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::ports::StoreError;
 
-/// DESIGN.md's error names, plus the few that mean a bug or a broken request.
+/// docs/design.md's error names, plus the few that mean a bug or a broken request.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum ErrorName {
     /// Rejection: the file is not a type we accept.

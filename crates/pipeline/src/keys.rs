@@ -1,4 +1,4 @@
-//! Object keys of DESIGN.md: `raw/{id}/original.{ext}` and `thumbnails/{id}/{size}.jpg`,
+//! Object keys of docs/design.md: `raw/{id}/original.{ext}` and `thumbnails/{id}/{size}.jpg`,
 //! plus the staging area of direct (presigned POST) uploads: `incoming/{id}/file` (the bytes
 //! as the browser sent them, before their type is known) and `incoming/{id}/ticket.json`
 //! (the form's fields). The client's filename never appears in a key.

@@ -1,4 +1,4 @@
-//! The media-hub domain: reel records, the error names of DESIGN.md, the ports (blob store,
+//! The media-hub domain: reel records, the error names of docs/design.md, the ports (blob store,
 //! record store, workflow starter) and the task handlers the state machine calls. Adapters
 //! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
 

@@ -47,7 +47,7 @@ pub struct ThumbnailRef {
     pub bytes: u64,
 }
 
-/// A `reels` record (partition key `id`). Field names are DESIGN.md's.
+/// A `reels` record (partition key `id`). Field names are docs/design.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct Reel {

@@ -1,4 +1,4 @@
-//! Limits and sizes (DESIGN.md's defaults, all configurable).
+//! Limits and sizes (docs/design.md's defaults, all configurable).
 
 use serde::{Deserialize, Serialize};
 

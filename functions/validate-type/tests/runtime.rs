@@ -1,7 +1,7 @@
 //! The `validate-type` binary against a minimal Lambda runtime API on loopback (what
 //! `cargo lambda watch` and the Lambda service provide): it fetches events from
 //! `/runtime/invocation/next` and posts each answer to `/response` or `/error`, the
-//! error carrying DESIGN.md's errorType.
+//! error carrying docs/design.md's errorType.
 //!
 //! The success path reads S3 and needs moto (`MOTO_ENDPOINT`); without it only the
 //! error path runs, and the test says so.

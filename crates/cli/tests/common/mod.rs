@@ -167,7 +167,7 @@ impl Server {
         }
     }
 
-    /// DESIGN.md's invariants for a terminal reel: READY ⇒ every object it names exists;
+    /// docs/design.md's invariants for a terminal reel: READY ⇒ every object it names exists;
     /// FAILED ⇒ no thumbnail of that id exists.
     pub fn assert_invariants(&self, reel: &Value) {
         let id = reel["id"].as_str().expect("id");
