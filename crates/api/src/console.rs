@@ -10,7 +10,9 @@ use serde_json::Value;
 
 use crate::error::{ApiError, Wants};
 use crate::graph::{render_svg, runs_from_history};
-use crate::html::{badge, esc, json_block, page};
+use maud::{html, Markup};
+
+use crate::html::{badge, json_block, page, trusted};
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -79,43 +81,74 @@ pub async fn executions_page(
         .list_executions(status, p.limit.unwrap_or(100).min(1000))
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let filters: String = ["", "RUNNING", "SUCCEEDED", "FAILED"]
-        .iter()
-        .map(|s| {
-            let label = if s.is_empty() { "all" } else { s };
-            let current = if status.unwrap_or("") == *s {
-                " class=\"current\""
-            } else {
-                ""
-            };
-            format!("<a{current} href=\"/console?status={s}\">{label}</a>")
-        })
-        .collect::<Vec<_>>()
-        .join(" · ");
-    let rows: String = list
-        .iter()
-        .map(|e| {
-            format!(
-                "<tr><td><a href=\"/console/executions/{n}\">{n}</a></td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>",
-                badge(&e.status),
-                esc(&e.start_date),
-                esc(e.stop_date.as_deref().unwrap_or("")),
-                esc(e.error.as_deref().unwrap_or("")),
-                n = esc(&e.name),
-            )
-        })
-        .collect();
     let def = log
         .definition()
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let body = format!(
-        "<h1>Executions</h1><p class=\"filters\">{filters}</p>\
-<table class=\"list\"><thead><tr><th>Name</th><th>Status</th><th>Started</th><th>Stopped</th><th>Error</th></tr></thead><tbody>{rows}</tbody></table>\
-<h2>State machine</h2><div class=\"graph-wrap\">{}</div>",
-        render_svg(&def, &Default::default())
-    );
-    Ok(Html(page("Executions", &body)))
+    let filters = ["", "RUNNING", "SUCCEEDED", "FAILED"];
+    let body = html! {
+        h1 { "Executions" }
+        p.filters {
+            @for (i, s) in filters.iter().enumerate() {
+                @if i > 0 { " · " }
+                a class=[(status.unwrap_or("") == *s).then_some("current")] href={ "/console?status=" (s) } {
+                    @if s.is_empty() { "all" } @else { (s) }
+                }
+            }
+        }
+        div.table-wrap {
+            table.list {
+                thead { tr { th { "Name" } th { "Status" } th { "Started" } th { "Stopped" } th { "Error" } } }
+                tbody {
+                    @for e in &list {
+                        tr {
+                            td { a href={ "/console/executions/" (e.name) } { (e.name) } }
+                            td { (badge(&e.status)) }
+                            td { (e.start_date) }
+                            td { (e.stop_date.as_deref().unwrap_or("")) }
+                            td { (e.error.as_deref().unwrap_or("")) }
+                        }
+                    }
+                }
+            }
+        }
+        h2 { "State machine" }
+        div.graph-wrap { (trusted(render_svg(&def, &Default::default()))) }
+    };
+    Ok(Html(page("Executions", body).into_string()))
+}
+
+/// `details[key]` as JSON: history details hold input and output as JSON text.
+fn detail_json(details: &Value, key: &str) -> Value {
+    match details.get(key) {
+        Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::String(s.clone())),
+        Some(v) => v.clone(),
+        None => Value::Null,
+    }
+}
+
+/// Each state's input and output, in the order they ran.
+fn steps(history: &[Value]) -> Markup {
+    html! {
+        @for ev in history {
+            @let ty = ev.get("type").and_then(Value::as_str).unwrap_or("");
+            @let details = ev.get("details").cloned().unwrap_or(Value::Null);
+            @let name = details.get("name").and_then(Value::as_str).unwrap_or("");
+            @if ty.ends_with("StateEntered") {
+                details.step {
+                    summary { strong { (name) } " " span.muted { (ty.trim_end_matches("StateEntered")) } " entered" }
+                    h4 { "Input" }
+                    (json_block(&detail_json(&details, "input")))
+                }
+            } @else if ty.ends_with("StateExited") {
+                details.step {
+                    summary { strong { (name) } " exited" }
+                    h4 { "Output" }
+                    (json_block(&detail_json(&details, "output")))
+                }
+            }
+        }
+    }
 }
 
 pub async fn execution_page(
@@ -138,73 +171,41 @@ pub async fn execution_page(
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
     let graph = render_svg(&def, &runs_from_history(&history));
-
-    // each state's input and output, in the order they ran
-    let mut steps = String::new();
-    for ev in &history {
-        let ty = ev.get("type").and_then(Value::as_str).unwrap_or("");
-        let details = ev.get("details").cloned().unwrap_or(Value::Null);
-        let name = details.get("name").and_then(Value::as_str).unwrap_or("");
-        let data = |key: &str| -> Value {
-            match details.get(key) {
-                Some(Value::String(s)) => {
-                    serde_json::from_str(s).unwrap_or(Value::String(s.clone()))
-                }
-                Some(v) => v.clone(),
-                None => Value::Null,
-            }
-        };
-        if ty.ends_with("StateEntered") {
-            steps.push_str(&format!(
-                "<details class=\"step\"><summary><strong>{}</strong> <span class=\"muted\">{}</span> entered</summary><h4>Input</h4>{}</details>",
-                esc(name),
-                esc(ty.trim_end_matches("StateEntered")),
-                json_block(&data("input"))
-            ));
-        } else if ty.ends_with("StateExited") {
-            steps.push_str(&format!(
-                "<details class=\"step\"><summary><strong>{}</strong> exited</summary><h4>Output</h4>{}</details>",
-                esc(name),
-                json_block(&data("output"))
-            ));
+    let body = html! {
+        h1 { "Execution " (summary.name) " " (badge(&summary.status)) }
+        p { a href={ "/reels/" (summary.name) } { "the reel" } " · " code { (summary.execution_arn) } }
+        p {
+            "Started " (summary.start_date)
+            @if let Some(stop) = &summary.stop_date { ", stopped " (stop) }
         }
-    }
-    let events: String = history
-        .iter()
-        .map(|ev| {
-            format!(
-                "<tr><td>{}</td><td>{}</td><td>{}</td><td><details><summary>details</summary>{}</details></td></tr>",
-                ev.get("id").map(Value::to_string).unwrap_or_default(),
-                esc(ev.get("type").and_then(Value::as_str).unwrap_or("")),
-                esc(ev.get("timestamp").and_then(Value::as_str).unwrap_or("")),
-                json_block(ev.get("details").unwrap_or(&Value::Null))
-            )
-        })
-        .collect();
-    let outcome = match (&summary.error, &summary.output) {
-        (Some(err), _) => format!(
-            "<p class=\"error\">Error <code>{}</code>: {}</p>",
-            esc(err),
-            esc(summary.cause.as_deref().unwrap_or(""))
-        ),
-        (None, Some(out)) => format!("<h2>Output</h2>{}", json_block(out)),
-        _ => String::new(),
+        @match (&summary.error, &summary.output) {
+            (Some(err), _) => p.error { "Error " code { (err) } ": " (summary.cause.as_deref().unwrap_or("")) },
+            (None, Some(out)) => { h2 { "Output" } (json_block(out)) },
+            _ => {},
+        }
+        h2 { "Graph" }
+        div.graph-wrap { (trusted(graph)) }
+        h2 { "Input" }
+        (json_block(summary.input.as_ref().unwrap_or(&Value::Null)))
+        h2 { "Steps" }
+        (steps(&history))
+        h2 { "Event history" }
+        div.table-wrap {
+            table.list.events {
+                thead { tr { th { "ID" } th { "Type" } th { "Time" } th {} } }
+                tbody {
+                    @for ev in &history {
+                        tr {
+                            td { (ev.get("id").map(Value::to_string).unwrap_or_default()) }
+                            td { (ev.get("type").and_then(Value::as_str).unwrap_or("")) }
+                            td { (ev.get("timestamp").and_then(Value::as_str).unwrap_or("")) }
+                            td { details { summary { "details" } (json_block(ev.get("details").unwrap_or(&Value::Null))) } }
+                        }
+                    }
+                }
+            }
+        }
     };
-    let body = format!(
-        "<h1>Execution {name} {status}</h1><p><a href=\"/reels/{name}\">the reel</a> · <code>{arn}</code></p>\
-<p>Started {start}{stop}</p>{outcome}<h2>Graph</h2><div class=\"graph-wrap\">{graph}</div>\
-<h2>Input</h2>{input}<h2>Steps</h2>{steps}<h2>Event history</h2>\
-<table class=\"list events\"><thead><tr><th>ID</th><th>Type</th><th>Time</th><th></th></tr></thead><tbody>{events}</tbody></table>",
-        name = esc(&summary.name),
-        status = badge(&summary.status),
-        arn = esc(&summary.execution_arn),
-        start = esc(&summary.start_date),
-        stop = summary
-            .stop_date
-            .as_deref()
-            .map(|s| format!(", stopped {}", esc(s)))
-            .unwrap_or_default(),
-        input = json_block(summary.input.as_ref().unwrap_or(&Value::Null)),
-    );
-    Ok(Html(page(&format!("Execution {}", summary.name), &body)))
+    let title = format!("Execution {}", summary.name);
+    Ok(Html(page(&title, body).into_string()))
 }

@@ -9,7 +9,9 @@ use axum::Json;
 use pipeline::intake::IntakeError;
 use pipeline::StoreError;
 
-use crate::html;
+use maud::html;
+
+use crate::html::page;
 
 /// Whether the client wants a page (a browser) or JSON (everything else, curl included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -124,14 +126,16 @@ impl IntoResponse for ApiError {
             )
                 .into_response(),
             Wants::Html => {
-                let body = format!(
-                    "<section class=\"error\"><h1>{} {}</h1><p><code>{}</code></p><p>{}</p><p><a href=\"/\">Back to the upload form</a></p></section>",
-                    self.status.as_u16(),
-                    html::esc(self.status.canonical_reason().unwrap_or("")),
-                    html::esc(self.code),
-                    html::esc(&self.message)
-                );
-                (self.status, Html(html::page("Error", &body))).into_response()
+                let reason = self.status.canonical_reason().unwrap_or("");
+                let body = html! {
+                    section.error {
+                        h1 { (self.status.as_u16()) " " (reason) }
+                        p { code { (self.code) } }
+                        p { (self.message) }
+                        p { a href="/" { "Back to the upload form" } }
+                    }
+                };
+                (self.status, Html(page("Error", body).into_string())).into_response()
             }
         }
     }

@@ -3,6 +3,7 @@
 //! router runs under `media-hub serve` and inside the `upload` Lambda.
 
 mod assets;
+mod conditional;
 mod console;
 mod direct;
 mod error;
@@ -10,6 +11,7 @@ mod graph;
 mod html;
 mod media;
 mod reels;
+mod security;
 mod uploads;
 
 use std::sync::Arc;
@@ -42,7 +44,14 @@ pub fn router(state: AppState) -> Router {
         .max_upload_bytes
         .saturating_add(FORM_OVERHEAD);
     let body_limit = usize::try_from(body_limit).unwrap_or(usize::MAX);
-    Router::new()
+    let extra_origins: Vec<String> = state
+        .intake
+        .signer
+        .as_ref()
+        .and_then(|s| s.browser_origin())
+        .into_iter()
+        .collect();
+    let routes = Router::new()
         .route("/", get(reels::home))
         .route("/gallery", get(reels::gallery_page))
         .route("/reels/{id}", get(reels::reel_page))
@@ -61,9 +70,11 @@ pub fn router(state: AppState) -> Router {
         .route("/api/statemachine", get(console::definition_json))
         .route("/api/statemachine/graph.svg", get(console::definition_svg))
         .route("/assets/{file}", get(assets::serve))
+        .route("/favicon.ico", get(assets::favicon))
         .route("/healthz", get(|| async { "ok" }))
         .fallback(error::not_found)
-        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(DefaultBodyLimit::max(body_limit));
+    security::with_headers(routes, &extra_origins)
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
 }

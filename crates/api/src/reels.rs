@@ -8,7 +8,9 @@ use pipeline::{ListQuery, Reel, Status};
 use serde::Deserialize;
 
 use crate::error::{ApiError, Wants};
-use crate::html::{badge, esc, json_block, page};
+use maud::{html, Markup};
+
+use crate::html::{badge, json_block, page, Page};
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
@@ -87,47 +89,55 @@ fn thumb_url(reel: &Reel, want: u32) -> Option<String> {
         .map(|t| format!("/media/{}", t.key))
 }
 
-fn card(reel: &Reel) -> String {
-    let img = match thumb_url(reel, 480) {
-        Some(url) => format!(
-            "<img src=\"{}\" alt=\"{}\" loading=\"lazy\">",
-            esc(&url),
-            esc(&reel.name)
-        ),
-        None => format!(
-            "<div class=\"placeholder\">{}</div>",
-            esc(reel.status.as_str())
-        ),
-    };
-    format!(
-        "<a class=\"card\" href=\"/reels/{id}\">{img}<div class=\"meta\"><strong>{name}</strong> {badge}<p>{caption}</p></div></a>",
-        id = esc(&reel.id),
-        name = esc(&reel.name),
-        badge = badge(reel.status.as_str()),
-        caption = esc(&reel.caption),
-    )
-}
-
-fn grid(reels: &[Reel]) -> String {
-    if reels.is_empty() {
-        return "<p class=\"empty\">No reels yet.</p>".into();
+fn card(reel: &Reel) -> Markup {
+    html! {
+        a.card href={ "/reels/" (reel.id) } {
+            @if let Some(url) = thumb_url(reel, 480) {
+                img src=(url) alt=(reel.name) loading="lazy";
+            } @else {
+                div.placeholder { (reel.status.as_str()) }
+            }
+            div.meta {
+                strong { (reel.name) } " " (badge(reel.status.as_str()))
+                p { (reel.caption) }
+            }
+        }
     }
-    let cards: String = reels.iter().map(card).collect();
-    format!("<div class=\"grid\">{cards}</div>")
 }
 
-const FORM: &str = r#"<section class="upload">
-<h1>Share a photo or a short video</h1>
-<form id="upload-form" action="/uploads" method="post" enctype="multipart/form-data"DATA_ATTRS>
-<label>Name <input name="name" required maxlength="200" autocomplete="name"></label>
-<label>Caption <textarea name="caption" maxlength="2200" rows="3"></textarea></label>
-<label>Photo or video <input type="file" name="file" required accept="image/*,video/*"></label>
-<button type="submit">Upload</button>
-<progress id="upload-progress" max="100" value="0" hidden></progress>
-<p id="upload-status" role="status"></p>
-</form>
-</section>
-<script src="/assets/upload.js" defer></script>"#;
+fn grid(reels: &[Reel]) -> Markup {
+    html! {
+        @if reels.is_empty() {
+            p.empty { "No reels yet." }
+        } @else {
+            div.grid { @for r in reels { (card(r)) } }
+        }
+    }
+}
+
+fn form(st: &AppState) -> Markup {
+    let settings = &st.intake.settings;
+    // The script sends files above the threshold straight to the store (presigned POST).
+    let direct_above = st
+        .intake
+        .signer
+        .is_some()
+        .then_some(settings.direct_upload_above_bytes);
+    html! {
+        section.upload {
+            h1 { "Share a photo or a short video" }
+            form #upload-form action="/uploads" method="post" enctype="multipart/form-data"
+                data-max-bytes=(settings.max_upload_bytes) data-direct-above=[direct_above] {
+                label { "Name " input name="name" required maxlength="200" autocomplete="name"; }
+                label { "Caption " textarea name="caption" maxlength="2200" rows="3" {} }
+                label { "Photo or video " input type="file" name="file" required accept="image/*,video/*"; }
+                button type="submit" { "Upload" }
+                progress #upload-progress max="100" value="0" hidden {}
+                p #upload-status role="status" {}
+            }
+        }
+    }
+}
 
 pub async fn home(State(st): State<AppState>, wants: Wants) -> Result<Html<String>, ApiError> {
     let reels = st
@@ -139,22 +149,22 @@ pub async fn home(State(st): State<AppState>, wants: Wants) -> Result<Html<Strin
         })
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let settings = &st.intake.settings;
-    let limit_mib = settings.max_upload_bytes / (1024 * 1024);
-    // The script sends files above the threshold straight to the store (presigned POST).
-    let mut attrs = format!(" data-max-bytes=\"{}\"", settings.max_upload_bytes);
-    if st.intake.signer.is_some() {
-        attrs.push_str(&format!(
-            " data-direct-above=\"{}\"",
-            settings.direct_upload_above_bytes
-        ));
-    }
-    let form = FORM.replace("DATA_ATTRS", &attrs);
-    let body = format!(
-        "{form}<p class=\"hint\">Up to {limit_mib} MiB: JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4, MOV or WebM.</p><section><h2>Newest reels</h2>{}<p><a href=\"/gallery\">All reels</a></p></section>",
-        grid(&reels)
-    );
-    Ok(Html(page("Upload", &body)))
+    let limit_mib = st.intake.settings.max_upload_bytes / (1024 * 1024);
+    let body = html! {
+        (form(&st))
+        p.hint { "Up to " (limit_mib) " MiB: JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4, MOV or WebM." }
+        section {
+            h2 { "Newest reels" }
+            (grid(&reels))
+            p { a href="/gallery" { "All reels" } }
+        }
+    };
+    Ok(Html(
+        Page::new("Upload")
+            .script("upload.js")
+            .render(body)
+            .into_string(),
+    ))
 }
 
 pub async fn gallery_page(
@@ -169,21 +179,41 @@ pub async fn gallery_page(
         .list(&query)
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let more = if reels.len() == query.limit {
-        reels
-            .last()
-            .map(|r| {
-                format!(
-                    "<p><a href=\"/gallery?before={}\">Older</a></p>",
-                    esc(&r.created_at)
-                )
-            })
-            .unwrap_or_default()
-    } else {
-        String::new()
+    let older = (reels.len() == query.limit)
+        .then(|| reels.last().map(|r| r.created_at.clone()))
+        .flatten();
+    let body = html! {
+        h1 { "Gallery" }
+        (grid(&reels))
+        @if let Some(before) = older {
+            p { a href={ "/gallery?before=" (before) } { "Older" } }
+        }
     };
-    let body = format!("<h1>Gallery</h1>{}{more}", grid(&reels));
-    Ok(Html(page("Gallery", &body)))
+    Ok(Html(page("Gallery", body).into_string()))
+}
+
+fn ready_view(reel: &Reel) -> Markup {
+    html! {
+        @if let Some(big) = thumb_url(reel, 1080) {
+            figure { img.hero src=(big) alt=(reel.name); }
+        }
+        h2 { "Thumbnails" }
+        ul.thumbs {
+            @for t in &reel.thumbnails {
+                li {
+                    a href={ "/media/" (t.key) } {
+                        img src={ "/media/" (t.key) } alt={ (t.size) " px" } width=(t.width) height=(t.height);
+                    }
+                    br;
+                    (t.size) ": " (t.width) "×" (t.height) ", " (t.bytes) " bytes"
+                }
+            }
+        }
+        @if let Some(meta) = &reel.metadata {
+            h2 { "Metadata" }
+            (json_block(meta))
+        }
+    }
 }
 
 pub async fn reel_page(
@@ -192,58 +222,30 @@ pub async fn reel_page(
     Path(id): Path<String>,
 ) -> Result<Html<String>, ApiError> {
     let reel = load(&st, &id, wants).await?;
-    let mut body = format!(
-        "<article class=\"reel\" data-id=\"{id}\" data-status=\"{status}\"><h1>{name} {badge}</h1><p class=\"caption\">{caption}</p>",
-        id = esc(&reel.id),
-        status = reel.status.as_str(),
-        name = esc(&reel.name),
-        badge = badge(reel.status.as_str()),
-        caption = esc(&reel.caption),
-    );
-    match reel.status {
-        Status::Processing => body.push_str(
-            "<p class=\"processing\">Processing… this page updates by itself.</p><noscript><meta http-equiv=\"refresh\" content=\"2\"></noscript>",
-        ),
-        Status::Failed => body.push_str(&format!(
-            "<section class=\"error\"><h2>Failed: <code>{}</code></h2><p>{}</p></section>",
-            esc(reel.error.as_deref().unwrap_or("")),
-            esc(reel.cause.as_deref().unwrap_or(""))
-        )),
-        Status::Ready => {
-            if let Some(big) = thumb_url(&reel, 1080) {
-                body.push_str(&format!(
-                    "<figure><img class=\"hero\" src=\"{}\" alt=\"{}\"></figure>",
-                    esc(&big),
-                    esc(&reel.name)
-                ));
+    let body = html! {
+        article.reel data-id=(reel.id) data-status=(reel.status.as_str()) {
+            h1 { (reel.name) " " (badge(reel.status.as_str())) }
+            p.caption { (reel.caption) }
+            @match reel.status {
+                Status::Processing => p.processing { "Processing… this page updates by itself." },
+                Status::Failed => section.error {
+                    h2 { "Failed: " code { (reel.error.as_deref().unwrap_or("")) } }
+                    p { (reel.cause.as_deref().unwrap_or("")) }
+                },
+                Status::Ready => (ready_view(&reel)),
             }
-            let thumbs: String = reel
-                .thumbnails
-                .iter()
-                .map(|t| {
-                    format!(
-                        "<li><a href=\"/media/{key}\"><img src=\"/media/{key}\" alt=\"{size} px\" width=\"{w}\" height=\"{h}\" style=\"max-width:160px;height:auto\"></a><br>{size}: {w}×{h}, {bytes} bytes</li>",
-                        key = esc(&t.key),
-                        size = t.size,
-                        w = t.width,
-                        h = t.height,
-                        bytes = t.bytes
-                    )
-                })
-                .collect();
-            body.push_str(&format!("<h2>Thumbnails</h2><ul class=\"thumbs\">{thumbs}</ul>"));
-            if let Some(meta) = &reel.metadata {
-                body.push_str(&format!("<h2>Metadata</h2>{}", json_block(meta)));
+            dl.facts {
+                dt { "Type" } dd { (reel.media_type.as_deref().unwrap_or("unknown")) }
+                dt { "Size" } dd { (reel.size) " bytes" }
+                dt { "Original name" } dd { (reel.original_filename) }
+                dt { "Uploaded" } dd { (reel.created_at) }
+                dt { "Execution" } dd { a href={ "/console/executions/" (reel.id) } { "history and graph" } }
             }
         }
+    };
+    let mut layout = Page::new(&reel.name).script("reel.js");
+    if reel.status == Status::Processing {
+        layout = layout.refresh_without_js(2);
     }
-    body.push_str(&format!(
-        "<dl class=\"facts\"><dt>Type</dt><dd>{}</dd><dt>Size</dt><dd>{} bytes</dd><dt>Original name</dt><dd>{}</dd><dt>Uploaded</dt><dd>{}</dd><dt>Execution</dt><dd><a href=\"/console/executions/{}\">history and graph</a></dd></dl></article><script src=\"/assets/reel.js\" defer></script>",
-        esc(reel.media_type.as_deref().unwrap_or("unknown")),
-        reel.size,
-        esc(&reel.original_filename),
-        esc(&reel.created_at),
-        esc(&reel.id),
-    ));
-    Ok(Html(page(&reel.name, &body)))
+    Ok(Html(layout.render(body).into_string()))
 }

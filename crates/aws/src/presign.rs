@@ -144,6 +144,21 @@ impl UploadSigner for crate::S3BlobStore {
         self.presigned_post(&c.key, &c.content_type, c.max_bytes, c.expires_in)
             .await
     }
+
+    fn browser_origin(&self) -> Option<String> {
+        let signing = self.signing()?;
+        let url = bucket_url(self.bucket(), &signing.region, signing.endpoint.as_deref());
+        Some(origin_of(&url))
+    }
+}
+
+/// `scheme://host[:port]` of a URL.
+pub fn origin_of(url: &str) -> String {
+    let after_scheme = url.find("://").map(|i| i + 3).unwrap_or(0);
+    match url[after_scheme..].find('/') {
+        Some(i) => url[..after_scheme + i].to_owned(),
+        None => url.to_owned(),
+    }
 }
 
 #[cfg(test)]
@@ -187,6 +202,18 @@ mod tests {
         assert_eq!(fields["x-amz-signature"].len(), 64);
         // same inputs, same signature
         assert_eq!(signer.sign("media", &c).0, fields);
+    }
+
+    #[test]
+    fn origins_drop_the_path() {
+        assert_eq!(
+            origin_of("http://127.0.0.1:5000/media-hub"),
+            "http://127.0.0.1:5000"
+        );
+        assert_eq!(
+            origin_of("https://b.s3.eu-west-1.amazonaws.com"),
+            "https://b.s3.eu-west-1.amazonaws.com"
+        );
     }
 
     #[test]

@@ -148,7 +148,23 @@ async fn upload_in_browser(
     let reel = server.reel(&id).await;
     assert_eq!(reel["caption"], "uploaded by a real browser");
     server.assert_invariants(&reel);
-    for shot in ["1-form.png", "2-reel.png", "3-execution.png"] {
+    // at 360 px no page scrolls sideways
+    for page in ["form", "reel", "gallery", "execution"] {
+        let [scroll, inner] = [0, 1].map(|i| seen["narrow"][page][i].as_u64().unwrap_or(0));
+        assert!(
+            inner == 360 && scroll <= inner,
+            "{page} at 360 px is {scroll} px wide: {seen}"
+        );
+    }
+    for shot in [
+        "1-form.png",
+        "2-reel.png",
+        "3-execution.png",
+        "360-form.png",
+        "360-reel.png",
+        "360-gallery.png",
+        "360-execution.png",
+    ] {
         let len = std::fs::metadata(shots.join(shot))
             .map(|m| m.len())
             .unwrap_or(0);

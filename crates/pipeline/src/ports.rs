@@ -146,6 +146,13 @@ pub struct PresignedPost {
 pub trait UploadSigner: Send + Sync {
     async fn presign_post(&self, conditions: &PostConditions) -> Result<PresignedPost, StoreError>;
 
+    /// The origin (`scheme://host[:port]`) browsers send presigned uploads to and load
+    /// presigned media from, when it is not the API's own: the pages' Content-Security-Policy
+    /// allows it. `None` for a same-origin stand-in.
+    fn browser_origin(&self) -> Option<String> {
+        None
+    }
+
     /// Check the fields of a form posted to the local stand-in for the bucket (signature,
     /// expiry) and return the conditions they were signed with. Stores that check their
     /// own policies (S3) never receive such a form and refuse.

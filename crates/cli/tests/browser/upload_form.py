@@ -66,6 +66,16 @@ try:
     seen["graph_succeeded"] = driver.execute_script(
         "return [...document.querySelectorAll('svg.graph g.state.succeeded')].map(g => g.dataset.state)")
     driver.save_screenshot(os.path.join(shots, "3-execution.png"))
+    # the same pages on a 360 px phone: nothing may be wider than the screen
+    driver.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                           {"width": 360, "height": 740, "deviceScaleFactor": 2, "mobile": True})
+    seen["narrow"] = {}
+    for label, url in (("form", base + "/"), ("reel", seen["reel_url"]), ("gallery", base + "/gallery"),
+                       ("execution", driver.current_url)):
+        driver.get(url)
+        seen["narrow"][label] = driver.execute_script(
+            "return [document.documentElement.scrollWidth, window.innerWidth]")
+        driver.save_screenshot(os.path.join(shots, "360-" + label + ".png"))
     print(json.dumps(seen))
 finally:
     driver.quit()
