@@ -644,3 +644,122 @@ async fn upload_policy_covers_what_the_api_calls() {
     let unused: Vec<_> = granted.difference(&used).collect();
     eprintln!("upload: granted but not exercised by this test: {unused:?}");
 }
+
+/// Every Task state of the ASL (inside Parallel branches and Map processors too).
+fn asl_tasks() -> Vec<(String, serde_json::Value)> {
+    fn walk(states: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
+        for (name, s) in states.as_object().into_iter().flatten() {
+            if s["Type"] == "Task" {
+                out.push((name.clone(), s.clone()));
+            }
+            for branch in s["Branches"].as_array().into_iter().flatten() {
+                walk(&branch["States"], out);
+            }
+            for key in ["ItemProcessor", "Iterator"] {
+                walk(&s[key]["States"], out);
+            }
+        }
+    }
+    let asl: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/statemachine/media-pipeline.asl.json")).unwrap(),
+    )
+    .unwrap();
+    let mut out = Vec::new();
+    walk(&asl["States"], &mut out);
+    out
+}
+
+/// A function's `Timeout` (its own, else the Globals'), by the `${...FunctionArn}` of a Task.
+fn function_timeout(t: &Yaml, placeholder: &str) -> u64 {
+    let subs = resources(t)
+        .get("MediaPipeline")
+        .and_then(|m| m.get("Properties"))
+        .and_then(|p| p.get("DefinitionSubstitutions"))
+        .expect("DefinitionSubstitutions");
+    let target = render(subs.get(placeholder).expect("a substitution"));
+    let logical = target.trim_start_matches("${").trim_end_matches(".Arn}");
+    let function = resources(t).get(logical).expect("the function");
+    function
+        .get("Properties")
+        .and_then(|p| p.get("Timeout"))
+        .or_else(|| {
+            t.get("Globals")
+                .and_then(|g| g.get("Function")?.get("Timeout"))
+        })
+        .and_then(Yaml::as_u64)
+        .expect("a Timeout")
+}
+
+/// The state machine gives up on an attempt before Lambda would (a hung invoke cannot hold
+/// an execution), and it never starts a second attempt on a timeout: the first invocation
+/// may still be running, so a retry of `States.Timeout` would overlap it. Lambda's own
+/// transient failures (`Lambda.Unknown`: the runtime died or ran out of memory;
+/// `Lambda.ClientExecutionTimeoutException`: the invoke call itself timed out) are retried.
+#[test]
+fn every_task_times_out_before_its_function_and_retries_lambda_failures() {
+    let t = template();
+    let tasks = asl_tasks();
+    assert!(tasks.len() >= 5, "{tasks:?}");
+    for (name, task) in tasks {
+        let timeout = task["TimeoutSeconds"]
+            .as_u64()
+            .unwrap_or_else(|| panic!("{name}: no TimeoutSeconds"));
+        let retriers = task["Retry"].as_array().cloned().unwrap_or_default();
+        for r in &retriers {
+            let errors = &r["ErrorEquals"];
+            for never in ["States.Timeout", "States.ALL", "States.TaskFailed"] {
+                assert!(
+                    !errors.as_array().unwrap().contains(&json!(never)),
+                    "{name}: retries {never}, which includes a timed-out attempt"
+                );
+            }
+        }
+        let Some(function) = task["Parameters"]["FunctionName"].as_str() else {
+            // not a Lambda (a callback task): the timeout alone bounds it
+            continue;
+        };
+        let placeholder = function.trim_start_matches("${").trim_end_matches('}');
+        let lambda_timeout = function_timeout(&t, placeholder);
+        assert!(
+            timeout < lambda_timeout,
+            "{name}: TimeoutSeconds {timeout} is not below {placeholder}'s Timeout {lambda_timeout}"
+        );
+        for error in [
+            "Lambda.Unknown",
+            "Lambda.ClientExecutionTimeoutException",
+            "Lambda.ServiceException",
+            "Lambda.TooManyRequestsException",
+        ] {
+            assert!(
+                retriers
+                    .iter()
+                    .any(|r| r["ErrorEquals"].as_array().unwrap().contains(&json!(error))),
+                "{name}: {error} is not retried"
+            );
+        }
+        // the worst case of one Task: each attempt runs almost to its timeout and then fails
+        // with a retried error, and the backoffs between them run to their caps
+        let attempts: u64 = 1 + retriers
+            .iter()
+            .map(|r| r["MaxAttempts"].as_u64().unwrap_or(3))
+            .sum::<u64>();
+        let backoff: u64 = retriers
+            .iter()
+            .map(|r| {
+                let max = r["MaxDelaySeconds"].as_u64().unwrap_or(u64::MAX);
+                let first = r["IntervalSeconds"].as_u64().unwrap_or(1);
+                let rate = r["BackoffRate"].as_f64().unwrap_or(2.0);
+                (0..r["MaxAttempts"].as_u64().unwrap_or(3))
+                    .map(|n| ((first as f64 * rate.powi(n as i32)) as u64).min(max))
+                    .sum::<u64>()
+            })
+            .sum();
+        eprintln!(
+            "{name}: {attempts} attempts at most, {timeout} s each, {backoff} s of backoff at most, Lambda Timeout {lambda_timeout} s"
+        );
+        assert!(
+            attempts * timeout + backoff < 15 * 60,
+            "{name}: a Task may hold an execution longer than 15 min"
+        );
+    }
+}
