@@ -11,7 +11,9 @@ mod graph;
 mod html;
 mod media;
 mod reels;
+pub mod runs;
 mod security;
+pub mod sfn_api;
 mod uploads;
 
 use std::sync::Arc;
@@ -52,7 +54,7 @@ pub fn router(state: AppState) -> Router {
         .into_iter()
         .collect();
     let routes = Router::new()
-        .route("/", get(reels::home))
+        .route("/", get(reels::home).post(sfn_api::dispatch))
         .route("/gallery", get(reels::gallery_page))
         .route("/reels/{id}", get(reels::reel_page))
         .route("/uploads", post(uploads::upload))

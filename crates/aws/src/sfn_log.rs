@@ -118,6 +118,10 @@ fn list_item(item: &ExecutionListItem) -> ExecutionSummary {
         output: None,
         error: None,
         cause: None,
+        redrive_count: item
+            .redrive_count()
+            .map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+        redrive_date: item.redrive_date().map(rfc3339),
     }
 }
 
@@ -476,6 +480,10 @@ impl ExecutionLog for SfnExecutionLog {
             output: json_text(answer.output()),
             error: answer.error().map(str::to_owned),
             cause: answer.cause().map(str::to_owned),
+            redrive_count: answer
+                .redrive_count()
+                .map_or(0, |n| u32::try_from(n).unwrap_or(0)),
+            redrive_date: answer.redrive_date().map(rfc3339),
         }))
     }
 

@@ -26,7 +26,9 @@ CREATE TABLE IF NOT EXISTS executions (
     error TEXT,
     cause TEXT,
     start_date TEXT NOT NULL,
-    stop_date TEXT
+    stop_date TEXT,
+    redrive_count INTEGER NOT NULL DEFAULT 0,
+    redrive_date TEXT
 );
 CREATE INDEX IF NOT EXISTS executions_by_start ON executions (start_date DESC);
 CREATE TABLE IF NOT EXISTS history (
@@ -59,6 +61,7 @@ impl SqliteStore {
         conn.busy_timeout(std::time::Duration::from_secs(5))
             .map_err(db)?;
         conn.execute_batch(SCHEMA).map_err(db)?;
+        migrate(&conn)?;
         Ok(SqliteStore {
             conn: Arc::new(Mutex::new(conn)),
         })
@@ -87,6 +90,33 @@ impl SqliteStore {
         let mut guard = self.conn.lock().unwrap_or_else(|p| p.into_inner());
         f(&mut guard)
     }
+}
+
+/// Columns added since the first schema, added to databases made before them.
+fn migrate(conn: &Connection) -> Result<(), StoreError> {
+    let mut stmt = conn
+        .prepare("SELECT name FROM pragma_table_info('executions')")
+        .map_err(db)?;
+    let columns = stmt
+        .query_map([], |r| r.get::<_, String>(0))
+        .map_err(db)?
+        .collect::<Result<Vec<_>, _>>()
+        .map_err(db)?;
+    for (column, ddl) in [
+        (
+            "redrive_count",
+            "ALTER TABLE executions ADD COLUMN redrive_count INTEGER NOT NULL DEFAULT 0",
+        ),
+        (
+            "redrive_date",
+            "ALTER TABLE executions ADD COLUMN redrive_date TEXT",
+        ),
+    ] {
+        if !columns.iter().any(|c| c == column) {
+            conn.execute_batch(ddl).map_err(db)?;
+        }
+    }
+    Ok(())
 }
 
 pub(crate) fn db(e: rusqlite::Error) -> StoreError {

@@ -10,6 +10,7 @@ pub mod executions;
 pub mod invoker;
 pub mod reels;
 pub mod stack;
+pub mod test_state;
 pub mod workflow;
 
 pub use blobs::FsBlobStore;

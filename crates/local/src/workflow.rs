@@ -9,18 +9,19 @@ use std::sync::{Arc, Mutex};
 
 use async_trait::async_trait;
 use pipeline::{
-    ExecutionInput, ExecutionLog, ExecutionSummary, Pipeline, Started, StoreError, Task,
-    WorkflowStarter,
+    ExecutionError, ExecutionInput, ExecutionLog, ExecutionPage, ExecutionQuery, ExecutionSummary,
+    Pipeline, Started, StateTest, StoreError, Task, WorkflowStarter,
 };
 use serde_json::Value;
-use tokio::sync::watch;
+use tokio::sync::{oneshot, watch};
 
 use crate::db::{now, SqliteStore};
 use crate::definition::{load_definition, substitute_placeholders, DefinitionSource};
 use crate::invoker::{local_function_arn, LambdaInvoker};
 
 pub const STATE_MACHINE_NAME: &str = "media-pipeline";
-const ARN_PREFIX: &str = "arn:aws:states:local:000000000000";
+/// The region and account of local ARNs: AWS's format, so SDKs and the AWS CLI parse them.
+const ARN_PREFIX: &str = "arn:aws:states:us-east-1:000000000000";
 
 #[derive(Debug, thiserror::Error)]
 pub enum WorkflowError {
@@ -33,14 +34,22 @@ pub enum WorkflowError {
     },
 }
 
+/// An execution running in this process: a signal that flips when it ends, and the way to
+/// stop it (taken by the first StopExecution).
+struct Live {
+    done: watch::Receiver<bool>,
+    stop: Option<oneshot::Sender<states::StopRequest>>,
+}
+
 pub struct LocalWorkflow {
     definition: Arc<states::Definition>,
     definition_json: Value,
     source: DefinitionSource,
     store: SqliteStore,
+    pipeline: Pipeline,
     invoker: Arc<LambdaInvoker>,
-    /// names of the executions running in this process, with a signal that flips when done
-    live: Mutex<HashMap<String, watch::Receiver<bool>>>,
+    /// the executions running in this process
+    live: Mutex<HashMap<String, Live>>,
 }
 
 impl LocalWorkflow {
@@ -68,7 +77,8 @@ impl LocalWorkflow {
             definition_json,
             source,
             store,
-            invoker: Arc::new(LambdaInvoker::new(pipeline)),
+            invoker: Arc::new(LambdaInvoker::new(pipeline.clone())),
+            pipeline,
             live: Mutex::new(HashMap::new()),
         }))
     }
@@ -85,13 +95,13 @@ impl LocalWorkflow {
         format!("{ARN_PREFIX}:execution:{STATE_MACHINE_NAME}:{name}")
     }
 
-    fn live_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, watch::Receiver<bool>>> {
+    fn live_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
         self.live.lock().unwrap_or_else(|p| p.into_inner())
     }
 
     /// Wait until the named execution, if live in this process, has ended.
     pub async fn wait(&self, name: &str) {
-        let rx = self.live_lock().get(name).cloned();
+        let rx = self.live_lock().get(name).map(|l| l.done.clone());
         if let Some(mut rx) = rx {
             let _ = rx.wait_for(|done| *done).await;
         }
@@ -102,9 +112,16 @@ impl LocalWorkflow {
         self.live_lock().len()
     }
 
-    fn spawn(self: &Arc<Self>, name: String, input: Value) {
+    fn spawn(self: &Arc<Self>, name: String, input: Value, redrive: Option<states::Redrive>) {
         let (tx, rx) = watch::channel(false);
-        self.live_lock().insert(name.clone(), rx);
+        let (stop_tx, stop_rx) = oneshot::channel::<states::StopRequest>();
+        self.live_lock().insert(
+            name.clone(),
+            Live {
+                done: rx,
+                stop: Some(stop_tx),
+            },
+        );
         let me = Arc::clone(self);
         tokio::spawn(async move {
             let options = states::ExecutionOptions {
@@ -118,8 +135,31 @@ impl LocalWorkflow {
                 store: me.store.clone(),
                 execution: name.clone(),
             };
-            let outcome =
-                states::execute(&me.definition, input, &options, me.invoker.as_ref(), &sink).await;
+            // a dropped sender (the process ends) is not a stop
+            let stop: futures_util::future::BoxFuture<'static, states::StopRequest> =
+                Box::pin(async move {
+                    match stop_rx.await {
+                        Ok(r) => r,
+                        Err(_) => std::future::pending().await,
+                    }
+                });
+            let control = states::RunControl {
+                redrive,
+                stop: Some(stop),
+            };
+            let outcome = states::execute_controlled(
+                &me.definition,
+                input.clone(),
+                &options,
+                me.invoker.as_ref(),
+                &sink,
+                &states::SystemClock,
+                control,
+            )
+            .await;
+            if outcome.status == states::ExecutionStatus::Aborted {
+                me.cleanup_after_stop(&name, &input, &outcome).await;
+            }
             let status = serde_json::to_value(outcome.status)
                 .ok()
                 .and_then(|v| v.as_str().map(str::to_owned))
@@ -139,6 +179,61 @@ impl LocalWorkflow {
             let _ = tx.send(true);
         });
     }
+
+    /// A stopped execution of an upload leaves what Cleanup leaves: the reel FAILED, no
+    /// thumbnail, the raw file kept (a stop is not the file's fault).
+    async fn cleanup_after_stop(
+        &self,
+        name: &str,
+        input: &Value,
+        outcome: &states::ExecutionOutcome,
+    ) {
+        let (Some(id), Some(raw_key)) = (
+            input.get("id").and_then(Value::as_str),
+            input.get("rawKey").and_then(Value::as_str),
+        ) else {
+            return;
+        };
+        let payload = serde_json::json!({
+            "id": id,
+            "rawKey": raw_key,
+            "error": {
+                "Error": outcome.error.clone().unwrap_or_else(|| "ExecutionAborted".into()),
+                "Cause": outcome.cause.clone().unwrap_or_else(|| format!("The execution {name} was stopped.")),
+            }
+        });
+        if let Err(e) = self.pipeline.dispatch(Task::Cleanup, payload).await {
+            tracing::error!(execution = %name, error = %e.message, "cleanup after a stop failed");
+        }
+    }
+
+    fn summary(&self, name: &str) -> Result<ExecutionSummary, ExecutionError> {
+        self.store
+            .execution_sync(name)?
+            .ok_or_else(|| ExecutionError::DoesNotExist(display_arn(name)))
+    }
+}
+
+/// The ARN of a name (an ARN stays as it is), for error messages.
+fn display_arn(name: &str) -> String {
+    if name.starts_with("arn:") {
+        name.to_owned()
+    } else {
+        LocalWorkflow::execution_arn(name)
+    }
+}
+
+/// AWS's rule for execution names: 1 to 80 characters, none of whitespace, brackets,
+/// wildcards, the special characters `"#%\^|~`$&,;:/` or control characters.
+pub fn check_execution_name(name: &str) -> Result<(), ExecutionError> {
+    let bad =
+        |c: char| c.is_whitespace() || c.is_control() || "<>{}[]?*\"#%\\^|~`$&,;:/".contains(c);
+    if name.is_empty() || name.chars().count() > 80 || name.chars().any(bad) {
+        return Err(ExecutionError::InvalidName(format!(
+            "Invalid Name: '{name}'"
+        )));
+    }
+    Ok(())
 }
 
 /// Persists history events as the interpreter emits them.
@@ -183,7 +278,7 @@ impl WorkflowStarter for LocalStarter {
         }
         let json = pipeline::ports::execution_input_json(input);
         wf.store.begin_execution(&name, &arn, &json, &now())?;
-        wf.spawn(name, json);
+        wf.spawn(name, json, None);
         Ok(Started {
             execution_arn: arn,
             already_started: false,
@@ -208,5 +303,142 @@ impl ExecutionLog for LocalWorkflow {
     }
     async fn definition(&self) -> Result<Value, StoreError> {
         Ok(self.definition_json.clone())
+    }
+    fn state_machine_arn(&self) -> Option<String> {
+        Some(Self::state_machine_arn())
+    }
+    async fn list_page(&self, query: &ExecutionQuery) -> Result<ExecutionPage, StoreError> {
+        self.store.list_page(query).await
+    }
+}
+
+/// The actions (StartExecution, StopExecution, RedriveExecution, TestState) need the
+/// workflow behind an `Arc` to spawn runs: [`LocalStarter`] carries it.
+#[async_trait]
+impl ExecutionLog for LocalStarter {
+    async fn list_executions(
+        &self,
+        status: Option<&str>,
+        limit: usize,
+    ) -> Result<Vec<ExecutionSummary>, StoreError> {
+        self.0.list_executions(status, limit).await
+    }
+    async fn describe_execution(&self, name: &str) -> Result<Option<ExecutionSummary>, StoreError> {
+        self.0.describe_execution(name).await
+    }
+    async fn execution_history(&self, name: &str) -> Result<Vec<Value>, StoreError> {
+        self.0.execution_history(name).await
+    }
+    async fn definition(&self) -> Result<Value, StoreError> {
+        self.0.definition().await
+    }
+    fn state_machine_arn(&self) -> Option<String> {
+        Some(LocalWorkflow::state_machine_arn())
+    }
+    async fn list_page(&self, query: &ExecutionQuery) -> Result<ExecutionPage, StoreError> {
+        self.0.store.list_page(query).await
+    }
+
+    async fn start_execution(
+        &self,
+        name: Option<&str>,
+        input: &Value,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        let wf = &self.0;
+        let name = match name {
+            Some(n) => {
+                check_execution_name(n)?;
+                n.to_owned()
+            }
+            None => uuid::Uuid::new_v4().to_string(),
+        };
+        if let Some(existing) = wf.store.execution_sync(&name)? {
+            let live = wf.live_lock().contains_key(&name);
+            if live && existing.input.as_ref() == Some(input) {
+                return Ok(existing);
+            }
+            return Err(ExecutionError::AlreadyExists(existing.execution_arn));
+        }
+        let arn = LocalWorkflow::execution_arn(&name);
+        wf.store.begin_execution(&name, &arn, input, &now())?;
+        wf.spawn(name.clone(), input.clone(), None);
+        wf.summary(&name)
+    }
+
+    async fn stop_execution(
+        &self,
+        name: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        let wf = &self.0;
+        let summary = wf.summary(name)?;
+        let stop = wf
+            .live_lock()
+            .get_mut(&summary.name)
+            .and_then(|l| l.stop.take());
+        match stop {
+            Some(tx) => {
+                let _ = tx.send(states::StopRequest {
+                    error: error.map(str::to_owned),
+                    cause: cause.map(str::to_owned),
+                });
+                wf.wait(&summary.name).await;
+            }
+            None if summary.status == "RUNNING" => {
+                // RUNNING in the log but not in this process (a stop interrupted it, or
+                // another StopExecution is ending it): record the end here
+                wf.wait(&summary.name).await;
+                if wf.summary(name)?.status == "RUNNING" {
+                    wf.store.finish_execution(
+                        &summary.name,
+                        "ABORTED",
+                        None,
+                        error,
+                        cause,
+                        &now(),
+                    )?;
+                }
+            }
+            // AWS answers a stop of a closed execution with its stop date
+            None => {}
+        }
+        wf.summary(name)
+    }
+
+    async fn redrive_execution(&self, name: &str) -> Result<ExecutionSummary, ExecutionError> {
+        let wf = &self.0;
+        let summary = wf.summary(name)?;
+        if !summary.redrivable() || wf.live_lock().contains_key(&summary.name) {
+            return Err(ExecutionError::NotRedrivable(format!(
+                "Execution {} is {} and cannot be redriven: only FAILED, TIMED_OUT and ABORTED executions can",
+                summary.execution_arn, summary.status
+            )));
+        }
+        let history = wf.store.history_events(&summary.name)?;
+        let Some((state, state_input)) = states::redrive_point(&wf.definition, &history) else {
+            return Err(ExecutionError::NotRedrivable(format!(
+                "Execution {} has no unsuccessful state to redrive from",
+                summary.execution_arn
+            )));
+        };
+        let redrive = states::Redrive {
+            last_event_id: history.last().map_or(0, |e| e.id),
+            redrive_count: summary.redrive_count + 1,
+            state,
+            state_input,
+        };
+        wf.store.redrive_begin(&summary.name, &now())?;
+        tracing::info!(execution = %summary.name, from = %redrive.state, count = redrive.redrive_count, "redriving");
+        wf.spawn(
+            summary.name.clone(),
+            summary.input.clone().unwrap_or(Value::Null),
+            Some(redrive),
+        );
+        wf.summary(&summary.name)
+    }
+
+    async fn test_state(&self, state: &Value, input: &Value) -> Result<StateTest, ExecutionError> {
+        crate::test_state::run(&self.0.invoker, state, input).await
     }
 }

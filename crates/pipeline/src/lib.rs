@@ -14,8 +14,9 @@ pub mod tasks;
 
 pub use error::{ErrorName, TaskError};
 pub use ports::{
-    BlobStore, BlobStream, ExecutionLog, ExecutionSummary, ListQuery, PostConditions,
-    PresignedPost, RecordStore, Started, StoreError, Transition, UploadSigner, WorkflowStarter,
+    BlobStore, BlobStream, ExecutionError, ExecutionLog, ExecutionPage, ExecutionQuery,
+    ExecutionSummary, ListQuery, PostConditions, PresignedPost, RecordStore, Started, StateTest,
+    StoreError, Transition, UploadSigner, WorkflowStarter, EXECUTION_STATUSES,
 };
 pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef};
 pub use settings::Settings;

@@ -173,7 +173,7 @@ pub fn execution_input_json(input: &ExecutionInput) -> Value {
 }
 
 /// One execution of the state machine, as the console lists it.
-#[derive(Debug, Clone, PartialEq, serde::Serialize, serde::Deserialize)]
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct ExecutionSummary {
     pub name: String,
@@ -191,6 +191,91 @@ pub struct ExecutionSummary {
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+    /// how many times it was redriven (AWS `redriveCount`)
+    #[serde(default)]
+    pub redrive_count: u32,
+    /// when it was last redriven (RFC 3339)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub redrive_date: Option<String>,
+}
+
+impl ExecutionSummary {
+    /// Whether RedriveExecution may continue it: it ended, and not with success.
+    pub fn redrivable(&self) -> bool {
+        matches!(self.status.as_str(), "FAILED" | "TIMED_OUT" | "ABORTED")
+    }
+}
+
+/// The statuses an execution can have, as Step Functions names them.
+pub const EXECUTION_STATUSES: [&str; 6] = [
+    "RUNNING",
+    "SUCCEEDED",
+    "FAILED",
+    "TIMED_OUT",
+    "ABORTED",
+    "PENDING_REDRIVE",
+];
+
+/// Why an action on an execution was refused; the variants are Step Functions' error names.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum ExecutionError {
+    /// `ExecutionDoesNotExist`
+    #[error("Execution Does Not Exist: '{0}'")]
+    DoesNotExist(String),
+    /// `ExecutionAlreadyExists`: the name is taken by a closed execution or another input
+    #[error("Execution Already Exists: '{0}'")]
+    AlreadyExists(String),
+    /// `ExecutionNotRedrivable`
+    #[error("{0}")]
+    NotRedrivable(String),
+    /// `InvalidName`
+    #[error("{0}")]
+    InvalidName(String),
+    /// `InvalidExecutionInput`
+    #[error("{0}")]
+    InvalidInput(String),
+    /// `InvalidDefinition`
+    #[error("{0}")]
+    InvalidDefinition(String),
+    /// this backend cannot do that here
+    #[error("{0}")]
+    Unsupported(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// A page of executions: newest first, optionally one status and a name prefix.
+#[derive(Debug, Clone, Default)]
+pub struct ExecutionQuery {
+    pub status: Option<String>,
+    /// only names (or ARNs) starting with this
+    pub name_prefix: Option<String>,
+    pub limit: usize,
+    /// the `next` of the previous page
+    pub cursor: Option<String>,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExecutionPage {
+    pub executions: Vec<ExecutionSummary>,
+    /// the cursor of the next page, when there is one
+    pub next: Option<String>,
+}
+
+/// What TestState reports for one state run alone.
+#[derive(Debug, Clone, Default, PartialEq, serde::Serialize)]
+#[serde(rename_all = "camelCase")]
+pub struct StateTest {
+    /// SUCCEEDED | FAILED | CAUGHT_ERROR
+    pub status: String,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub output: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_state: Option<String>,
 }
 
 /// Reading executions and their event history (the console, `media-hub executions`).
@@ -208,4 +293,69 @@ pub trait ExecutionLog: Send + Sync {
     async fn execution_history(&self, name: &str) -> Result<Vec<Value>, StoreError>;
     /// The definition the executions run (ASL JSON), for drawing the graph.
     async fn definition(&self) -> Result<Value, StoreError>;
+
+    /// The ARN of the state machine, when this log knows it.
+    fn state_machine_arn(&self) -> Option<String> {
+        None
+    }
+
+    /// One page of executions. The default reads one list and filters it (no further pages).
+    async fn list_page(&self, query: &ExecutionQuery) -> Result<ExecutionPage, StoreError> {
+        let list = self
+            .list_executions(query.status.as_deref(), query.limit)
+            .await?;
+        let executions = match query.name_prefix.as_deref().filter(|p| !p.is_empty()) {
+            Some(p) => list
+                .into_iter()
+                .filter(|e| e.name.starts_with(p) || e.execution_arn.starts_with(p))
+                .collect(),
+            None => list,
+        };
+        Ok(ExecutionPage {
+            executions,
+            next: None,
+        })
+    }
+
+    /// StartExecution: `name` (a new UUID when `None`) with `input`. The same name and input
+    /// as a RUNNING execution answer that one; any other reuse is `AlreadyExists`.
+    async fn start_execution(
+        &self,
+        _name: Option<&str>,
+        _input: &Value,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "starting executions is not available on this backend".into(),
+        ))
+    }
+
+    /// StopExecution: a RUNNING execution ends ABORTED (with Cleanup's invariants).
+    async fn stop_execution(
+        &self,
+        _name: &str,
+        _error: Option<&str>,
+        _cause: Option<&str>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "stopping executions is not available on this backend".into(),
+        ))
+    }
+
+    /// RedriveExecution: the same execution continues from the states that did not succeed.
+    async fn redrive_execution(&self, _name: &str) -> Result<ExecutionSummary, ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "redriving executions is not available on this backend".into(),
+        ))
+    }
+
+    /// TestState: run one state (its ASL JSON) alone on `input`.
+    async fn test_state(
+        &self,
+        _state: &Value,
+        _input: &Value,
+    ) -> Result<StateTest, ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "TestState is not available on this backend".into(),
+        ))
+    }
 }

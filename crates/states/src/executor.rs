@@ -26,6 +26,8 @@ pub struct ExecInfo {
     pub sm_name: String,
     pub input: Value,
     pub start_time: String,
+    /// `$$.Execution.RedriveCount`: how many times this execution was redriven
+    pub redrive_count: u32,
 }
 
 /// Variables visible to a state: its own scope over a frozen copy of the outer scopes.
@@ -132,7 +134,7 @@ impl Scope<'_> {
                     "Name": info.name,
                     "RoleArn": info.role_arn,
                     "StartTime": info.start_time,
-                    "RedriveCount": 0,
+                    "RedriveCount": info.redrive_count,
                 }),
             );
         }
@@ -373,8 +375,20 @@ impl<'a> Exec<'a> {
         vars: &'f mut Vars,
         prev: &'f mut u64,
     ) -> futures::future::BoxFuture<'f, Result<Value, Failure>> {
+        self.run_machine_at(m, m.start, input, vars, prev)
+    }
+
+    /// Run a machine from the state at index `start` (a redrive starts at the failed one).
+    pub fn run_machine_at<'f>(
+        &'f self,
+        m: &'f Machine,
+        start: usize,
+        input: Value,
+        vars: &'f mut Vars,
+        prev: &'f mut u64,
+    ) -> futures::future::BoxFuture<'f, Result<Value, Failure>> {
         Box::pin(async move {
-            let mut idx = m.start;
+            let mut idx = start;
             let mut input = input;
             let mut steps: u32 = 0;
             loop {

@@ -17,11 +17,20 @@ pub struct Recorder<'a> {
 
 impl<'a> Recorder<'a> {
     pub fn new(sink: &'a dyn HistorySink, clock: &'a dyn Clock) -> Recorder<'a> {
+        Self::continuing(sink, clock, 0)
+    }
+
+    /// A recorder whose first event is `last_id + 1` (a redrive continues the history).
+    pub fn continuing(
+        sink: &'a dyn HistorySink,
+        clock: &'a dyn Clock,
+        last_id: u64,
+    ) -> Recorder<'a> {
         let events = sink.wants_events();
         Recorder {
             sink,
             clock,
-            counter: AtomicU64::new(0),
+            counter: AtomicU64::new(last_id),
             detailed: events && sink.wants_details(),
             events,
         }

@@ -49,6 +49,48 @@ pub struct DefinitionError {
     pub message: String,
 }
 
+/// One finding of a validation, as `ValidateStateMachineDefinition` lists them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Diagnostic {
+    /// e.g. `SCHEMA_VALIDATION_FAILED`, `MISSING_TRANSITION_TARGET`
+    pub code: String,
+    pub message: String,
+    /// the JSON pointer of the field, when the message names one (`/States/A/Next`)
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub location: Option<String>,
+}
+
+impl DefinitionError {
+    /// The findings in the message (`'CODE: text at /path'`, comma separated).
+    pub fn diagnostics(&self) -> Vec<Diagnostic> {
+        let body = self
+            .message
+            .strip_prefix("Invalid State Machine Definition: ")
+            .unwrap_or(&self.message);
+        let body = body.strip_prefix('\'').unwrap_or(body);
+        let body = body.strip_suffix('\'').unwrap_or(body);
+        body.split("', '")
+            .map(|item| {
+                let (code, text) = match item.split_once(": ") {
+                    Some((c, t))
+                        if !c.is_empty()
+                            && c.chars().all(|ch| ch.is_ascii_uppercase() || ch == '_') =>
+                    {
+                        (c.to_owned(), t.to_owned())
+                    }
+                    _ => ("SCHEMA_VALIDATION_FAILED".to_owned(), item.to_owned()),
+                };
+                let location = text.rsplit_once(" at /").map(|(_, at)| format!("/{at}"));
+                Diagnostic {
+                    code,
+                    message: text,
+                    location,
+                }
+            })
+            .collect()
+    }
+}
+
 impl Definition {
     /// Parse and statically validate an ASL definition (JSON text).
     pub fn parse(json: &str) -> Result<Definition, DefinitionError> {
@@ -227,6 +269,85 @@ pub async fn execute_with_clock(
     history: &dyn HistorySink,
     clock: &dyn Clock,
 ) -> ExecutionOutcome {
+    execute_controlled(
+        definition,
+        input,
+        options,
+        tasks,
+        history,
+        clock,
+        RunControl::default(),
+    )
+    .await
+}
+
+/// Where a redrive continues an execution, as AWS `RedriveExecution` does: the history goes
+/// on after `last_event_id` with `ExecutionRedriven`, and the top-level state that did not
+/// succeed runs again with the input it had (a Parallel or Map runs again whole).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Redrive {
+    /// the last event id of the history so far
+    pub last_event_id: u64,
+    /// how many redrives, this one included (`$$.Execution.RedriveCount`)
+    pub redrive_count: u32,
+    /// the top-level state to run again
+    pub state: String,
+    /// the input that state was entered with
+    pub state_input: Value,
+}
+
+/// Why StopExecution ended a run (both optional, as in AWS's API).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct StopRequest {
+    pub error: Option<String>,
+    pub cause: Option<String>,
+}
+
+/// Optional controls of one run: a redrive, and a stop signal.
+#[derive(Default)]
+pub struct RunControl {
+    pub redrive: Option<Redrive>,
+    /// resolves when the run is to be stopped (the run ends ABORTED with `ExecutionAborted`)
+    pub stop: Option<futures::future::BoxFuture<'static, StopRequest>>,
+}
+
+/// Where a redrive of this history continues: the last top-level state entered that did
+/// not exit (the failed one, or the one running when it was stopped), with its input.
+/// `None` when every top-level state exited (nothing to continue from).
+pub fn redrive_point(definition: &Definition, history: &[HistoryEvent]) -> Option<(String, Value)> {
+    let top = &definition.root.names;
+    let mut open: Option<(String, Value)> = None;
+    for ev in history {
+        let Some(name) = ev.details.get("name").and_then(Value::as_str) else {
+            continue;
+        };
+        if !top.iter().any(|n| &**n == name) {
+            continue;
+        }
+        if ev.event_type.ends_with("StateEntered") {
+            let input = match ev.details.get("input") {
+                Some(Value::String(s)) => serde_json::from_str(s).unwrap_or(Value::Null),
+                Some(v) => v.clone(),
+                None => Value::Null,
+            };
+            open = Some((name.to_owned(), input));
+        } else if ev.event_type.ends_with("StateExited") {
+            open = None;
+        }
+    }
+    open
+}
+
+/// Run one execution (or continue it, for a redrive) to its end, or until `control.stop`.
+pub async fn execute_controlled(
+    definition: &Definition,
+    input: Value,
+    options: &ExecutionOptions,
+    tasks: &dyn TaskInvoker,
+    history: &dyn HistorySink,
+    clock: &dyn Clock,
+    control: RunControl,
+) -> ExecutionOutcome {
     use serde_json::json;
     let sm_name = if options.state_machine_name.is_empty() {
         "StateMachine".to_string()
@@ -253,10 +374,32 @@ pub async fn execute_with_clock(
     } else {
         options.role_arn.clone()
     };
+    let machine = &definition.root;
     let start_time = clock::rfc3339(clock.now());
+    let (rec, redrive_count, start_idx, first_input) = match &control.redrive {
+        Some(r) => {
+            let idx = machine
+                .names
+                .iter()
+                .position(|n| **n == *r.state)
+                .unwrap_or(machine.start);
+            (
+                history::Recorder::continuing(history, clock, r.last_event_id),
+                r.redrive_count,
+                idx,
+                r.state_input.clone(),
+            )
+        }
+        None => (
+            history::Recorder::new(history, clock),
+            0,
+            machine.start,
+            input.clone(),
+        ),
+    };
     let ex = executor::Exec {
         tasks,
-        rec: history::Recorder::new(history, clock),
+        rec,
         clock,
         info: executor::ExecInfo {
             id,
@@ -266,29 +409,51 @@ pub async fn execute_with_clock(
             sm_name,
             input: input.clone(),
             start_time,
+            redrive_count,
         },
     };
     let mut prev = 0u64;
-    ex.rec.emit(&mut prev, "ExecutionStarted", || {
-        json!({"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role_arn, "stateMachineArn": sm_id})
-    });
-    // AWS gives the first state's event previousEventId 0
-    prev = 0;
+    if control.redrive.is_some() {
+        prev = ex.rec.last_id();
+        ex.rec.emit(
+            &mut prev,
+            "ExecutionRedriven",
+            || json!({"redriveCount": redrive_count}),
+        );
+    } else {
+        ex.rec.emit(&mut prev, "ExecutionStarted", || {
+            json!({"input": input.to_string(), "inputDetails": {"truncated": false}, "roleArn": role_arn, "stateMachineArn": sm_id})
+        });
+        // AWS gives the first state's event previousEventId 0
+        prev = 0;
+    }
     let mut vars = executor::Vars::default();
-    let machine = &definition.root;
-    let run = ex.run_machine(machine, input, &mut vars, &mut prev);
-    let result = match machine.timeout_seconds {
-        Some(t) => {
-            tokio::select! {
-                r = run => Some(r),
-                _ = clock.sleep(clock::secs(t)) => None,
-            }
+    let run = ex.run_machine_at(machine, start_idx, first_input, &mut vars, &mut prev);
+    let timeout = async {
+        match machine.timeout_seconds {
+            Some(t) => clock.sleep(clock::secs(t)).await,
+            None => std::future::pending::<()>().await,
         }
-        None => Some(run.await),
+    };
+    let stop = async {
+        match control.stop {
+            Some(f) => f.await,
+            None => std::future::pending::<StopRequest>().await,
+        }
+    };
+    enum End {
+        Done(Result<Value, Failure>),
+        TimedOut,
+        Aborted(StopRequest),
+    }
+    let end = tokio::select! {
+        r = run => End::Done(r),
+        _ = timeout => End::TimedOut,
+        s = stop => End::Aborted(s),
     };
     let mut prev = ex.rec.last_id();
-    match result {
-        Some(Ok(out)) => {
+    match end {
+        End::Done(Ok(out)) => {
             ex.rec.emit(
                 &mut prev,
                 "ExecutionSucceeded",
@@ -301,7 +466,7 @@ pub async fn execute_with_clock(
                 cause: None,
             }
         }
-        Some(Err(f)) => {
+        End::Done(Err(f)) => {
             ex.rec.emit(
                 &mut prev,
                 "ExecutionFailed",
@@ -318,7 +483,7 @@ pub async fn execute_with_clock(
                 cause: f.cause,
             }
         }
-        None => {
+        End::TimedOut => {
             ex.rec.emit(
                 &mut prev,
                 "ExecutionTimedOut",
@@ -329,6 +494,24 @@ pub async fn execute_with_clock(
                 output: None,
                 error: Some("States.Timeout".into()),
                 cause: None,
+            }
+        }
+        End::Aborted(s) => {
+            ex.rec.emit(&mut prev, "ExecutionAborted", || {
+                let mut m = serde_json::Map::new();
+                if let Some(e) = &s.error {
+                    m.insert("error".into(), Value::String(e.clone()));
+                }
+                if let Some(c) = &s.cause {
+                    m.insert("cause".into(), Value::String(c.clone()));
+                }
+                Value::Object(m)
+            });
+            ExecutionOutcome {
+                status: ExecutionStatus::Aborted,
+                output: None,
+                error: s.error,
+                cause: s.cause,
             }
         }
     }

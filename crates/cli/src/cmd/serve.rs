@@ -72,7 +72,8 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
 
     let state = api::AppState {
         intake: stack.intake.clone(),
-        executions: Some(stack.workflow.clone() as Arc<dyn pipeline::ExecutionLog>),
+        executions: Some(Arc::new(local::LocalStarter(stack.workflow.clone()))
+            as Arc<dyn pipeline::ExecutionLog>),
     };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr)
