@@ -66,7 +66,14 @@ pub fn router(state: AppState) -> Router {
         .route("/api/reels/{id}", get(reels::reel_json))
         .route("/media/{*key}", get(media::serve))
         .route("/console", get(console::executions_page))
+        .route("/console/executions", post(console::start))
         .route("/console/executions/{name}", get(console::execution_page))
+        .route("/console/executions/{name}/redrive", post(console::redrive))
+        .route("/console/executions/{name}/stop", post(console::stop))
+        .route(
+            "/console/statemachine",
+            get(console::definition_page).post(console::validate_definition),
+        )
         .route("/api/executions", get(console::executions_json))
         .route("/api/executions/{name}", get(console::execution_json))
         .route("/api/statemachine", get(console::definition_json))

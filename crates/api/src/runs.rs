@@ -203,23 +203,8 @@ fn is_attempt(ty: &str) -> bool {
     )
 }
 
-/// The rows of a history (events `{id, previousEventId, timestamp, type, details}`), in the
-/// order the states were entered. `running` says whether the execution is still going.
-pub fn state_rows(definition: &Value, history: &[Value], running: bool) -> Vec<StateRow> {
-    let kinds = state_kinds(definition);
-    let evs: Vec<Ev<'_>> = history
-        .iter()
-        .map(|e| Ev {
-            id: e.get("id").and_then(Value::as_i64).unwrap_or(0),
-            prev: e
-                .get("previousEventId")
-                .and_then(Value::as_i64)
-                .unwrap_or(0),
-            ty: e.get("type").and_then(Value::as_str).unwrap_or(""),
-            ts: e.get("timestamp").and_then(Value::as_str).unwrap_or(""),
-            details: e.get("details").unwrap_or(&Value::Null),
-        })
-        .collect();
+/// For each event, the index of the `...StateEntered` event of the state it belongs to.
+fn owners(evs: &[Ev<'_>]) -> Vec<Option<usize>> {
     let by_id: HashMap<i64, usize> = evs.iter().enumerate().map(|(i, e)| (e.id, i)).collect();
     // owner[i]: the index of the StateEntered event whose state event i belongs to
     let mut owner: Vec<Option<usize>> = vec![None; evs.len()];
@@ -279,6 +264,43 @@ pub fn state_rows(definition: &Value, history: &[Value], running: bool) -> Vec<S
             }
         };
     }
+    owner
+}
+
+fn events(history: &[Value]) -> Vec<Ev<'_>> {
+    history
+        .iter()
+        .map(|e| Ev {
+            id: e.get("id").and_then(Value::as_i64).unwrap_or(0),
+            prev: e
+                .get("previousEventId")
+                .and_then(Value::as_i64)
+                .unwrap_or(0),
+            ty: e.get("type").and_then(Value::as_str).unwrap_or(""),
+            ts: e.get("timestamp").and_then(Value::as_str).unwrap_or(""),
+            details: e.get("details").unwrap_or(&Value::Null),
+        })
+        .collect()
+}
+
+/// The state each event belongs to (its "step"), by name; `None` for execution events.
+pub fn event_steps(history: &[Value]) -> Vec<Option<String>> {
+    let evs = events(history);
+    owners(&evs)
+        .into_iter()
+        .map(|o| {
+            o.and_then(|i| evs[i].details.get("name").and_then(Value::as_str))
+                .map(str::to_owned)
+        })
+        .collect()
+}
+
+/// The rows of a history (events `{id, previousEventId, timestamp, type, details}`), in the
+/// order the states were entered. `running` says whether the execution is still going.
+pub fn state_rows(definition: &Value, history: &[Value], running: bool) -> Vec<StateRow> {
+    let kinds = state_kinds(definition);
+    let evs = events(history);
+    let owner = owners(&evs);
     let mut owned: HashMap<usize, Vec<usize>> = HashMap::new();
     for (i, o) in owner.iter().enumerate() {
         if let Some(o) = o {

@@ -1,0 +1,242 @@
+//! The execution console in a real browser (headless Chromium through chromedriver, driven
+//! by `browser/console.py`): filters and search, the graph of a READY and of a FAILED
+//! execution, a state's details, a redrive from the page, the definition validated in the
+//! page, and every console page at 360 px. Screenshots go to `target/screenshots/console`
+//! (or `$MEDIA_HUB_SCREENSHOTS/console`).
+
+mod common;
+
+use std::process::Command;
+
+use common::{fixture, repo_root, Server};
+use serde_json::{json, Value};
+
+fn browser_ready() -> Result<(), String> {
+    for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        if !std::path::Path::new(bin).exists() {
+            return Err(format!(
+                "{bin} is missing (apt-get install chromium chromium-driver)"
+            ));
+        }
+    }
+    let ok = Command::new("python3")
+        .args(["-c", "import selenium"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(())
+    } else {
+        Err("python3 cannot import selenium (pip install selenium)".into())
+    }
+}
+
+/// StartExecution on the server's Step Functions API.
+async fn start_execution(url: &str, name: &str, input: Value) {
+    let resp = reqwest::Client::new()
+        .post(format!("{url}/"))
+        .header("Content-Type", "application/x-amz-json-1.0")
+        .header("X-Amz-Target", "AWSStepFunctions.StartExecution")
+        .body(
+            json!({
+                "stateMachineArn": "arn:aws:states:us-east-1:000000000000:stateMachine:media-pipeline",
+                "name": name,
+                "input": input.to_string(),
+            })
+            .to_string(),
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        resp.status(),
+        200,
+        "{}",
+        resp.text().await.unwrap_or_default()
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_console_in_a_real_browser() {
+    if let Err(why) = browser_ready() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("SKIPPED the console browser test: {why}");
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &[]);
+    let mut ready = Vec::new();
+    for _ in 0..2 {
+        let id = server.upload_ok(&fixture("photo_exif.jpg"), "p.jpg").await;
+        assert_eq!(server.wait_terminal(&id).await["status"], "READY");
+        ready.push(id);
+    }
+    // an upload whose file never reached the store: it fails, Cleanup marks it
+    let failed = "broken-upload";
+    start_execution(
+        &server.url,
+        failed,
+        json!({"id": failed, "rawKey": format!("raw/{failed}/original.jpg")}),
+    )
+    .await;
+    assert_eq!(
+        server.wait_execution(failed).await["execution"]["status"],
+        "FAILED"
+    );
+
+    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/screenshots"))
+        .join("console");
+    let script = repo_root().join("crates/cli/tests/browser/console.py");
+    let (url, id, shots_arg) = (server.url.clone(), ready[0].clone(), shots.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .args([&url, &id, failed])
+            .arg(shots_arg)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run the browser script");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    let pairs = |key: &str| -> Vec<(String, String)> {
+        seen[key]
+            .as_array()
+            .unwrap_or_else(|| panic!("{key}: {seen}"))
+            .iter()
+            .map(|r| {
+                (
+                    r[0].as_str().unwrap().to_owned(),
+                    r[1].as_str().unwrap().to_owned(),
+                )
+            })
+            .collect()
+    };
+
+    // the list: everything, then only FAILED, then one by id prefix
+    assert_eq!(pairs("all_rows").len(), 3, "{seen}");
+    assert_eq!(
+        pairs("failed_rows"),
+        vec![(failed.to_owned(), "FAILED".to_owned())]
+    );
+    assert_eq!(
+        pairs("prefix_rows"),
+        vec![(ready[0].clone(), "SUCCEEDED".to_owned())]
+    );
+    assert_eq!(
+        seen["list_columns"],
+        json!(["Name", "Status", "Started", "Duration", "Reel", "Error"])
+    );
+    assert_eq!(seen["list_reel_name"], "Ada");
+
+    // a READY execution: every state that ran is green, the catch path did not run
+    let graph = &seen["ready_graph"];
+    for state in [
+        "ValidateFileType",
+        "ProcessMedia",
+        "GenerateThumbnails",
+        "ExtractMetadata",
+        "CommitRecord",
+        "Done",
+    ] {
+        assert_eq!(graph[state], "SUCCEEDED", "{state}: {graph}");
+    }
+    for state in ["Cleanup", "Failed"] {
+        assert_eq!(graph[state], "NOT_RUN", "{state}: {graph}");
+    }
+    assert_eq!(seen["parallel_contains_branches"], true, "{seen}");
+    // clicking a state shows its input and output
+    let input: Value = serde_json::from_str(seen["detail_input"].as_str().unwrap()).unwrap();
+    assert_eq!(input["id"], ready[0].as_str());
+    let output: Value = serde_json::from_str(seen["detail_output"].as_str().unwrap()).unwrap();
+    assert_eq!(output["validated"]["mediaType"], "image/jpeg");
+    assert!(seen["detail_text"].as_str().unwrap().contains("SUCCEEDED"));
+    let table = seen["table_rows"].as_array().unwrap();
+    assert_eq!(table.len(), 6, "one row per state run: {seen}");
+    assert_eq!(table[0][0], "ValidateFileType");
+    assert_eq!(table[0][2], "SUCCEEDED");
+    assert!(table[0][3].as_str().unwrap().contains("lambda:invoke"));
+    assert_eq!(seen["events_visible"], true);
+    assert_eq!(seen["event_types"][0], "ExecutionStarted");
+    assert_eq!(
+        seen["event_types"].as_array().unwrap().last().unwrap(),
+        "ExecutionSucceeded"
+    );
+
+    // a FAILED execution: the Fail state red, the caught task orange, the cause in words
+    let graph = &seen["failed_graph"];
+    assert_eq!(graph["Failed"], "FAILED", "{graph}");
+    assert_eq!(graph["ValidateFileType"], "CAUGHT_ERROR", "{graph}");
+    assert_eq!(graph["Cleanup"], "SUCCEEDED", "{graph}");
+    assert_eq!(seen["failed_error"], "NotFound");
+    let cause = seen["failed_cause"].as_str().unwrap();
+    assert!(
+        cause.contains("raw/broken-upload/original.jpg")
+            && !cause.contains('{')
+            && !cause.contains("errorMessage"),
+        "the cause reads as words: {cause}"
+    );
+    assert!(seen["caught_detail"].as_str().unwrap().contains("NotFound"));
+
+    // redrive from the page: the same execution ran again
+    assert_eq!(seen["after_redrive_status"], "FAILED");
+    assert!(
+        seen["redrives"].as_str().unwrap().starts_with("1 time"),
+        "{seen}"
+    );
+    let events: Vec<&str> = seen["after_redrive_events"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let at = events
+        .iter()
+        .position(|t| *t == "ExecutionRedriven")
+        .expect("ExecutionRedriven");
+    assert_eq!(events[at - 1], "ExecutionFailed");
+    assert_eq!(events.last(), Some(&"ExecutionFailed"));
+    let api = server.get_json(&format!("/api/executions/{failed}")).await;
+    assert_eq!(api["execution"]["redriveCount"], 1);
+
+    // the definition validated in the page, with AWS's text
+    assert!(
+        seen["invalid_definition"]
+            .as_str()
+            .unwrap()
+            .contains("MISSING_TRANSITION_TARGET: Missing 'Next' target: Nowhere"),
+        "{seen}"
+    );
+
+    // 360 px: no page scrolls sideways
+    for page in ["list", "ready", "failed", "definition"] {
+        let [scroll, inner] = [0, 1].map(|i| seen["narrow"][page][i].as_u64().unwrap_or(0));
+        assert!(
+            inner == 360 && scroll <= inner,
+            "{page} at 360 px is {scroll} px wide: {seen}"
+        );
+    }
+    for shot in [
+        "1-list",
+        "4-ready-graph",
+        "5-ready-state-details",
+        "8-failed-graph",
+        "10-after-redrive",
+        "360-ready",
+    ] {
+        let len = std::fs::metadata(shots.join(format!("{shot}.png")))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 1000, "screenshot {shot} missing");
+    }
+}
