@@ -398,6 +398,28 @@ async fn the_sdk_lists_describes_starts_redrives_and_gets_aws_errors() {
         (400, Some("ValidationException"))
     );
 
+    // StartSyncExecution answers with the ended execution; TestState runs one state alone
+    let (status, body) = call(
+        &server.url,
+        "StartSyncExecution",
+        json!({"stateMachineArn": MACHINE, "name": "sync-1",
+               "input": json!({"id": "gone", "rawKey": "raw/gone/original.jpg"}).to_string()}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!((body["status"].as_str(), body["error"].as_str()), (Some("FAILED"), Some("NotFound")));
+    let (status, body) = call(
+        &server.url,
+        "TestState",
+        json!({"definition": json!({"Type": "Pass", "Parameters": {"seen.$": "$.x"}, "Next": "Later"}).to_string(),
+               "roleArn": "arn:aws:iam::000000000000:role/x", "input": "{\"x\": 7}"}),
+    )
+    .await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["status"], "SUCCEEDED");
+    assert_eq!(body["nextState"], "Later");
+    assert_eq!(serde_json::from_str::<Value>(body["output"].as_str().unwrap()).unwrap(), json!({"seen": 7}));
+
     // definitions are validated with AWS's codes
     let check = sfn
         .validate_state_machine_definition()
