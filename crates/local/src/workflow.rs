@@ -129,7 +129,7 @@ impl LocalWorkflow {
                 execution_arn: Self::execution_arn(&name),
                 state_machine_arn: Self::state_machine_arn(),
                 state_machine_name: STATE_MACHINE_NAME.into(),
-                role_arn: format!("{ARN_PREFIX}:role/media-pipeline"),
+                role_arn: "arn:aws:iam::000000000000:role/media-pipeline".into(),
             };
             let sink = StoreSink {
                 store: me.store.clone(),
