@@ -243,12 +243,12 @@ pub async fn executions_page(
                     tbody {
                         @for (e, reel) in page_of.executions.iter().zip(&reel_names) {
                             tr data-name=(e.name) data-status=(e.status) {
-                                td.name { a href={ "/console/executions/" (e.name) } { code { (e.name) } } }
-                                td { (badge(&e.status)) @if e.redrive_count > 0 { " " span.muted.small { "redriven " (e.redrive_count) "×" } } }
-                                td { (when(&e.start_date)) }
-                                td { (duration(e)) }
-                                td { @if let Some((id, name)) = reel { a href={ "/reels/" (id) } { (name) } } }
-                                td { @if let Some(err) = &e.error { code.error { (err) } } }
+                                td.name data-label="Name" { div { a href={ "/console/executions/" (e.name) } { code { (e.name) } } } }
+                                td data-label="Status" { div { (badge(&e.status)) @if e.redrive_count > 0 { " " span.muted.small { "redriven " (e.redrive_count) "×" } } } }
+                                td data-label="Started" { div { (when(&e.start_date)) } }
+                                td data-label="Duration" { div { (duration(e)) } }
+                                td data-label="Reel" { div { @if let Some((id, name)) = reel { a href={ "/reels/" (id) } { (name) } } } }
+                                td data-label="Error" { div { @if let Some(err) = &e.error { code.error { (err) } } } }
                             }
                         }
                     }

@@ -173,6 +173,13 @@ async fn the_console_in_a_real_browser() {
         "ExecutionSucceeded"
     );
 
+    // the execution started from the page with an edited input
+    let edited: Value = serde_json::from_str(seen["edited_input"].as_str().unwrap()).unwrap();
+    assert_eq!(
+        edited,
+        json!({"id": "edited-1", "rawKey": "raw/edited-1/original.jpg"})
+    );
+
     // a FAILED execution: the Fail state red, the caught task orange, the cause in words
     let graph = &seen["failed_graph"];
     assert_eq!(graph["Failed"], "FAILED", "{graph}");

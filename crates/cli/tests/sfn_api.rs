@@ -407,7 +407,10 @@ async fn the_sdk_lists_describes_starts_redrives_and_gets_aws_errors() {
     )
     .await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!((body["status"].as_str(), body["error"].as_str()), (Some("FAILED"), Some("NotFound")));
+    assert_eq!(
+        (body["status"].as_str(), body["error"].as_str()),
+        (Some("FAILED"), Some("NotFound"))
+    );
     let (status, body) = call(
         &server.url,
         "TestState",
@@ -418,7 +421,10 @@ async fn the_sdk_lists_describes_starts_redrives_and_gets_aws_errors() {
     assert_eq!(status, 200, "{body}");
     assert_eq!(body["status"], "SUCCEEDED");
     assert_eq!(body["nextState"], "Later");
-    assert_eq!(serde_json::from_str::<Value>(body["output"].as_str().unwrap()).unwrap(), json!({"seen": 7}));
+    assert_eq!(
+        serde_json::from_str::<Value>(body["output"].as_str().unwrap()).unwrap(),
+        json!({"seen": 7})
+    );
 
     // definitions are validated with AWS's codes
     let check = sfn
@@ -499,6 +505,35 @@ async fn stopping_a_running_execution_aborts_it_and_cleans_up_the_reel() {
     assert_eq!(reel["error"], "Operator");
     server.assert_invariants(&reel);
     assert!(server.blob(reel["rawKey"].as_str().unwrap()).is_file());
+
+    // the same from the terminal: `media-hub executions stop` asks the server
+    let second = server.upload_ok(&fixture("photo_exif.jpg"), "q.jpg").await;
+    let cli = |args: &[&str]| {
+        std::process::Command::new(env!("CARGO_BIN_EXE_media-hub"))
+            .arg("executions")
+            .args(args)
+            .args(["--server", &server.url])
+            .output()
+            .unwrap()
+    };
+    let out = cli(&["stop", &second, "--cause", "from the terminal"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let d3 = sfn
+        .describe_execution()
+        .execution_arn(execution_arn(&second))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(*d3.status(), ExecutionStatus::Aborted);
+    assert_eq!(d3.cause(), Some("from the terminal"));
+    assert_eq!(server.reel(&second).await["status"], "FAILED");
+    let out = cli(&["stop", "no-such-execution"]);
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("ExecutionDoesNotExist"));
 
     // a stop of a closed execution changes nothing
     sfn.stop_execution()

@@ -102,6 +102,18 @@ try:
     seen["events_visible"] = driver.find_element(By.CSS_SELECTOR, "table.events").is_displayed()
     shot("7-ready-events")
 
+    # a new execution with an edited input, from the READY one's page
+    driver.find_element(By.CSS_SELECTOR, "details.start summary").click()
+    driver.find_element(By.CSS_SELECTOR, "details.start input[name=name]").send_keys("edited-1")
+    area = driver.find_element(By.CSS_SELECTOR, "details.start textarea[name=input]")
+    area.clear()
+    area.send_keys('{"id": "edited-1", "rawKey": "raw/edited-1/original.jpg"}')
+    driver.find_element(By.CSS_SELECTOR, "details.start button[type=submit]").click()
+    WebDriverWait(driver, 10).until(lambda d: d.current_url.endswith("/console/executions/edited-1"))
+    seen["edited_input"] = driver.execute_script(
+        "return [...document.querySelectorAll('h2')].filter(h => h.textContent === 'Input').map(h => h.nextElementSibling.textContent)[0]")
+    shot("7b-started-edited")
+
     # a FAILED execution: the failed state red, the cause in words; then redrive it
     driver.get(base + "/console/executions/" + failed_name)
     seen["failed_graph"] = graph()
