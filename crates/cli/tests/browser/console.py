@@ -163,6 +163,9 @@ try:
         seen["narrow"][label] = driver.execute_script(
             "return [document.documentElement.scrollWidth, window.innerWidth]")
         shot("360-" + label)
+        if label == "failed":
+            driver.execute_script("document.querySelector('.views').scrollIntoView()")
+            shot("360-failed-graph")
     print(json.dumps(seen))
 finally:
     driver.quit()
