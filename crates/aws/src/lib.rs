@@ -24,6 +24,7 @@ pub mod item;
 pub mod oplog;
 pub mod presign;
 pub mod s3;
+pub mod seed;
 pub mod sfn;
 pub mod sfn_log;
 

@@ -1,7 +1,7 @@
 //! Every event under fixtures/events/ through `aws::invoke` (what `media-hub invoke` and
 //! the Lambdas run), against the local backend in a temporary data dir: each gives the
 //! expected response or errorType. The ids in the fixtures are fixed, so the task events
-//! run in pipeline order over one store seeded from fixtures/events/seed/.
+//! run in pipeline order over one store seeded from fixtures/events/seed/manifest.json.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -10,13 +10,14 @@ use std::time::Duration;
 
 use aws::invoke::{invoke_http, invoke_object_created, invoke_task, Function, Outcome};
 use pipeline::intake::Intake;
-use pipeline::{BlobStore, Pipeline, RecordStore, Reel, Settings, Status, Task};
+use pipeline::{BlobStore, Pipeline, RecordStore, Settings, Status, Task};
 use serde_json::{json, Value};
 
 const EVENTS: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/events");
 const ACCEPTED: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e001";
 const REJECTED: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e002";
 const DIRECT: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e003";
+const PROCESSED: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e004";
 
 fn event(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(format!("{EVENTS}/{name}")).unwrap()).unwrap()
@@ -26,26 +27,6 @@ fn seed(name: &str) -> bytes::Bytes {
     std::fs::read(format!("{EVENTS}/seed/{name}"))
         .unwrap()
         .into()
-}
-
-fn reel(id: &str, filename: &str) -> Reel {
-    Reel {
-        id: id.into(),
-        name: "Ana".into(),
-        caption: String::new(),
-        status: Status::Processing,
-        media_type: None,
-        size: 0,
-        original_filename: filename.into(),
-        raw_key: format!("raw/{id}/original.jpg"),
-        thumbnails: vec![],
-        metadata: None,
-        error: None,
-        cause: None,
-        execution_arn: None,
-        created_at: "2026-11-25T14:00:00.000Z".into(),
-        updated_at: "2026-11-25T14:00:00.000Z".into(),
-    }
 }
 
 fn ok(outcome: &Outcome) -> &Value {
@@ -79,16 +60,23 @@ async fn every_fixture_event_gives_its_expected_response() {
     let workflow = local::LocalWorkflow::new(Some(asl), store, pipeline.clone()).unwrap();
     let starter = Arc::new(local::LocalStarter(workflow.clone()));
 
-    for (id, file, name) in [
-        (ACCEPTED, "photo.jpg", "beach.jpg"),
-        (REJECTED, "not-a-photo.jpg", "holiday.jpg"),
-    ] {
-        records.create(&reel(id, name)).await.unwrap();
-        blobs
-            .put(&format!("raw/{id}/original.jpg"), seed(file), "image/jpeg")
+    // what every event names, from fixtures/events/seed/manifest.json (as `media-hub
+    // invoke` seeds it); the DIRECT upload's ticket and file are put in below, by hand
+    let manifest_dir = Path::new(EVENTS);
+    let (manifest, seed_dir) = aws::seed::Manifest::for_events(manifest_dir)
+        .unwrap()
+        .expect("a seed manifest");
+    let mut seeded = aws::seed::Seeded::default();
+    for r in manifest.reels.iter().filter(|r| r.id != DIRECT) {
+        r.seed(&seed_dir, blobs.as_ref(), records.as_ref(), &mut seeded)
             .await
             .unwrap();
     }
+    assert!(seeded.present.is_empty(), "{seeded:?}");
+    assert_eq!(
+        records.get(PROCESSED).await.unwrap().unwrap().status,
+        Status::Processing
+    );
     let mut seen = BTreeSet::new();
     let mut run = |name: &'static str| {
         seen.insert(name);
@@ -130,11 +118,16 @@ async fn every_fixture_event_gives_its_expected_response() {
     let out = invoke_task(&pipeline, Task::CommitRecord, run("commit-record.json")).await;
     assert_eq!(
         ok(&out),
-        &json!({"id": ACCEPTED, "status": "READY", "changed": true})
+        &json!({"id": PROCESSED, "status": "READY", "changed": true})
     );
     assert_eq!(
-        records.get(ACCEPTED).await.unwrap().unwrap().status,
+        records.get(PROCESSED).await.unwrap().unwrap().status,
         Status::Ready
+    );
+    // the tasks before CommitRecord write no record
+    assert_eq!(
+        records.get(ACCEPTED).await.unwrap().unwrap().status,
+        Status::Processing
     );
 
     // the text file named .jpg: rejected, then cleaned up

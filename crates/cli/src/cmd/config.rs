@@ -1,21 +1,22 @@
 //! Options shared by the subcommands that open the local stack: where the data lives,
 //! which definition runs, and the limits.
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use anyhow::Context;
 use pipeline::Settings;
 
+/// Where `serve` keeps its data when no `--data-dir` is given.
+pub const DEFAULT_DATA_DIR: &str = "data";
+/// The SQLite file that marks a data dir.
+const DATABASE: &str = "media-hub.sqlite";
+
 #[derive(clap::Args, Debug, Clone)]
 pub struct StackArgs {
-    /// Folder for raw files, thumbnails and the SQLite database.
-    #[arg(
-        long,
-        global = true,
-        env = "MEDIA_HUB_DATA_DIR",
-        default_value = "data"
-    )]
-    pub data_dir: PathBuf,
+    /// Folder for raw files, thumbnails and the SQLite database [default: ./data; `invoke`:
+    /// a new temporary one]. Only `serve` creates it.
+    #[arg(long, global = true, env = "MEDIA_HUB_DATA_DIR")]
+    pub data_dir: Option<PathBuf>,
     /// The ASL definition to run [default: ./statemachine/media-pipeline.asl.json if present, else the built-in copy]
     #[arg(long, global = true, env = "MEDIA_HUB_DEFINITION")]
     pub definition: Option<PathBuf>,
@@ -69,9 +70,34 @@ impl StackArgs {
         Ok(s)
     }
 
+    /// `--data-dir`, else `./data`.
+    pub fn data_dir(&self) -> PathBuf {
+        self.data_dir
+            .clone()
+            .unwrap_or_else(|| PathBuf::from(DEFAULT_DATA_DIR))
+    }
+
+    /// The local stack of the data dir, created if missing (what `serve` does).
     pub fn open(&self) -> anyhow::Result<local::LocalStack> {
+        self.open_in(&self.data_dir())
+    }
+
+    /// The local stack of `dir`, created if missing.
+    pub fn open_in(&self, dir: &Path) -> anyhow::Result<local::LocalStack> {
         let settings = self.settings()?;
-        local::LocalStack::open(&self.data_dir, settings, self.definition.as_deref())
-            .with_context(|| format!("opening the local stack in {}", self.data_dir.display()))
+        local::LocalStack::open(dir, settings, self.definition.as_deref())
+            .with_context(|| format!("opening the local stack in {}", dir.display()))
+    }
+
+    /// The local stack of an existing data dir: every command but `serve` uses this, so
+    /// none of them leaves a `./data` behind where it ran. The error says where it looked.
+    pub fn open_existing(&self, dir: &Path) -> anyhow::Result<local::LocalStack> {
+        anyhow::ensure!(
+            dir.join(DATABASE).is_file(),
+            "no data dir at {} (no {DATABASE} there): `media-hub serve --data-dir {}` creates one",
+            dir.display(),
+            dir.display()
+        );
+        self.open_in(dir)
     }
 }

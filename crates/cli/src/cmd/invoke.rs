@@ -1,12 +1,15 @@
-//! `media-hub invoke FUNCTION --event FILE [--backend local|aws]`: run one function's
-//! handler in-process on an event file (fixtures/events/ has one per function) and print
-//! what the Lambda would answer: its response, or `{"errorType", "errorMessage"}`.
-//! Exit code 0 for a response, 1 for a function error.
+//! `media-hub invoke FUNCTION --event FILE [--backend local|aws] [--seed]`: run one
+//! function's handler in-process on an event file (fixtures/events/ has one per function)
+//! and print what the Lambda would answer: its response, or `{"errorType", "errorMessage"}`.
+//! Exit code 0 for a response, 1 for a function error, 2 when it cannot run.
 //!
-//! `--backend local` opens the local stack of `--data-dir` (folder blobs, SQLite records
-//! and executions, the local interpreter), as `serve` does; `--backend aws` uses
-//! S3/DynamoDB/Step Functions from the standard AWS environment and `MEDIA_BUCKET`,
-//! `REELS_TABLE`, `STATE_MACHINE_ARN` (any AWS-protocol endpoint via `AWS_ENDPOINT_URL`).
+//! What the event needs (its reel's record and objects, from `seed/manifest.json` next to
+//! the event file; see `aws::seed`) is put in first. Without `--data-dir` the local backend
+//! runs in a new temporary data dir, seeded, whose path goes to stderr, so every fixture runs
+//! on a fresh clone as README shows. `--data-dir DIR` uses an existing data dir (it never
+//! creates one) and seeds only with `--seed`. `--backend aws` uses S3/DynamoDB/Step
+//! Functions from the standard AWS environment and `MEDIA_BUCKET`, `REELS_TABLE`,
+//! `STATE_MACHINE_ARN` (any AWS-protocol endpoint via `AWS_ENDPOINT_URL`), seeding with `--seed`.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -41,6 +44,10 @@ pub struct Args {
     /// how long to wait for executions an upload started locally
     #[arg(long, default_value_t = 120)]
     pub wait_seconds: u64,
+    /// put what the event needs (seed/manifest.json next to it) into the data dir or the AWS
+    /// stores first; the default without --data-dir
+    #[arg(long)]
+    pub seed: bool,
 }
 
 /// The ports of one backend.
@@ -69,7 +76,18 @@ impl Ports {
 async fn ports(args: &Args, needs_workflow: bool) -> anyhow::Result<Ports> {
     match args.backend {
         Backend::Local => {
-            let stack = args.stack.open()?;
+            let stack = match &args.stack.data_dir {
+                Some(dir) => args.stack.open_existing(dir)?,
+                None => {
+                    let dir = tempfile::Builder::new()
+                        .prefix("media-hub-invoke-")
+                        .tempdir()
+                        .context("creating a temporary data dir")?
+                        .keep();
+                    eprintln!("media-hub invoke: data dir {} (temporary)", dir.display());
+                    args.stack.open_in(&dir)?
+                }
+            };
             Ok(Ports {
                 blobs: stack.blobs.clone(),
                 records: stack.intake.records.clone(),
@@ -138,6 +156,22 @@ pub async fn invoke(args: &Args) -> anyhow::Result<Outcome> {
         .with_context(|| format!("{} is not JSON", args.event.display()))?;
     let needs_workflow = matches!(function, Function::Upload | Function::ObjectCreated);
     let ports = ports(args, needs_workflow).await?;
+    let seed = args.seed || (args.backend == Backend::Local && args.stack.data_dir.is_none());
+    if seed {
+        let seeded = aws::seed::seed_for_event(
+            &args.event,
+            &event,
+            ports.blobs.as_ref(),
+            ports.records.as_ref(),
+        )
+        .await?;
+        for what in &seeded.written {
+            eprintln!("media-hub invoke: seeded {what}");
+        }
+        for what in &seeded.present {
+            eprintln!("media-hub invoke: {what} already there");
+        }
+    }
     let outcome = match function {
         Function::Task(task) => {
             let pipeline = Pipeline::new(

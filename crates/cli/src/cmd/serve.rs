@@ -54,7 +54,7 @@ async fn open_stack(args: &Args) -> anyhow::Result<local::LocalStack> {
             let records: Arc<dyn pipeline::RecordStore> = backend.records.clone();
             let signer: Arc<dyn pipeline::UploadSigner> = backend.blobs.clone();
             local::LocalStack::with_ports(
-                &args.stack.data_dir,
+                &args.stack.data_dir(),
                 blobs,
                 Some(records),
                 Some(signer),

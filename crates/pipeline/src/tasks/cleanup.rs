@@ -17,7 +17,7 @@ impl Pipeline {
                 tracing::warn!(id = %input.id, "cleanup of a READY record: nothing done");
                 return Ok(CleanupOutput {
                     id: input.id,
-                    status: Status::Ready,
+                    status: Some(Status::Ready),
                     deleted: vec![],
                     raw_deleted: false,
                     changed: false,
@@ -37,9 +37,9 @@ impl Pipeline {
             )
             .await
         {
-            Ok(t) => t,
+            Ok(t) => Some(t),
             // No record (the upload never wrote one): still sweep the objects.
-            Err(crate::ports::StoreError::NotFound(_)) => Transition::Unchanged(Status::Failed),
+            Err(crate::ports::StoreError::NotFound(_)) => None,
             Err(e) => return Err(e.into()),
         };
 
@@ -54,11 +54,11 @@ impl Pipeline {
             self.blobs.delete(&input.raw_key).await?;
             raw_deleted = true;
         }
-        tracing::info!(id = %input.id, error = %input.error.error, deleted = deleted.len(), raw_deleted, "cleaned up");
+        tracing::info!(id = %input.id, error = %input.error.error, deleted = deleted.len(), raw_deleted, record = transition.is_some(), "cleaned up");
         Ok(CleanupOutput {
             id: input.id,
-            status: Status::Failed,
-            changed: transition == Transition::Applied || !deleted.is_empty() || raw_deleted,
+            status: transition.as_ref().map(|_| Status::Failed),
+            changed: transition == Some(Transition::Applied) || !deleted.is_empty() || raw_deleted,
             deleted,
             raw_deleted,
         })
@@ -170,7 +170,30 @@ mod handler_tests {
             .await
             .unwrap();
         let out = p.cleanup(input("c3", "CorruptMedia")).await.unwrap();
-        assert_eq!(out.status, Status::Ready);
+        assert_eq!(out.status, Some(Status::Ready));
         assert_eq!(blobs.list("").await.unwrap().len(), 1);
+    }
+
+    #[tokio::test]
+    async fn a_missing_record_is_reported_as_missing() {
+        let (p, blobs, records) = pipeline();
+        // nothing at all: nothing done, and nothing claimed
+        let out = p.cleanup(input("c4", "CorruptMedia")).await.unwrap();
+        assert_eq!(
+            (out.status, out.changed, out.raw_deleted, out.deleted.len()),
+            (None, false, false, 0)
+        );
+        assert!(records.get("c4").await.unwrap().is_none());
+        // a raw file without a record: swept, and the output says so and no more
+        blobs
+            .put("raw/c4/original.jpg", "raw".into(), "image/jpeg")
+            .await
+            .unwrap();
+        let out = p.cleanup(input("c4", "CorruptMedia")).await.unwrap();
+        assert_eq!(
+            (out.status, out.changed, out.raw_deleted),
+            (None, true, true)
+        );
+        assert!(records.get("c4").await.unwrap().is_none());
     }
 }

@@ -78,7 +78,9 @@ pub struct CleanupInput {
 #[serde(rename_all = "camelCase")]
 pub struct CleanupOutput {
     pub id: String,
-    pub status: crate::reel::Status,
+    /// the record's status after the cleanup; `null` when there is no record of that id
+    /// (the objects were still swept)
+    pub status: Option<crate::reel::Status>,
     pub deleted: Vec<String>,
     pub raw_deleted: bool,
     pub changed: bool,
