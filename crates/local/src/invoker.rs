@@ -76,12 +76,10 @@ impl TaskInvoker for LambdaInvoker {
             // The older form: the function ARN as the resource, the input as the payload.
             return self.call(&request.resource, request.input).await;
         }
+        // what AWS answers for a resource it does not serve
         Err(TaskFailure {
             error: "States.Runtime".into(),
-            cause: format!(
-                "The resource {} of state {} is not served locally",
-                request.resource, request.state_name
-            ),
+            cause: states::definition::resource::not_recognized(&request.resource),
         })
     }
 }

@@ -8,6 +8,7 @@ pub mod definition;
 pub mod direct;
 pub mod executions;
 pub mod invoker;
+pub mod objects;
 pub mod reels;
 pub mod stack;
 pub mod test_state;

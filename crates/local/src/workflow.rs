@@ -48,6 +48,8 @@ pub struct LocalWorkflow {
     store: SqliteStore,
     pipeline: Pipeline,
     invoker: Arc<LambdaInvoker>,
+    /// the task tokens of callback tasks and the object store of distributed Maps
+    services: states::Services,
     /// the executions running in this process
     live: Mutex<HashMap<String, Live>>,
 }
@@ -72,12 +74,20 @@ impl LocalWorkflow {
             })?;
         let definition_json = serde_json::from_str(&filled).unwrap_or(Value::Null);
         tracing::info!(definition = %source, "state machine loaded");
+        let services = states::Services {
+            task_tokens: states::TaskTokens::new(),
+            objects: Some(Arc::new(crate::objects::BlobObjects::new(
+                pipeline.blobs.clone(),
+                crate::objects::LOCAL_BUCKET,
+            ))),
+        };
         Ok(Arc::new(LocalWorkflow {
             definition: Arc::new(definition),
             definition_json,
             source,
             store,
             invoker: Arc::new(LambdaInvoker::new(pipeline.clone())),
+            services,
             pipeline,
             live: Mutex::new(HashMap::new()),
         }))
@@ -85,6 +95,11 @@ impl LocalWorkflow {
 
     pub fn source(&self) -> &DefinitionSource {
         &self.source
+    }
+
+    /// The tokens of the callback tasks waiting in this process (`SendTask*` answer them).
+    pub fn task_tokens(&self) -> &states::TaskTokens {
+        &self.services.task_tokens
     }
 
     pub fn state_machine_arn() -> String {
@@ -144,6 +159,7 @@ impl LocalWorkflow {
                     }
                 });
             let control = states::RunControl {
+                services: me.services.clone(),
                 redrive,
                 stop: Some(stop),
             };

@@ -15,6 +15,8 @@ pub struct BenchOptions {
     pub loop_iterations: u64,
     pub map_items: usize,
     pub parallel_branches: usize,
+    /// items of the manifest a distributed Map reads (batched 100 to a child)
+    pub distributed_items: usize,
 }
 
 impl Default for BenchOptions {
@@ -23,6 +25,7 @@ impl Default for BenchOptions {
             loop_iterations: 1_000_000,
             map_items: 10_000,
             parallel_branches: 100,
+            distributed_items: 100_000,
         }
     }
 }
@@ -189,7 +192,9 @@ pub async fn run_all(opts: BenchOptions) -> Value {
         .collect();
     let par_def = json!({"StartAt": "P", "States": {"P": {"Type": "Parallel", "Branches": branches, "End": true}}});
     let (par_secs, par_status, _) = run_one(&par_def, json!({})).await;
+    let dist = distributed_map(opts.distributed_items).await;
     json!({
+        "distributed_map": dist,
         "pass_choice_loop": {
             "iterations": n,
             "transitions": transitions,
@@ -228,5 +233,64 @@ pub async fn run_all(opts: BenchOptions) -> Value {
             "seconds": par_secs,
             "status": par_status,
         }
+    })
+}
+
+/// A distributed Map over a JSON manifest of `n` items in an in-memory bucket: ItemReader,
+/// ItemBatcher (100 items a child execution), ResultWriter; timed from start to the
+/// manifest written.
+pub async fn distributed_map(n: usize) -> Value {
+    let objects = std::sync::Arc::new(crate::storage::MemoryObjects::new());
+    let items: Vec<Value> = (0..n)
+        .map(|i| json!({"id": format!("reel-{i:06}"), "key": format!("raw/reel-{i:06}/original.jpg")}))
+        .collect();
+    objects.insert("bench", "manifest.json", Value::Array(items).to_string());
+    let def = json!({
+        "StartAt": "Backfill",
+        "States": {"Backfill": {"Type": "Map",
+            "ItemReader": {"Resource": "arn:aws:states:::s3:getObject",
+                "ReaderConfig": {"InputType": "JSON"},
+                "Parameters": {"Bucket": "bench", "Key": "manifest.json"}},
+            "ItemBatcher": {"MaxItemsPerBatch": 100},
+            "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "EXPRESS"},
+                "StartAt": "Count", "States": {"Count": {"Type": "Pass",
+                    "Parameters": {"count.$": "States.ArrayLength($.Items)"}, "End": true}}},
+            "ResultWriter": {"Resource": "arn:aws:states:::s3:putObject",
+                "Parameters": {"Bucket": "bench", "Prefix": "results"}},
+            "End": true}}
+    });
+    let d = match Definition::from_value(def) {
+        Ok(d) => d,
+        Err(e) => return json!({"error": e.to_string()}),
+    };
+    let services = crate::Services {
+        objects: Some(objects.clone()),
+        ..Default::default()
+    };
+    let t = Instant::now();
+    let o = crate::execute_with(
+        &d,
+        json!({}),
+        &ExecutionOptions::default(),
+        &NoTasks,
+        &NoHistory,
+        &crate::SystemClock,
+        &services,
+    )
+    .await;
+    let secs = t.elapsed().as_secs_f64();
+    let written: usize = objects
+        .keys("bench", "results/")
+        .iter()
+        .filter_map(|k| objects.get("bench", k))
+        .map(|b| b.len())
+        .sum();
+    json!({
+        "items": n,
+        "items_per_batch": 100,
+        "seconds": secs,
+        "status": o.status,
+        "result": o.output,
+        "result_bytes_written": written,
     })
 }

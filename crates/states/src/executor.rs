@@ -80,6 +80,7 @@ pub struct Exec<'a> {
     pub tasks: &'a dyn TaskInvoker,
     pub rec: Recorder<'a>,
     pub clock: &'a dyn Clock,
+    pub services: &'a crate::Services,
     pub info: ExecInfo,
 }
 
@@ -95,6 +96,8 @@ pub struct Scope<'s> {
     pub retry_count: Option<u32>,
     pub result: Option<&'s Value>,
     pub error_output: Option<&'s Value>,
+    /// `$$.Task.Token` of a `.waitForTaskToken` task
+    pub task_token: Option<&'s str>,
 }
 
 impl Scope<'_> {
@@ -155,6 +158,11 @@ impl Scope<'_> {
                 state.insert("RetryCount".into(), Value::from(rc));
             }
             m.insert("State".into(), Value::Object(state));
+        }
+        if want("Task") {
+            if let Some(t) = self.task_token {
+                m.insert("Task".into(), json!({ "Token": t }));
+            }
         }
         if want("Map") {
             if let Some((i, v)) = self.map_item {
@@ -456,6 +464,7 @@ impl<'a> Exec<'a> {
             retry_count: None,
             result: None,
             error_output: None,
+            task_token: None,
         }
     }
 
@@ -795,23 +804,54 @@ impl<'a> Exec<'a> {
             }
         };
         let dur = match spec {
+            WaitSpec::Seconds(ValueSpec::Path(p)) => {
+                // SecondsPath: the referenced value must be a non-negative long
+                let v = sc.read(p).map_err(|_| {
+                    sc.runtime(format!(
+                        "The SecondsPath parameter does not reference an input value: {}",
+                        p.text
+                    ))
+                })?;
+                match v.as_i64() {
+                    Some(n) if n >= 0 => n as f64,
+                    Some(_) => {
+                        return Err(sc.runtime(format!(
+                            "The SecondsPath parameter references a negative value: {} == {}",
+                            p.text,
+                            raw_text(&v)
+                        )))
+                    }
+                    None => {
+                        return Err(sc.runtime(format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {} == {}",
+                            p.text,
+                            raw_text(&v)
+                        )))
+                    }
+                }
+            }
             WaitSpec::Seconds(vs) => {
                 let (v, path) = self.spec_value(sc, vs, "Seconds")?;
                 let secs = v.as_f64().filter(|_| v.is_number());
                 match secs {
                     Some(s) if s < 0.0 => {
                         return Err(qe(match path {
-                            Some(p) => format!("The SecondsPath parameter references a negative value: {p} == {v}"),
-                            None => format!("The Seconds field must be a non-negative integer: {v}"),
+                            Some(p) => format!(
+                                "The SecondsPath parameter references a negative value: {p} == {v}"
+                            ),
+                            None => {
+                                format!("The Seconds field must be a non-negative integer: {v}")
+                            }
                         }))
                     }
                     Some(s) => s,
-                    None => {
-                        return Err(qe(match path {
-                            Some(p) => format!("The SecondsPath parameter does not reference a valid integer: {p} == {v}"),
-                            None => format!("The Seconds field must be a non-negative integer: {v}"),
-                        }))
-                    }
+                    None => return Err(qe(match path {
+                        Some(p) => format!(
+                            "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
+                            raw_text(&v)
+                        ),
+                        None => format!("The Seconds field must be a non-negative integer: {v}"),
+                    })),
                 }
             }
             WaitSpec::Timestamp(vs) => {
@@ -866,7 +906,9 @@ impl<'a> Exec<'a> {
         })
     }
 
-    /// Call the task's invoker once (with its timeout).
+    /// Call the task's invoker once, with its timeouts; a callback task (`pending`) then
+    /// waits for `SendTaskSuccess`/`SendTaskFailure`, kept alive by heartbeats.
+    #[allow(clippy::too_many_arguments)]
     pub async fn invoke_task(
         &self,
         st: &State,
@@ -875,62 +917,89 @@ impl<'a> Exec<'a> {
         prev: &mut u64,
         entered: u64,
         retry_count: u32,
+        pending: Option<crate::callback::Pending>,
     ) -> Result<Value, Failure> {
         let Kind::Task {
             resource,
             timeout,
             heartbeat,
+            ..
         } = &st.kind
         else {
             return Err(Failure::runtime("not a task"));
         };
         let mut sc = self.scope(st, entered, &input, vars);
         sc.retry_count = Some(retry_count);
-        let mut secs = None;
-        for spec in [timeout, heartbeat].into_iter().flatten() {
-            let (v, _) = self.spec_value(&sc, spec, "TimeoutSeconds")?;
-            if let Some(s) = v.as_f64() {
-                secs = Some(secs.map_or(s, |x: f64| x.min(s)));
-            }
-        }
-        let timeout_seconds = match timeout {
-            Some(t) => self.spec_value(&sc, t, "TimeoutSeconds")?.0.as_u64(),
+        let timeout_secs = match timeout {
+            Some(t) => Some(self.task_seconds(&sc, t, "TimeoutSeconds")?),
             None => None,
         };
+        let heartbeat_secs = match heartbeat {
+            Some(t) => Some(self.task_seconds(&sc, t, "HeartbeatSeconds")?),
+            None => None,
+        };
+        let timeout_seconds = timeout_secs.map(|s| s as u64);
         let res_type = resource_type(resource);
         let lambda = is_lambda_arn(resource);
         let ev =
             |task: &'static str, lambda_ev: &'static str| if lambda { lambda_ev } else { task };
         self.rec
             .emit(prev, ev("TaskScheduled", "LambdaFunctionScheduled"), || {
-                json!({
+                let mut d = json!({
                     "resourceType": res_type.0, "resource": res_type.1, "region": "us-east-1",
                     "parameters": input.to_string(), "timeoutInSeconds": timeout_seconds,
-                })
+                });
+                if let Some(h) = heartbeat_secs {
+                    d["heartbeatInSeconds"] = json!(h as u64);
+                }
+                d
             });
         self.rec.emit(
             prev,
             "TaskStarted",
             || json!({"resourceType": res_type.0, "resource": res_type.1}),
         );
+        let started = self.clock.now();
         let req = TaskRequest {
             resource: resource.clone(),
             state_name: st.name.to_string(),
             input,
             timeout_seconds,
+            task_token: pending.as_ref().map(|p| p.token.clone()),
         };
         let fut = self.tasks.invoke(req);
-        let res = match secs {
-            Some(s) => {
-                tokio::select! {
-                    r = fut => r.map_err(|f| Failure { error: f.error, cause: Some(f.cause) }),
-                    _ = self.clock.sleep(crate::clock::secs(s)) => Err(Failure { error: "States.Timeout".into(), cause: None }),
-                }
+        let to_failure = |f: crate::TaskFailure| Failure {
+            error: f.error,
+            cause: Some(f.cause),
+        };
+        let timed_out = |error: &str| Failure {
+            error: error.into(),
+            cause: None,
+        };
+        let res = match (&pending, timeout_secs, heartbeat_secs) {
+            // a request-response call: the first of TimeoutSeconds / HeartbeatSeconds bounds it
+            (None, t, h) => match t.into_iter().chain(h).reduce(f64::min) {
+                Some(s) => tokio::select! {
+                    r = fut => r.map_err(to_failure),
+                    _ = self.clock.sleep(crate::clock::secs(s)) => Err(timed_out("States.Timeout")),
+                },
+                None => fut.await.map_err(to_failure),
+            },
+            (Some(_), Some(s), _) => tokio::select! {
+                r = fut => r.map_err(to_failure),
+                _ = self.clock.sleep(crate::clock::secs(s)) => Err(timed_out("States.Timeout")),
+            },
+            (Some(_), None, _) => fut.await.map_err(to_failure),
+        };
+        let res = match (res, pending) {
+            (Ok(submitted), Some(p)) => {
+                self.rec.emit(prev, "TaskSubmitted", || {
+                    json!({"resourceType": res_type.0, "resource": res_type.1, "output": submitted.to_string(), "outputDetails": {"truncated": false}})
+                });
+                self.await_callback(p, started, timeout_secs, heartbeat_secs)
+                    .await
             }
-            None => fut.await.map_err(|f| Failure {
-                error: f.error,
-                cause: Some(f.cause),
-            }),
+            (r, _) => r,
         };
         match &res {
             Ok(v) => {
@@ -938,7 +1007,7 @@ impl<'a> Exec<'a> {
                     json!({"resourceType": res_type.0, "resource": res_type.1, "output": v.to_string(), "outputDetails": {"truncated": false}})
                 });
             }
-            Err(f) if f.error == "States.Timeout" => {
+            Err(f) if f.error == "States.Timeout" || f.error == "States.HeartbeatTimeout" => {
                 self.rec.emit(prev, ev("TaskTimedOut", "LambdaFunctionTimedOut"), || {
                     json!({"resourceType": res_type.0, "resource": res_type.1, "error": f.error, "cause": f.cause})
                 });
@@ -950,6 +1019,105 @@ impl<'a> Exec<'a> {
             }
         }
         res
+    }
+
+    /// Wait for the callback of a task token: `TimeoutSeconds` counts from the task's start,
+    /// `HeartbeatSeconds` from the start or the last heartbeat.
+    async fn await_callback(
+        &self,
+        mut p: crate::callback::Pending,
+        started: chrono::DateTime<chrono::Utc>,
+        timeout: Option<f64>,
+        heartbeat: Option<f64>,
+    ) -> Result<Value, Failure> {
+        use crate::callback::Callback;
+        let timed_out = |error: &str| Failure {
+            error: error.into(),
+            cause: None,
+        };
+        loop {
+            let left = timeout.map(|t| {
+                let spent = (self.clock.now() - started).num_milliseconds() as f64 / 1000.0;
+                (t - spent).max(0.0)
+            });
+            let timeout_sleep = async {
+                match left {
+                    Some(s) => self.clock.sleep(crate::clock::secs(s)).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            let heartbeat_sleep = async {
+                match heartbeat {
+                    Some(s) => self.clock.sleep(crate::clock::secs(s)).await,
+                    None => std::future::pending::<()>().await,
+                }
+            };
+            enum Woke {
+                Callback(Option<Callback>),
+                Heartbeat,
+                HeartbeatTimeout,
+                Timeout,
+            }
+            let woke = tokio::select! {
+                sig = p.next() => match sig {
+                    crate::callback::Signal::Callback(cb) => Woke::Callback(cb),
+                    crate::callback::Signal::Heartbeat => Woke::Heartbeat,
+                },
+                _ = heartbeat_sleep => Woke::HeartbeatTimeout,
+                _ = timeout_sleep => Woke::Timeout,
+            };
+            return match woke {
+                Woke::Heartbeat => continue,
+                Woke::Callback(Some(Callback::Success(v))) => Ok(v),
+                Woke::Callback(Some(Callback::Failure { error, cause })) => Err(Failure {
+                    error,
+                    cause: Some(cause),
+                }),
+                Woke::Callback(None) => Err(Failure::new(
+                    "States.Runtime",
+                    "The task token was withdrawn.",
+                )),
+                Woke::HeartbeatTimeout => {
+                    p.timed_out();
+                    Err(timed_out("States.HeartbeatTimeout"))
+                }
+                Woke::Timeout => {
+                    p.timed_out();
+                    Err(timed_out("States.Timeout"))
+                }
+            };
+        }
+    }
+
+    /// `TimeoutSeconds` / `HeartbeatSeconds` (or their Path / JSONata forms): a positive
+    /// integer, as AWS requires.
+    fn task_seconds(&self, sc: &Scope<'_>, spec: &ValueSpec, field: &str) -> Result<f64, Failure> {
+        let (v, path) = self.spec_value(sc, spec, field)?;
+        match v.as_u64() {
+            Some(n) if n > 0 => Ok(n as f64),
+            _ => {
+                let msg = match path {
+                    Some(p) => format!(
+                        "The {field}Path parameter does not reference a valid positive integer: {p} == {}",
+                        raw_text(&v)
+                    ),
+                    None => format!("The {field} field must be a positive integer: {}", raw_text(&v)),
+                };
+                Err(if sc.st.jsonata {
+                    sc.fail("States.QueryEvaluationError", msg)
+                } else {
+                    sc.runtime(msg)
+                })
+            }
+        }
+    }
+}
+
+/// A value as AWS quotes it in a cause: strings bare, anything else as JSON.
+pub fn raw_text(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        other => other.to_string(),
     }
 }
 

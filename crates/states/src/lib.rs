@@ -18,6 +18,7 @@ use serde_json::Value;
 use std::sync::Arc;
 
 pub mod bench;
+pub mod callback;
 pub mod choice;
 pub mod clock;
 pub mod definition;
@@ -27,11 +28,14 @@ pub mod history;
 pub mod intrinsics;
 pub mod jsonata_state;
 pub mod map;
+pub mod map_run;
 pub mod path;
 pub mod retry;
 pub mod runner;
+pub mod storage;
 pub mod template;
 
+pub use callback::{CallbackError, TaskTokens};
 pub use clock::{Clock, FakeClock, SystemClock};
 pub use error::Failure;
 
@@ -161,6 +165,9 @@ pub struct TaskRequest {
     pub input: Value,
     /// `TimeoutSeconds` of the state, if any
     pub timeout_seconds: Option<u64>,
+    /// the token of a `.waitForTaskToken` task (`$$.Task.Token`): the task's result is what
+    /// `SendTaskSuccess`/`SendTaskFailure` sends for it, not what `invoke` returns
+    pub task_token: Option<String>,
 }
 
 /// A failed task: `error` is matched by `ErrorEquals`.
@@ -249,6 +256,18 @@ pub struct ExecutionOutcome {
     pub cause: Option<String>,
 }
 
+/// What an execution reaches besides its tasks: the task tokens of callback tasks and the
+/// object store behind a distributed Map's `ItemReader` / `ResultWriter`.
+#[derive(Clone, Default)]
+pub struct Services {
+    /// where `.waitForTaskToken` tasks wait; share it with whatever serves `SendTask*`
+    pub task_tokens: TaskTokens,
+    /// `s3:getObject` / `s3:listObjectsV2` / `s3:putObject` of ItemReader and ResultWriter;
+    /// without it a Map that needs them fails with `States.ItemReaderFailed` /
+    /// `States.ResultWriterFailed`
+    pub objects: Option<Arc<dyn storage::ObjectStore>>,
+}
+
 /// Run one execution to its end.
 pub async fn execute(
     definition: &Definition,
@@ -281,6 +300,31 @@ pub async fn execute_with_clock(
     .await
 }
 
+/// [`execute_with_clock`] with the services callback tasks and distributed Maps use.
+pub async fn execute_with(
+    definition: &Definition,
+    input: Value,
+    options: &ExecutionOptions,
+    tasks: &dyn TaskInvoker,
+    history: &dyn HistorySink,
+    clock: &dyn Clock,
+    services: &Services,
+) -> ExecutionOutcome {
+    execute_controlled(
+        definition,
+        input,
+        options,
+        tasks,
+        history,
+        clock,
+        RunControl {
+            services: services.clone(),
+            ..Default::default()
+        },
+    )
+    .await
+}
+
 /// Where a redrive continues an execution, as AWS `RedriveExecution` does: the history goes
 /// on after `last_event_id` with `ExecutionRedriven`, and the top-level state that did not
 /// succeed runs again with the input it had (a Parallel or Map runs again whole).
@@ -309,6 +353,8 @@ pub struct RunControl {
     pub redrive: Option<Redrive>,
     /// resolves when the run is to be stopped (the run ends ABORTED with `ExecutionAborted`)
     pub stop: Option<futures::future::BoxFuture<'static, StopRequest>>,
+    /// task tokens and the object store the run reaches
+    pub services: Services,
 }
 
 /// Where a redrive of this history continues: the last top-level state entered that did
@@ -349,6 +395,7 @@ pub async fn execute_controlled(
     control: RunControl,
 ) -> ExecutionOutcome {
     use serde_json::json;
+    let services = control.services.clone();
     let sm_name = if options.state_machine_name.is_empty() {
         "StateMachine".to_string()
     } else {
@@ -401,6 +448,7 @@ pub async fn execute_controlled(
         tasks,
         rec,
         clock,
+        services: &services,
         info: executor::ExecInfo {
             id,
             name,

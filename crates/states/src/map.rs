@@ -67,15 +67,10 @@ fn parse_float_like(v: &Value) -> Option<f64> {
     }
 }
 
-fn raw_text(v: &Value) -> String {
-    match v {
-        Value::String(s) => s.clone(),
-        other => other.to_string(),
-    }
-}
+use crate::executor::raw_text;
 
 /// Read an integer/float Map setting (literal, Path or JSONata).
-fn setting(
+pub(crate) fn setting(
     ex: &Exec<'_>,
     sc: &Scope<'_>,
     spec: Option<&ValueSpec>,
@@ -112,21 +107,12 @@ fn setting(
     }
 }
 
-/// Run the Map state's iterations; the result is the array of iteration outputs.
-pub async fn run_map(
-    ex: &Exec<'_>,
-    st: &State,
-    spec: &MapSpec,
-    eff: &Value,
-    vars: &Vars,
-    prev: &mut u64,
-    entered: u64,
-) -> Result<Value, Failure> {
-    let sc = ex.scope(st, entered, eff, vars);
-    // the items
-    let items: Vec<Value> = if st.jsonata {
+/// The items of a Map from its input: JSONata `Items` or JSONPath `ItemsPath`.
+pub(crate) fn items(sc: &Scope<'_>, spec: &MapSpec, eff: &Value) -> Result<Vec<Value>, Failure> {
+    let st = sc.st;
+    Ok(if st.jsonata {
         match &spec.items {
-            Some(t) => match t.eval(&sc)? {
+            Some(t) => match t.eval(sc)? {
                 Value::Array(a) => a,
                 other => {
                     let text = match t {
@@ -175,64 +161,93 @@ pub async fn run_map(
                 )))
             }
         }
-    };
-    let max_conc = setting(
-        ex,
-        &sc,
-        spec.max_concurrency.as_ref(),
-        "MaxConcurrency",
-        false,
-    )?;
-    let tol_count = setting(
-        ex,
-        &sc,
-        spec.tolerated_count.as_ref(),
-        "ToleratedFailureCount",
-        false,
-    )?;
-    let tol_pct = setting(
-        ex,
-        &sc,
-        spec.tolerated_percentage.as_ref(),
-        "ToleratedFailurePercentage",
-        true,
-    )?;
-    if tol_count.is_some_and(|c| c < 0.0) {
-        return Err(sc.runtime("ToleratedFailureCount cannot be negative."));
-    }
-    if tol_pct.is_some_and(|p| !(0.0..=100.0).contains(&p)) {
-        return Err(sc.runtime("ToleratedFailurePercentage must be between 0 and 100."));
-    }
-    if max_conc.is_some_and(|c| c < 0.0) {
-        return Err(sc.runtime("MaxConcurrency cannot be negative."));
-    }
-    // batching (ItemBatcher): groups items into {"Items": [...]} objects
-    let items = match setting(
-        ex,
-        &sc,
-        spec.batch_max_items.as_ref(),
-        "MaxItemsPerBatch",
-        false,
-    )? {
-        Some(n) if n >= 1.0 => {
-            let batch_input = match &spec.batch_input {
-                Some(t) => Some(t.eval(&sc)?),
-                None => None,
-            };
-            items
-                .chunks(n as usize)
-                .map(|c| {
-                    let mut m = serde_json::Map::new();
-                    if let Some(bi) = &batch_input {
-                        m.insert("BatchInput".into(), bi.clone());
-                    }
-                    m.insert("Items".into(), Value::Array(c.to_vec()));
-                    Value::Object(m)
-                })
-                .collect()
+    })
+}
+
+/// `MaxConcurrency` and the tolerated failures of a Map, read and checked.
+pub(crate) struct Settings {
+    pub max_concurrency: Option<f64>,
+    pub tolerated_count: Option<f64>,
+    pub tolerated_percentage: Option<f64>,
+}
+
+impl Settings {
+    pub fn read(ex: &Exec<'_>, sc: &Scope<'_>, spec: &MapSpec) -> Result<Settings, Failure> {
+        let s = Settings {
+            max_concurrency: setting(
+                ex,
+                sc,
+                spec.max_concurrency.as_ref(),
+                "MaxConcurrency",
+                false,
+            )?,
+            tolerated_count: setting(
+                ex,
+                sc,
+                spec.tolerated_count.as_ref(),
+                "ToleratedFailureCount",
+                false,
+            )?,
+            tolerated_percentage: setting(
+                ex,
+                sc,
+                spec.tolerated_percentage.as_ref(),
+                "ToleratedFailurePercentage",
+                true,
+            )?,
+        };
+        if s.tolerated_count.is_some_and(|c| c < 0.0) {
+            return Err(sc.runtime("ToleratedFailureCount cannot be negative."));
         }
-        _ => items,
-    };
+        if s.tolerated_percentage
+            .is_some_and(|p| !(0.0..=100.0).contains(&p))
+        {
+            return Err(sc.runtime("ToleratedFailurePercentage must be between 0 and 100."));
+        }
+        if s.max_concurrency.is_some_and(|c| c < 0.0) {
+            return Err(sc.runtime("MaxConcurrency cannot be negative."));
+        }
+        Ok(s)
+    }
+
+    /// How many iterations run at once (0 or absent: all).
+    pub fn concurrency(&self, total: usize) -> usize {
+        match self.max_concurrency {
+            Some(c) if c >= 1.0 => (c as usize).min(total.max(1)),
+            _ => total.max(1),
+        }
+    }
+
+    /// Whether `failures` of `total` items exceed both tolerances (an absent one is 0).
+    pub fn exceeded(&self, failures: usize, total: usize) -> bool {
+        let over_count = failures as f64 > self.tolerated_count.unwrap_or(0.0);
+        let over_pct = total == 0
+            || failures as f64 * 100.0 / total as f64 > self.tolerated_percentage.unwrap_or(0.0);
+        over_count && over_pct
+    }
+}
+
+/// Run the Map state's iterations; the result is the array of iteration outputs.
+pub async fn run_map(
+    ex: &Exec<'_>,
+    st: &State,
+    spec: &MapSpec,
+    eff: &Value,
+    vars: &Vars,
+    prev: &mut u64,
+    entered: u64,
+) -> Result<Value, Failure> {
+    if let Some(dist) = &spec.dist {
+        return crate::map_run::run(ex, st, spec, dist, eff, vars, prev, entered).await;
+    }
+    let sc = ex.scope(st, entered, eff, vars);
+    let items = items(&sc, spec, eff)?;
+    let settings = Settings::read(ex, &sc, spec)?;
+    let (max_conc, tol_count, tol_pct) = (
+        settings.max_concurrency,
+        settings.tolerated_count,
+        settings.tolerated_percentage,
+    );
     let total = items.len();
     ex.rec
         .emit(prev, "MapStateStarted", || json!({"length": total}));

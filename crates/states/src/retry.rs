@@ -87,10 +87,16 @@ async fn attempt_once(
     entered: u64,
     attempt: u32,
 ) -> Result<Value, Failure> {
+    // a callback task gets a fresh token each attempt, visible as `$$.Task.Token`
+    let pending = match &st.kind {
+        Kind::Task { callback: true, .. } => Some(ex.services.task_tokens.issue(&ex.info.name)),
+        _ => None,
+    };
     let params = match &st.parameters {
         Some(t) => {
             let mut sc = ex.scope(st, entered, eff, vars);
             sc.retry_count = Some(attempt);
+            sc.task_token = pending.as_ref().map(|p| p.token.as_str());
             Some(t.eval(&sc)?)
         }
         None => None,
@@ -98,7 +104,7 @@ async fn attempt_once(
     match &st.kind {
         Kind::Task { .. } => {
             let input = params.unwrap_or_else(|| eff.clone());
-            ex.invoke_task(st, input, vars, prev, entered, attempt)
+            ex.invoke_task(st, input, vars, prev, entered, attempt, pending)
                 .await
         }
         Kind::Parallel { branches } => {

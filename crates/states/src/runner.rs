@@ -40,6 +40,8 @@ pub struct RunOptions {
     /// which test case of the mock config to use (default: the first).
     pub test_case: Option<String>,
     pub state_machine_name: Option<String>,
+    /// a folder per bucket for a distributed Map's ItemReader / ResultWriter
+    pub objects_dir: Option<std::path::PathBuf>,
 }
 
 /// The rendered result and exit code.
@@ -79,6 +81,8 @@ pub struct StubInvoker {
     /// state name → mocked responses ("0", "1-2" keys → Return/Throw)
     mocks: HashMap<String, Map<String, Value>>,
     calls: Mutex<HashMap<String, usize>>,
+    /// callback tasks get their mocked or computed answer through their token
+    tokens: crate::TaskTokens,
 }
 
 impl StubInvoker {
@@ -122,6 +126,7 @@ impl StubInvoker {
             commands: opts.tasks.clone(),
             mocks,
             calls: Mutex::new(HashMap::new()),
+            tokens: crate::TaskTokens::new(),
         })
     }
 
@@ -242,21 +247,44 @@ pub fn unknown_resource(req: &TaskRequest) -> TaskFailure {
     }
 }
 
-#[async_trait]
-impl TaskInvoker for StubInvoker {
-    async fn invoke(&self, req: TaskRequest) -> Result<Value, TaskFailure> {
+impl StubInvoker {
+    /// The task tokens callback tasks wait on (give them to the execution's `Services`).
+    pub fn tokens(&self) -> crate::TaskTokens {
+        self.tokens.clone()
+    }
+
+    async fn answer(&self, req: &TaskRequest) -> Option<Result<Value, TaskFailure>> {
         if let Some(r) = self.mock(&req.state_name) {
-            return r;
+            return Some(r);
         }
         let cmd = self
             .commands
             .iter()
             .find(|(n, _)| *n == req.state_name || *n == req.resource)
-            .map(|(_, c)| c.clone());
-        match cmd {
-            Some(c) => self.command(&c, &req.input).await,
-            None => Err(unknown_resource(&req)),
-        }
+            .map(|(_, c)| c.clone())?;
+        Some(self.command(&cmd, &req.input).await)
+    }
+}
+
+#[async_trait]
+impl TaskInvoker for StubInvoker {
+    async fn invoke(&self, req: TaskRequest) -> Result<Value, TaskFailure> {
+        let Some(answer) = self.answer(&req).await else {
+            return Err(unknown_resource(&req));
+        };
+        let Some(token) = &req.task_token else {
+            return answer;
+        };
+        // a callback task: the mock's or command's answer is what the callback sends
+        let sent = match answer {
+            Ok(v) => self.tokens.send_success(token, v),
+            Err(f) => self.tokens.send_failure(token, &f.error, &f.cause),
+        };
+        sent.map_err(|e| TaskFailure {
+            error: "States.Runtime".into(),
+            cause: e.to_string(),
+        })?;
+        Ok(Value::Object(Map::new()))
     }
 }
 
@@ -275,7 +303,23 @@ pub async fn run_text(
     };
     let mem = MemoryHistory::default();
     let sink: &dyn HistorySink = if opts.history { &mem } else { &NoHistory };
-    let outcome = crate::execute(&def, input, &options, &invoker, sink).await;
+    let services = crate::Services {
+        task_tokens: invoker.tokens(),
+        objects: opts.objects_dir.as_ref().map(|d| {
+            std::sync::Arc::new(crate::storage::DirObjects::new(d))
+                as std::sync::Arc<dyn crate::storage::ObjectStore>
+        }),
+    };
+    let outcome = crate::execute_with(
+        &def,
+        input,
+        &options,
+        &invoker,
+        sink,
+        &crate::SystemClock,
+        &services,
+    )
+    .await;
     let history = mem
         .events
         .lock()
@@ -381,6 +425,7 @@ pub async fn main_args(args: &[String]) -> i32 {
                         }
                     }
                     "--test-case" => opts.test_case = Some(val()),
+                    "--objects" => opts.objects_dir = Some(val().into()),
                     other => file = Some(other.to_string()),
                 }
                 i += 1;

@@ -197,7 +197,7 @@ async fn retry_exhausted_then_fails_and_jitter_stays_below_delay() {
     let d = json!({
         "StartAt": "T",
         "States": {"T": {
-            "Type": "Task", "Resource": "r", "End": true,
+            "Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 4, "MaxAttempts": 2, "BackoffRate": 1, "JitterStrategy": "FULL"}]
         }}
     });
@@ -226,7 +226,7 @@ async fn catch_states_all_with_result_path() {
     let d = json!({
         "StartAt": "T",
         "States": {
-            "T": {"Type": "Task", "Resource": "r", "Next": "Done",
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "Next": "Done",
                   "Catch": [
                       {"ErrorEquals": ["CorruptMedia"], "Next": "Specific"},
                       {"ErrorEquals": ["States.ALL"], "ResultPath": "$.error", "Next": "Cleanup"}
@@ -252,7 +252,7 @@ async fn states_all_does_not_catch_runtime_errors() {
     let d = json!({
         "StartAt": "T",
         "States": {
-            "T": {"Type": "Task", "Resource": "r", "InputPath": "$.missing", "End": true,
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "InputPath": "$.missing", "End": true,
                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "C"}]},
             "C": {"Type": "Pass", "End": true}
         }
@@ -297,7 +297,7 @@ async fn jsonata_catch_error_output() {
         "QueryLanguage": "JSONata",
         "StartAt": "T",
         "States": {
-            "T": {"Type": "Task", "Resource": "r", "End": true,
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true,
                   "Catch": [{"ErrorEquals": ["States.ALL"], "Next": "H",
                              "Output": {"err": "{% $states.errorOutput.Error %}", "was": "{% $states.input.x %}"}}]},
             "H": {"Type": "Pass", "End": true}
@@ -313,7 +313,7 @@ async fn task_timeout_is_states_timeout_and_catchable() {
     let d = json!({
         "StartAt": "T",
         "States": {
-            "T": {"Type": "Task", "Resource": "r", "TimeoutSeconds": 5, "Next": "Ok",
+            "T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "TimeoutSeconds": 5, "Next": "Ok",
                   "Catch": [{"ErrorEquals": ["States.Timeout"], "Next": "TimedOut"}]},
             "Ok": {"Type": "Succeed"},
             "TimedOut": {"Type": "Pass", "Result": "timed out", "End": true}
@@ -366,8 +366,8 @@ async fn parallel_branch_failure_is_caught_on_the_parallel() {
         "States": {
             "P": {"Type": "Parallel", "Next": "Done",
                   "Branches": [
-                      {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "r", "End": true}}},
-                      {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "r", "End": true}}}
+                      {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
+                      {"StartAt": "B", "States": {"B": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}}
                   ],
                   "Catch": [{"ErrorEquals": ["CorruptMedia"], "ResultPath": "$.err", "Next": "Cleanup"}]},
             "Cleanup": {"Type": "Pass", "End": true},
@@ -391,7 +391,7 @@ async fn map_with_tasks_and_tolerated_failures() {
             "Type": "Map", "ItemsPath": "$.sizes", "MaxConcurrency": 2, "ToleratedFailureCount": 1,
             "ItemSelector": {"size.$": "$$.Map.Item.Value", "i.$": "$$.Map.Item.Index"},
             "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "T",
-                "States": {"T": {"Type": "Task", "Resource": "r", "End": true}}},
+                "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::lambda:invoke", "End": true}}},
             "End": true
         }}
     });
@@ -469,7 +469,7 @@ fn validation_names_state_and_field() {
         unreachable.message
     );
     let both = Definition::parse(
-        r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"r","Parameters":{},"Arguments":{},"End":true}}}"#,
+        r#"{"StartAt":"A","States":{"A":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Parameters":{},"Arguments":{},"End":true}}}"#,
     )
     .unwrap_err();
     assert!(both.message.contains("/States/A"), "{}", both.message);
@@ -493,14 +493,17 @@ fn task_resources_are_listed() {
     let d = def(json!({
         "StartAt": "P",
         "States": {"P": {"Type": "Parallel", "End": true, "Branches": [
-            {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:a", "End": true}}},
+            {"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:a", "End": true}}},
             {"StartAt": "M", "States": {"M": {"Type": "Map", "End": true, "ItemProcessor": {"StartAt": "B",
-                "States": {"B": {"Type": "Task", "Resource": "arn:b", "End": true}}}}}}
+                "States": {"B": {"Type": "Task", "Resource": "arn:aws:lambda:us-east-1:123456789012:function:b", "End": true}}}}}}
         ]}}
     }));
     assert_eq!(
         d.task_resources(),
-        vec!["arn:a".to_string(), "arn:b".to_string()]
+        vec![
+            "arn:aws:lambda:us-east-1:123456789012:function:a".to_string(),
+            "arn:aws:lambda:us-east-1:123456789012:function:b".to_string()
+        ]
     );
 }
 

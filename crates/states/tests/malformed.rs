@@ -151,7 +151,7 @@ async fn runtime_oddities_fail_cleanly() {
     .await;
     assert_eq!(o.error.as_deref(), Some("States.QueryEvaluationError"));
     let o = run(
-        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::nope", "End": true,
+        json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "arn:aws:states:::nope:nothing", "End": true,
             "Retry": [{"ErrorEquals": ["States.ALL"], "IntervalSeconds": 1, "BackoffRate": 1e300, "MaxAttempts": 3}]}}}),
         json!({}),
     )

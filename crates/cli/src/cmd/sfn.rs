@@ -29,6 +29,9 @@ enum SfnCommand {
         map_items: usize,
         #[arg(long, default_value_t = 100)]
         branches: usize,
+        /// manifest items of the distributed Map (ItemReader, ItemBatcher 100, ResultWriter)
+        #[arg(long, default_value_t = 100_000)]
+        distributed_items: usize,
     },
 }
 
@@ -61,6 +64,10 @@ struct RunArgs {
     /// the state machine name in the mock config (default: the first)
     #[arg(long)]
     state_machine: Option<String>,
+    /// a folder per S3 bucket (DIR/BUCKET/KEY) for a distributed Map's ItemReader and
+    /// ResultWriter
+    #[arg(long, value_name = "DIR")]
+    objects: Option<std::path::PathBuf>,
 }
 
 pub async fn run(args: Args) -> anyhow::Result<i32> {
@@ -71,6 +78,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                 history: a.history,
                 test_case: a.test_case,
                 state_machine_name: a.state_machine,
+                objects_dir: a.objects,
                 ..Default::default()
             };
             for t in a.tasks {
@@ -113,11 +121,13 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
             iterations,
             map_items,
             branches,
+            distributed_items,
         } => {
             let report = states::bench::run_all(states::bench::BenchOptions {
                 loop_iterations: iterations,
                 map_items,
                 parallel_branches: branches,
+                distributed_items,
             })
             .await;
             println!("{}", serde_json::to_string_pretty(&report)?);

@@ -1,7 +1,9 @@
 //! The parsed form of a state machine: states resolved to indexes, paths, intrinsics and
 //! JSONata expressions compiled once, so the executor never re-parses text.
 
+pub mod distributed;
 pub mod parse;
+pub mod resource;
 pub mod validate;
 
 use crate::choice::Rule;
@@ -86,6 +88,8 @@ pub struct MapSpec {
     pub tolerated_percentage: Option<ValueSpec>,
     pub batch_max_items: Option<ValueSpec>,
     pub batch_input: Option<Template>,
+    /// `ProcessorConfig.Mode: DISTRIBUTED` and what only a distributed Map has
+    pub dist: Option<distributed::DistSpec>,
 }
 
 #[derive(Debug, Clone)]
@@ -97,6 +101,8 @@ pub enum Kind {
         resource: String,
         timeout: Option<ValueSpec>,
         heartbeat: Option<ValueSpec>,
+        /// `.waitForTaskToken`: the result comes from `SendTaskSuccess`/`SendTaskFailure`
+        callback: bool,
     },
     Choice {
         choices: Vec<ChoiceBranch>,

@@ -15,11 +15,11 @@ pub struct Ctx {
 }
 
 impl Ctx {
-    fn err(&mut self, code: &str, msg: impl AsRef<str>, at: &str) {
+    pub(super) fn err(&mut self, code: &str, msg: impl AsRef<str>, at: &str) {
         self.errors
             .push(format!("{code}: {} at {at}", msg.as_ref()));
     }
-    fn schema(&mut self, msg: impl AsRef<str>, at: &str) {
+    pub(super) fn schema(&mut self, msg: impl AsRef<str>, at: &str) {
         self.err("SCHEMA_VALIDATION_FAILED", msg, at);
     }
 }
@@ -262,7 +262,12 @@ fn path_spec(
     }
 }
 
-fn jp_template(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str) -> Option<Template> {
+pub(super) fn jp_template(
+    cx: &mut Ctx,
+    m: &Map<String, Value>,
+    field: &str,
+    at: &str,
+) -> Option<Template> {
     let v = m.get(field)?;
     if field == "Assign" && !v.is_object() {
         cx.schema(
@@ -280,7 +285,12 @@ fn jp_template(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str) -> O
     }
 }
 
-fn ja_template(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str) -> Option<Template> {
+pub(super) fn ja_template(
+    cx: &mut Ctx,
+    m: &Map<String, Value>,
+    field: &str,
+    at: &str,
+) -> Option<Template> {
     let v = m.get(field)?;
     match Template::jsonata(v, field) {
         Ok(t) => Some(t),
@@ -296,7 +306,7 @@ fn ja_template(cx: &mut Ctx, m: &Map<String, Value>, field: &str, at: &str) -> O
 }
 
 /// A number field that may be a literal, a `...Path` (JSONPath) or a `{% %}` (JSONata).
-fn value_spec(
+pub(super) fn value_spec(
     cx: &mut Ctx,
     m: &Map<String, Value>,
     field: &str,
@@ -606,10 +616,44 @@ fn state(
                     String::new()
                 }
             };
+            let callback = match super::resource::pattern(&resource) {
+                Ok(p) => p == super::resource::Pattern::Callback,
+                Err(msg) if !resource.is_empty() => {
+                    cx.schema(msg, &format!("{at}/Resource"));
+                    false
+                }
+                Err(_) => false,
+            };
+            let timeout = value_spec(cx, m, "TimeoutSeconds", jsonata, at);
+            let heartbeat = value_spec(cx, m, "HeartbeatSeconds", jsonata, at);
+            if let (Some(ValueSpec::Lit(t)), Some(ValueSpec::Lit(h))) = (&timeout, &heartbeat) {
+                if let (Some(t), Some(h)) = (t.as_f64(), h.as_f64()) {
+                    if h >= t {
+                        cx.schema(
+                            "HeartbeatSeconds must be smaller than TimeoutSeconds",
+                            &format!("{at}/HeartbeatSeconds"),
+                        );
+                    }
+                }
+            }
+            for (field, spec) in [
+                ("TimeoutSeconds", &timeout),
+                ("HeartbeatSeconds", &heartbeat),
+            ] {
+                if let Some(ValueSpec::Lit(v)) = spec {
+                    if !v.as_u64().is_some_and(|n| n > 0 && n <= 99_999_999) {
+                        cx.schema(
+                            format!("{field} must be a positive integer no larger than 99999999"),
+                            &format!("{at}/{field}"),
+                        );
+                    }
+                }
+            }
             Kind::Task {
                 resource,
-                timeout: value_spec(cx, m, "TimeoutSeconds", jsonata, at),
-                heartbeat: value_spec(cx, m, "HeartbeatSeconds", jsonata, at),
+                timeout,
+                heartbeat,
+                callback,
             }
         }
         "Choice" => {
@@ -746,6 +790,7 @@ fn state(
             } else {
                 None
             };
+            let dist = super::distributed::parse(cx, m, pv, jsonata, at);
             let (batch_max_items, batch_input) = match m.get("ItemBatcher") {
                 Some(Value::Object(b)) => (
                     value_spec(
@@ -777,6 +822,7 @@ fn state(
                 tolerated_percentage: value_spec(cx, m, "ToleratedFailurePercentage", jsonata, at),
                 batch_max_items,
                 batch_input,
+                dist,
             }))
         }
         _ => return None,
