@@ -845,13 +845,17 @@ impl<'a> Exec<'a> {
                         }))
                     }
                     Some(s) => s,
-                    None => return Err(qe(match path {
-                        Some(p) => format!(
+                    None => {
+                        return Err(qe(match path {
+                            Some(p) => format!(
                             "The SecondsPath parameter cannot be parsed as a long value: {p} == {}",
                             raw_text(&v)
                         ),
-                        None => format!("The Seconds field must be a non-negative integer: {v}"),
-                    })),
+                            None => {
+                                format!("The Seconds field must be a non-negative integer: {v}")
+                            }
+                        }))
+                    }
                 }
             }
             WaitSpec::Timestamp(vs) => {

@@ -106,6 +106,7 @@ async fn a_redrive_continues_the_history_from_the_failed_state() {
                 state_input,
             }),
             stop: None,
+            ..Default::default()
         },
     )
     .await;
@@ -160,6 +161,7 @@ async fn a_stop_ends_the_run_aborted() {
         RunControl {
             redrive: None,
             stop: Some(Box::pin(async move { rx.await.unwrap_or_default() })),
+            ..Default::default()
         },
     );
     let stopper = async {
