@@ -7,6 +7,7 @@ mod conditional;
 mod console;
 mod direct;
 mod error;
+pub mod gate;
 mod graph;
 mod html;
 mod media;

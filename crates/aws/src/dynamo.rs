@@ -259,8 +259,6 @@ impl RecordStore for DynamoRecordStore {
                 thumbnails,
                 metadata,
             } => {
-                let thumbs = serde_json::to_value(thumbnails)
-                    .map_err(|e| StoreError::Invalid(e.to_string()))?;
                 let set = "SET #status = :new, #u = :now, #mt = :mt, #size = :size, #th = :th";
                 let request = request
                     .expression_attribute_names("#mt", "mediaType")
@@ -269,11 +267,11 @@ impl RecordStore for DynamoRecordStore {
                     .expression_attribute_names("#md", "metadata")
                     .expression_attribute_values(":mt", s(media_type.as_str()))
                     .expression_attribute_values(":size", AttributeValue::N(size.to_string()))
-                    .expression_attribute_values(":th", to_attr(&thumbs));
+                    .expression_attribute_values(":th", to_attr(thumbnails)?);
                 match metadata {
                     Some(md) => request
                         .update_expression(format!("{set}, #md = :md"))
-                        .expression_attribute_values(":md", to_attr(md)),
+                        .expression_attribute_values(":md", to_attr(md)?),
                     None => request.update_expression(format!("{set} REMOVE #md")),
                 }
             }
@@ -311,6 +309,36 @@ impl RecordStore for DynamoRecordStore {
                     })?;
                 Ok(Transition::Unchanged(current))
             }
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {
+        let update = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .condition_expression("#status = :failed")
+            .update_expression("SET #status = :processing, #u = :now REMOVE #e, #c")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_names("#e", "error")
+            .expression_attribute_names("#c", "cause")
+            .expression_attribute_values(":failed", s(Status::Failed.as_str()))
+            .expression_attribute_values(":processing", s(Status::Processing.as_str()))
+            .expression_attribute_values(":now", s(now()))
+            .send()
+            .await;
+        match update {
+            Ok(_) => {
+                tracing::info!(id, "record reopened for a reprocess");
+                Ok(Transition::Applied)
+            }
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => match self.get(id).await? {
+                Some(reel) => Ok(Transition::Unchanged(reel.status)),
+                None => Err(StoreError::NotFound(id.to_owned())),
+            },
             Err(e) => Err(classify("UpdateItem", e)),
         }
     }

@@ -1,92 +1,27 @@
-//! JSON ↔ DynamoDB attribute values. A reel is stored with docs/design.md's camelCase field
-//! names as top-level attributes; nested values (thumbnails, metadata) as lists and maps.
+//! Reels ↔ DynamoDB items, through `serde_dynamo`. A reel is stored with docs/design.md's
+//! camelCase field names as top-level attributes; nested values (thumbnails, metadata) as
+//! lists and maps, JSON numbers as N, null as NULL.
 
 use std::collections::HashMap;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use pipeline::{Reel, StoreError};
-use serde_json::{Map, Number, Value};
+use serde::Serialize;
 
-/// A JSON value as an attribute value (null → NULL, numbers → N, objects → M, arrays → L).
-pub fn to_attr(value: &Value) -> AttributeValue {
-    match value {
-        Value::Null => AttributeValue::Null(true),
-        Value::Bool(b) => AttributeValue::Bool(*b),
-        Value::Number(n) => AttributeValue::N(n.to_string()),
-        Value::String(s) => AttributeValue::S(s.clone()),
-        Value::Array(items) => AttributeValue::L(items.iter().map(to_attr).collect()),
-        Value::Object(map) => {
-            AttributeValue::M(map.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect())
-        }
-    }
-}
-
-/// An attribute value as JSON. String and number sets become arrays; binary values are
-/// not used by media-hub and are refused.
-pub fn from_attr(attr: &AttributeValue) -> Result<Value, StoreError> {
-    Ok(match attr {
-        AttributeValue::Null(_) => Value::Null,
-        AttributeValue::Bool(b) => Value::Bool(*b),
-        AttributeValue::N(n) => Value::Number(parse_number(n)?),
-        AttributeValue::S(s) => Value::String(s.clone()),
-        AttributeValue::L(items) => {
-            Value::Array(items.iter().map(from_attr).collect::<Result<_, _>>()?)
-        }
-        AttributeValue::M(map) => Value::Object(from_map(map)?),
-        AttributeValue::Ss(items) => {
-            Value::Array(items.iter().cloned().map(Value::String).collect())
-        }
-        AttributeValue::Ns(items) => Value::Array(
-            items
-                .iter()
-                .map(|n| parse_number(n).map(Value::Number))
-                .collect::<Result<_, _>>()?,
-        ),
-        other => {
-            return Err(StoreError::Invalid(format!(
-                "unsupported attribute value {other:?}"
-            )))
-        }
-    })
-}
-
-fn parse_number(n: &str) -> Result<Number, StoreError> {
-    if let Ok(i) = n.parse::<i64>() {
-        return Ok(i.into());
-    }
-    if let Ok(u) = n.parse::<u64>() {
-        return Ok(u.into());
-    }
-    n.parse::<f64>()
-        .ok()
-        .and_then(Number::from_f64)
-        .ok_or_else(|| StoreError::Invalid(format!("number {n:?} out of range")))
-}
-
-fn from_map(map: &HashMap<String, AttributeValue>) -> Result<Map<String, Value>, StoreError> {
-    // Sorted keys: HashMap order is random and records should read the same every time.
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort();
-    keys.into_iter()
-        .map(|k| Ok((k.clone(), from_attr(&map[k])?)))
-        .collect()
+/// Any serialisable value as one attribute value (thumbnails, metadata).
+pub fn to_attr<T: Serialize + ?Sized>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value)
+        .map_err(|e| StoreError::Invalid(format!("to an attribute value: {e}")))
 }
 
 /// A reel as a DynamoDB item.
 pub fn reel_to_item(reel: &Reel) -> Result<HashMap<String, AttributeValue>, StoreError> {
-    match serde_json::to_value(reel) {
-        Ok(Value::Object(map)) => Ok(map.iter().map(|(k, v)| (k.clone(), to_attr(v))).collect()),
-        Ok(_) => Err(StoreError::Invalid(
-            "a reel did not serialise to an object".into(),
-        )),
-        Err(e) => Err(StoreError::Invalid(format!("reel: {e}"))),
-    }
+    serde_dynamo::to_item(reel).map_err(|e| StoreError::Invalid(format!("reel: {e}")))
 }
 
 /// A DynamoDB item as a reel.
 pub fn item_to_reel(item: &HashMap<String, AttributeValue>) -> Result<Reel, StoreError> {
-    let map = from_map(item)?;
-    serde_json::from_value(Value::Object(map))
+    serde_dynamo::from_item(item.clone())
         .map_err(|e| StoreError::Invalid(format!("stored reel: {e}")))
 }
 
@@ -137,14 +72,13 @@ mod tests {
 
     #[test]
     fn numbers_keep_their_kind() {
-        assert_eq!(
-            from_attr(&AttributeValue::N("-3".into())).unwrap(),
-            json!(-3)
-        );
-        assert_eq!(
-            from_attr(&AttributeValue::N("2.5".into())).unwrap(),
-            json!(2.5)
-        );
-        assert!(from_attr(&AttributeValue::N("x".into())).is_err());
+        let mut r = reel();
+        r.metadata = Some(json!({"exposure": -3, "fNumber": 2.5, "big": 18446744073709551615u64}));
+        let item = reel_to_item(&r).unwrap();
+        let back = item_to_reel(&item).unwrap();
+        assert_eq!(back.metadata, r.metadata);
+        let mut broken = item.clone();
+        broken.insert("size".into(), AttributeValue::N("x".into()));
+        assert!(item_to_reel(&broken).is_err());
     }
 }

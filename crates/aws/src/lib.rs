@@ -11,6 +11,10 @@
 //! - [`SfnExecutionLog`] (`ExecutionLog` over aws-sdk-sfn): the console's executions, their
 //!   history events in the local log's shape, and the state machine's definition.
 //!
+//! [`oplog`] (the cargo feature `oplog`, on in this crate's own tests only) records which SDK
+//! operations a handler calls, for the tests that hold the template's IAM policies to them;
+//! no Lambda binary carries it.
+//!
 //! Configuration comes from the standard AWS environment (credentials, `AWS_REGION`,
 //! `AWS_ENDPOINT_URL`) plus `MEDIA_BUCKET`, `REELS_TABLE` and `STATE_MACHINE_ARN`
 //! (see [`config::AwsSettings`]). Throttling, 5xx answers, timeouts and dispatch failures
@@ -21,6 +25,7 @@ pub mod dynamo;
 mod error;
 pub mod events;
 pub mod item;
+#[cfg(feature = "oplog")]
 pub mod oplog;
 pub mod presign;
 pub mod s3;

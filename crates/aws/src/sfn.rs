@@ -5,6 +5,10 @@
 //! execution is closed, or the input differs), or, for a running Standard execution with
 //! the same input, success with the existing ARN. The second is told apart by first asking
 //! for the execution (DescribeExecution); both count as `already_started`.
+//!
+//! A restart (a reprocess, or the reconcile sweep's restart of a stuck reel) cannot reuse
+//! the name of a closed execution for 90 days: it runs under `{id}-r1`, `{id}-r2` …, the
+//! first name no execution holds, and the caller records that execution's ARN on the reel.
 
 use async_trait::async_trait;
 use aws_config::SdkConfig;
@@ -48,6 +52,11 @@ impl SfnWorkflowStarter {
 
     /// Does an execution of this ARN exist (running or closed)?
     async fn exists(&self, arn: &str) -> Result<bool, StoreError> {
+        Ok(self.status(arn).await?.is_some())
+    }
+
+    /// The status of the execution of this ARN (`RUNNING`, `FAILED` …), if it exists.
+    async fn status(&self, arn: &str) -> Result<Option<String>, StoreError> {
         match self
             .client
             .describe_execution()
@@ -55,10 +64,52 @@ impl SfnWorkflowStarter {
             .send()
             .await
         {
-            Ok(_) => Ok(true),
-            Err(e) if code(&e) == Some("ExecutionDoesNotExist") => Ok(false),
+            Ok(out) => Ok(Some(out.status().as_str().to_owned())),
+            Err(e) if code(&e) == Some("ExecutionDoesNotExist") => Ok(None),
             Err(e) => Err(classify("DescribeExecution", e)),
         }
+    }
+
+    /// StartExecution under `name`.
+    async fn start_named(&self, input: &ExecutionInput, name: &str) -> Result<Started, StoreError> {
+        let known = execution_arn(&self.state_machine_arn, name);
+        let body = serde_json::to_string(&execution_input_json(input))
+            .map_err(|e| StoreError::Invalid(format!("execution input: {e}")))?;
+        let started = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(name)
+            .input(body)
+            .send()
+            .await;
+        match started {
+            Ok(out) => {
+                tracing::info!(id = %input.id, arn = out.execution_arn(), "execution started");
+                Ok(Started {
+                    execution_arn: out.execution_arn().to_owned(),
+                    already_started: false,
+                })
+            }
+            Err(e) if code(&e) == Some("ExecutionAlreadyExists") => Ok(Started {
+                execution_arn: known.unwrap_or_default(),
+                already_started: true,
+            }),
+            Err(e) => Err(classify("StartExecution", e)),
+        }
+    }
+}
+
+/// How many times one reel may be started again under a new name.
+pub const MAX_RESTARTS: u32 = 99;
+
+/// The name of a reel's `n`th execution: the id, then `{id}-r1`, `{id}-r2` … (Step
+/// Functions keeps a name taken for 90 days after its execution closed).
+pub fn restart_name(id: &str, n: u32) -> String {
+    if n == 0 {
+        id.to_owned()
+    } else {
+        format!("{id}-r{n}")
     }
 }
 
@@ -81,36 +132,55 @@ impl WorkflowStarter for SfnWorkflowStarter {
                 });
             }
         }
-        let body = serde_json::to_string(&execution_input_json(input))
-            .map_err(|e| StoreError::Invalid(format!("execution input: {e}")))?;
-        let started = self
-            .client
-            .start_execution()
-            .state_machine_arn(&self.state_machine_arn)
-            .name(&input.id)
-            .input(body)
-            .send()
-            .await;
-        match started {
-            Ok(out) => {
-                tracing::info!(id = %input.id, arn = out.execution_arn(), "execution started");
-                Ok(Started {
-                    execution_arn: out.execution_arn().to_owned(),
-                    already_started: false,
-                })
-            }
-            Err(e) if code(&e) == Some("ExecutionAlreadyExists") => Ok(Started {
-                execution_arn: known.unwrap_or_default(),
-                already_started: true,
-            }),
-            Err(e) => Err(classify("StartExecution", e)),
+        self.start_named(input, &input.id).await
+    }
+
+    /// Run the reel again: the first name of [`restart_name`] that no execution holds. A
+    /// running execution under any of the names before it is left alone (`already_started`).
+    async fn restart(&self, input: &ExecutionInput) -> Result<Started, StoreError> {
+        if !pipeline::keys::is_valid_id(&input.id) {
+            return Err(StoreError::Invalid(format!(
+                "invalid execution name {:?}",
+                input.id
+            )));
         }
+        for n in 0..=MAX_RESTARTS {
+            let name = restart_name(&input.id, n);
+            let arn = execution_arn(&self.state_machine_arn, &name).ok_or_else(|| {
+                StoreError::Invalid(format!(
+                    "not a state machine ARN: {}",
+                    self.state_machine_arn
+                ))
+            })?;
+            match self.status(&arn).await?.as_deref() {
+                None => return self.start_named(input, &name).await,
+                Some("RUNNING") => {
+                    return Ok(Started {
+                        execution_arn: arn,
+                        already_started: true,
+                    })
+                }
+                Some(_) => continue,
+            }
+        }
+        Err(StoreError::Invalid(format!(
+            "reel {} was started {MAX_RESTARTS} times already",
+            input.id
+        )))
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::execution_arn;
+    use super::{execution_arn, restart_name};
+
+    #[test]
+    fn restarts_are_suffixed() {
+        assert_eq!(restart_name("abc", 0), "abc");
+        assert_eq!(restart_name("abc", 2), "abc-r2");
+        // the longest: a UUID and -r99 stay within Step Functions' 80 characters
+        assert!(restart_name("0193a5b0-7c1e-7d2a-9f00-00000000e001", 99).len() <= 80);
+    }
 
     #[test]
     fn execution_arns_follow_the_state_machine() {

@@ -763,3 +763,466 @@ fn every_task_times_out_before_its_function_and_retries_lambda_failures() {
         );
     }
 }
+
+/// The resource `!Ref X` / `!GetAtt X.Attr` points at, and that attribute ("" for a Ref).
+fn target(v: &Yaml) -> Option<(String, String)> {
+    let s = render(v);
+    let inner = s.strip_prefix("${")?.strip_suffix('}')?;
+    Some(match inner.split_once('.') {
+        Some((id, attr)) => (id.to_owned(), attr.to_owned()),
+        None => (inner.to_owned(), String::new()),
+    })
+}
+
+fn resource_type<'t>(t: &'t Yaml, id: &str) -> Option<&'t str> {
+    resources(t).get(id)?.get("Type")?.as_str()
+}
+
+fn props<'t>(t: &'t Yaml, id: &str) -> &'t Yaml {
+    resources(t)
+        .get(id)
+        .and_then(|r| r.get("Properties"))
+        .unwrap_or_else(|| panic!("{id} has no Properties"))
+}
+
+/// What `sam deploy --guided` asks before it deploys ("X has no authentication. Is this
+/// okay? [y/N]", where Enter refuses): SAM CLI's own check over the template, run through
+/// the `samcli` package (`aws-sam-cli` in .ci/pip-packages.txt), and the same reading here.
+#[test]
+fn sam_deploy_guided_finds_every_api_route_authenticated() {
+    let t = template();
+    // our reading: every HttpApi event has Auth, or its API has an authorizer by default
+    let mut events = 0;
+    for (id, r) in resources(&t) {
+        if r.get("Type").and_then(Yaml::as_str) != Some("AWS::Serverless::Function") {
+            continue;
+        }
+        let Some(evs) = r
+            .get("Properties")
+            .and_then(|p| p.get("Events"))
+            .and_then(Yaml::as_mapping)
+        else {
+            continue;
+        };
+        for (name, e) in evs {
+            if e.get("Type").and_then(Yaml::as_str) != Some("HttpApi") {
+                continue;
+            }
+            events += 1;
+            let p = e.get("Properties").expect("event properties");
+            if p.get("Auth").is_some() {
+                assert_ne!(
+                    p.get("Auth")
+                        .and_then(|a| a.get("Authorizer"))
+                        .and_then(Yaml::as_str),
+                    Some("NONE"),
+                    "{id:?}/{name:?} opts out of the authorizer"
+                );
+                continue;
+            }
+            let (api, _) = target(p.get("ApiId").expect("ApiId")).expect("ApiId is a Ref");
+            let auth = props(&t, &api).get("Auth");
+            let default = auth
+                .and_then(|a| a.get("DefaultAuthorizer"))
+                .and_then(Yaml::as_str)
+                .unwrap_or_else(|| panic!("{id:?}/{name:?}: no Auth and {api} has no default"));
+            assert!(
+                auth.and_then(|a| a.get("Authorizers"))
+                    .and_then(|a| a.get(default))
+                    .is_some(),
+                "{api}: DefaultAuthorizer {default} is not defined"
+            );
+        }
+    }
+    assert!(events >= 2, "no HttpApi events found");
+
+    // SAM CLI's check itself
+    let script = r#"
+import json, sys
+from samcli.lib.providers.sam_stack_provider import SamLocalStackProvider
+from samcli.commands.deploy.auth_utils import auth_per_resource
+stacks, _ = SamLocalStackProvider.get_stacks(sys.argv[1])
+print(json.dumps(auth_per_resource(stacks)))
+"#;
+    let python = std::env::var("PYTHON").unwrap_or_else(|_| "python3".into());
+    let out = std::process::Command::new(&python)
+        .args(["-c", script, &format!("{ROOT}/template.yaml")])
+        .output();
+    let out = match out {
+        Ok(o) if o.status.success() => o,
+        other => {
+            let why = match other {
+                Ok(o) => String::from_utf8_lossy(&o.stderr).into_owned(),
+                Err(e) => e.to_string(),
+            };
+            assert!(
+                std::env::var("CI").is_err(),
+                "CI must run SAM CLI's security check (pip aws-sam-cli): {why}"
+            );
+            use std::io::Write;
+            let _ = writeln!(
+                std::io::stderr(),
+                "SKIPPED SAM CLI's own check: samcli is not importable by {python} ({})",
+                why.lines().last().unwrap_or_default()
+            );
+            return;
+        }
+    };
+    let checked: Vec<(String, bool)> = serde_json::from_slice(&out.stdout).expect("JSON");
+    assert!(!checked.is_empty(), "SAM CLI found no API events");
+    let open: Vec<_> = checked.iter().filter(|(_, ok)| !ok).collect();
+    assert!(
+        open.is_empty(),
+        "sam deploy --guided would ask about {open:?}"
+    );
+}
+
+/// Direct uploads never expire silently: the Object Created rule has a dead-letter queue,
+/// the asynchronous invocations of `object-created` an on-failure destination, the queue
+/// accepts what EventBridge sends it, and an alarm watches its depth.
+#[test]
+fn undelivered_object_created_events_and_failed_invocations_are_kept() {
+    let t = template();
+    let f = props(&t, "ObjectCreatedFunction");
+    let rule = f
+        .get("Events")
+        .and_then(Yaml::as_mapping)
+        .and_then(|m| {
+            m.values()
+                .find(|e| e.get("Type").and_then(Yaml::as_str) == Some("EventBridgeRule"))
+        })
+        .expect("an EventBridgeRule event");
+    let dlq = target(
+        rule.get("Properties")
+            .and_then(|p| p.get("DeadLetterConfig"))
+            .and_then(|d| d.get("Arn"))
+            .expect("the rule's target has a DeadLetterConfig.Arn"),
+    )
+    .expect("a GetAtt");
+    assert_eq!(dlq.1, "Arn");
+    assert_eq!(resource_type(&t, &dlq.0), Some("AWS::SQS::Queue"));
+    let on_failure = f
+        .get("EventInvokeConfig")
+        .and_then(|c| c.get("DestinationConfig"))
+        .and_then(|c| c.get("OnFailure"))
+        .expect("an on-failure destination");
+    assert_eq!(on_failure.get("Type").and_then(Yaml::as_str), Some("SQS"));
+    let dest = target(on_failure.get("Destination").expect("Destination")).expect("a GetAtt");
+    assert_eq!(resource_type(&t, &dest.0), Some("AWS::SQS::Queue"));
+
+    // EventBridge may send to it
+    let policy = resources(&t)
+        .values()
+        .find(|r| {
+            r.get("Type").and_then(Yaml::as_str) == Some("AWS::SQS::QueuePolicy")
+                && list(r.get("Properties").and_then(|p| p.get("Queues")))
+                    .iter()
+                    .any(|q| target(q).map(|x| x.0) == Some(dlq.0.clone()))
+        })
+        .expect("a queue policy for the dead-letter queue");
+    let statements = list(
+        policy
+            .get("Properties")
+            .and_then(|p| p.get("PolicyDocument"))
+            .and_then(|d| d.get("Statement")),
+    );
+    assert!(statements.iter().any(|s| {
+        s.get("Principal")
+            .and_then(|p| p.get("Service"))
+            .and_then(Yaml::as_str)
+            == Some("events.amazonaws.com")
+            && s.get("Action").and_then(Yaml::as_str) == Some("sqs:SendMessage")
+    }));
+
+    // and someone hears of it
+    let watched = resources(&t).values().any(|r| {
+        r.get("Type").and_then(Yaml::as_str) == Some("AWS::CloudWatch::Alarm")
+            && r.get("Properties")
+                .and_then(|p| p.get("Dimensions"))
+                .map(|d| {
+                    list(Some(d)).iter().any(|d| {
+                        d.get("Value").and_then(target).map(|x| x.0) == Some(dlq.0.clone())
+                    })
+                })
+                .unwrap_or(false)
+    });
+    assert!(watched, "no alarm on {}", dlq.0);
+
+    // execution logging at ERROR, with the execution data (names, captions, GPS) left out
+    let logging = props(&t, "MediaPipeline")
+        .get("Logging")
+        .expect("state machine logging");
+    assert_eq!(logging.get("Level").and_then(Yaml::as_str), Some("ERROR"));
+    assert_eq!(
+        logging.get("IncludeExecutionData").and_then(Yaml::as_bool),
+        Some(false)
+    );
+}
+
+/// The metrics each namespace publishes that the alarms may use, and the dimension that
+/// names the resource, with the resource type and attribute it takes.
+fn known_metric(
+    namespace: &str,
+    metric: &str,
+) -> Option<(&'static str, &'static str, &'static str)> {
+    let (metrics, dimension, kind, attr): (&[&str], _, _, _) = match namespace {
+        "AWS/States" => (
+            &[
+                "ExecutionsFailed",
+                "ExecutionsTimedOut",
+                "ExecutionsAborted",
+                "ExecutionsSucceeded",
+                "ExecutionsStarted",
+                "ExecutionThrottled",
+                "ExecutionTime",
+            ],
+            "StateMachineArn",
+            "AWS::Serverless::StateMachine",
+            "",
+        ),
+        "AWS/Lambda" => (
+            &[
+                "Errors",
+                "Throttles",
+                "Invocations",
+                "Duration",
+                "ConcurrentExecutions",
+                "DestinationDeliveryFailures",
+                "AsyncEventsDropped",
+            ],
+            "FunctionName",
+            "AWS::Serverless::Function",
+            "",
+        ),
+        // HTTP APIs (API Gateway v2) publish these under AWS/ApiGateway by ApiId
+        "AWS/ApiGateway" => (
+            &[
+                "4xx",
+                "5xx",
+                "Count",
+                "Latency",
+                "IntegrationLatency",
+                "DataProcessed",
+            ],
+            "ApiId",
+            "AWS::Serverless::HttpApi",
+            "",
+        ),
+        "AWS/SQS" => (
+            &[
+                "ApproximateNumberOfMessagesVisible",
+                "ApproximateAgeOfOldestMessage",
+                "NumberOfMessagesSent",
+            ],
+            "QueueName",
+            "AWS::SQS::Queue",
+            "QueueName",
+        ),
+        _ => return None,
+    };
+    metrics.contains(&metric).then_some((dimension, kind, attr))
+}
+
+/// Every alarm watches a metric its namespace publishes, of a resource of this template of
+/// the right type; metric-math alarms stay within CloudWatch's 10 metrics; every function's
+/// Errors and Throttles are watched; every alarm notifies the alarm topic.
+#[test]
+fn every_alarm_names_a_real_metric_of_a_real_resource() {
+    let t = template();
+    let mut watched: BTreeSet<(String, String)> = BTreeSet::new();
+    let mut alarms = 0;
+    for (id, r) in resources(&t) {
+        if r.get("Type").and_then(Yaml::as_str) != Some("AWS::CloudWatch::Alarm") {
+            continue;
+        }
+        alarms += 1;
+        let id = id.as_str().unwrap_or_default();
+        let p = r.get("Properties").expect("Properties");
+        let actions = list(p.get("AlarmActions"));
+        assert!(
+            actions
+                .iter()
+                .any(|a| target(a).map(|x| x.0).as_deref() == Some("AlarmTopic")),
+            "{id} notifies nobody"
+        );
+        let mut stats: Vec<Yaml> = vec![];
+        if let Some(metrics) = p.get("Metrics") {
+            let metrics = list(Some(metrics));
+            let stat_count = metrics
+                .iter()
+                .filter(|m| m.get("MetricStat").is_some())
+                .count();
+            assert!(
+                stat_count <= 10,
+                "{id}: {stat_count} metrics (CloudWatch takes 10)"
+            );
+            assert_eq!(
+                metrics
+                    .iter()
+                    .filter(|m| m.get("ReturnData").and_then(Yaml::as_bool) != Some(false))
+                    .count(),
+                1,
+                "{id}: one expression is watched"
+            );
+            for m in metrics.iter().filter_map(|m| m.get("MetricStat")) {
+                stats.push(m.get("Metric").expect("MetricStat.Metric").clone());
+            }
+        } else {
+            stats.push(p.clone());
+        }
+        assert!(!stats.is_empty(), "{id} watches nothing");
+        for m in &stats {
+            let namespace = m
+                .get("Namespace")
+                .and_then(Yaml::as_str)
+                .expect("Namespace");
+            let metric = m
+                .get("MetricName")
+                .and_then(Yaml::as_str)
+                .expect("MetricName");
+            let (dimension, kind, attr) = known_metric(namespace, metric)
+                .unwrap_or_else(|| panic!("{id}: {namespace} publishes no {metric}"));
+            let dims = list(m.get("Dimensions"));
+            assert_eq!(dims.len(), 1, "{id}: one dimension");
+            assert_eq!(
+                dims[0].get("Name").and_then(Yaml::as_str),
+                Some(dimension),
+                "{id}"
+            );
+            let (resource, got_attr) =
+                target(dims[0].get("Value").expect("Value")).expect("a Ref or GetAtt");
+            assert_eq!(
+                resource_type(&t, &resource),
+                Some(kind),
+                "{id}: {resource} is not a {kind}"
+            );
+            assert_eq!(got_attr, attr, "{id}: {resource}");
+            watched.insert((metric.to_owned(), resource));
+        }
+    }
+    assert!(alarms >= 6, "{alarms} alarms");
+    for (name, _) in functions(&t) {
+        for metric in ["Errors", "Throttles"] {
+            assert!(
+                watched.contains(&(metric.to_owned(), name.clone())),
+                "no alarm on {name}'s {metric}"
+            );
+        }
+    }
+    for metric in ["ExecutionsFailed", "ExecutionsTimedOut"] {
+        assert!(watched.contains(&(metric.to_owned(), "MediaPipeline".to_owned())));
+    }
+    assert!(watched.contains(&("5xx".to_owned(), "HttpApi".to_owned())));
+}
+
+/// Every route has a throttle: a default for all, tighter ones on the upload routes, and
+/// each route key given a setting is a route of the API.
+#[test]
+fn the_api_is_throttled_per_route() {
+    let t = template();
+    let api = props(&t, "HttpApi");
+    let default = api
+        .get("DefaultRouteSettings")
+        .expect("DefaultRouteSettings");
+    for k in ["ThrottlingRateLimit", "ThrottlingBurstLimit"] {
+        assert!(default.get(k).is_some(), "default {k}");
+    }
+    let routes: BTreeSet<String> = resources(&t)
+        .values()
+        .filter_map(|r| r.get("Properties")?.get("Events")?.as_mapping())
+        .flat_map(|m| m.values())
+        .filter(|e| e.get("Type").and_then(Yaml::as_str) == Some("HttpApi"))
+        .filter_map(|e| {
+            let p = e.get("Properties")?;
+            Some(format!(
+                "{} {}",
+                p.get("Method")?.as_str()?.to_uppercase(),
+                p.get("Path")?.as_str()?
+            ))
+        })
+        .collect();
+    let settings = api
+        .get("RouteSettings")
+        .and_then(Yaml::as_mapping)
+        .expect("RouteSettings");
+    for (key, s) in settings {
+        let key = key.as_str().unwrap_or_default();
+        assert!(
+            routes.contains(key),
+            "RouteSettings names {key}, not a route"
+        );
+        assert!(s.get("ThrottlingRateLimit").is_some(), "{key}");
+    }
+    for upload in [
+        "POST /uploads",
+        "POST /api/uploads",
+        "POST /api/uploads/direct",
+    ] {
+        assert!(settings.get(upload).is_some(), "{upload} has no throttle");
+    }
+}
+
+/// The SDK call recorder is test-only: the `oplog` feature of `aws` is on in this crate's
+/// own tests and in no Lambda binary's build (cargo resolves each function's features).
+#[test]
+fn no_lambda_binary_carries_the_sdk_call_recorder() {
+    let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let functions: Vec<String> = functions(&template()).into_values().collect();
+    assert!(functions.len() >= 7, "{functions:?}");
+    for binary in functions {
+        let out = std::process::Command::new(&cargo)
+            .args(["tree", "-e", "features", "-i", "aws", "-p", &binary])
+            .current_dir(ROOT)
+            .output()
+            .expect("cargo tree runs");
+        let tree = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{binary}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(tree.contains("aws feature \"lambda\""), "{binary}:\n{tree}");
+        assert!(
+            !tree.contains("feature \"oplog\""),
+            "{binary} is built with the recorder:\n{tree}"
+        );
+    }
+}
+
+/// The authorizer's public route keys (`api::gate`) are routes of the API, so what README
+/// names public is what the template serves; everything else is behind the token.
+#[test]
+fn the_authorizers_public_routes_are_routes_of_the_api() {
+    let t = template();
+    let routes: BTreeSet<String> = props(&t, "UploadFunction")
+        .get("Events")
+        .and_then(Yaml::as_mapping)
+        .expect("UploadFunction events")
+        .values()
+        .filter_map(|e| {
+            let p = e.get("Properties")?;
+            Some(format!(
+                "{} {}",
+                p.get("Method")?.as_str()?.to_uppercase(),
+                p.get("Path")?.as_str()?
+            ))
+        })
+        .collect();
+    for key in api::gate::ALWAYS_PUBLIC
+        .iter()
+        .chain(api::gate::UPLOAD_ROUTES)
+    {
+        assert!(routes.contains(*key), "{key} is not a route of the API");
+    }
+    assert!(routes.contains("ANY /{proxy+}"), "{routes:?}");
+    let env = props(&t, "AuthorizerFunction")
+        .get("Environment")
+        .and_then(|e| e.get("Variables"))
+        .expect("authorizer environment");
+    assert_eq!(
+        env.get("PUBLIC_UPLOADS").and_then(target),
+        Some(("PublicUploads".to_owned(), String::new()))
+    );
+    assert!(render(env.get("MEDIA_HUB_ADMIN_TOKEN").expect("the token"))
+        .contains("{{resolve:secretsmanager:${AdminTokenSecret}"));
+}

@@ -30,6 +30,8 @@ enum Command {
     Probe(cmd::probe::Args),
     /// Run one function's handler on an event file, as Lambda would.
     Invoke(cmd::invoke::Args),
+    /// Run a FAILED reel whose raw file was kept again (FAILED -> PROCESSING, a new execution).
+    Reprocess(cmd::reprocess::Args),
 }
 
 fn init_logging() {
@@ -54,6 +56,7 @@ async fn main() -> std::process::ExitCode {
         Command::Thumbnails(a) => cmd::thumbnails::run(a).await,
         Command::Probe(a) => cmd::probe::run(a).await,
         Command::Invoke(a) => cmd::invoke::run(a).await,
+        Command::Reprocess(a) => cmd::reprocess::run(a).await,
     };
     match result {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

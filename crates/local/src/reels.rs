@@ -127,6 +127,34 @@ impl RecordStore for SqliteStore {
         })
         .await
     }
+
+    async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let doc: Option<String> = tx
+                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
+            if reel.status != Status::Failed {
+                return Ok(Transition::Unchanged(reel.status));
+            }
+            reel.status = Status::Processing;
+            reel.error = None;
+            reel.cause = None;
+            reel.updated_at = now();
+            let n = tx
+                .execute(
+                    "UPDATE reels SET status = ?2, updated_at = ?3, doc = ?4 WHERE id = ?1 AND status = 'FAILED'",
+                    params![id, reel.status.as_str(), reel.updated_at, to_doc(&reel)?],
+                )
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(if n == 1 { Transition::Applied } else { Transition::Unchanged(Status::Failed) })
+        })
+        .await
+    }
 }
 
 #[cfg(test)]
@@ -207,5 +235,35 @@ mod tests {
         let a = s.get("a").await.unwrap().unwrap();
         assert_eq!(a.status, Status::Failed);
         assert_eq!(a.error.as_deref(), Some("CorruptMedia"));
+    }
+
+    #[tokio::test]
+    async fn a_failed_record_reopens_once() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = SqliteStore::open(&dir.path().join("media-hub.sqlite")).unwrap();
+        s.create(&reel("a", "2026-01-01T00:00:00.000Z"))
+            .await
+            .unwrap();
+        // PROCESSING is not reopened
+        assert_eq!(
+            s.reopen("a").await.unwrap(),
+            Transition::Unchanged(Status::Processing)
+        );
+        let failed = Completion::Failed {
+            error: "CodecUnavailable".into(),
+            cause: "no libheif".into(),
+        };
+        s.complete("a", &failed).await.unwrap();
+        assert_eq!(s.reopen("a").await.unwrap(), Transition::Applied);
+        let a = s.get("a").await.unwrap().unwrap();
+        assert_eq!(
+            (a.status, a.error, a.cause),
+            (Status::Processing, None, None)
+        );
+        assert_eq!(
+            s.reopen("a").await.unwrap(),
+            Transition::Unchanged(Status::Processing)
+        );
+        assert!(matches!(s.reopen("zz").await, Err(StoreError::NotFound(_))));
     }
 }

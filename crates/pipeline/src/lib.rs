@@ -9,6 +9,7 @@ pub mod intake;
 pub mod keys;
 pub mod ports;
 pub mod reel;
+pub mod reprocess;
 pub mod settings;
 pub mod tasks;
 

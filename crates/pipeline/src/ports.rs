@@ -101,6 +101,14 @@ pub trait RecordStore: Send + Sync {
 
     /// Conditional write: PROCESSING → READY | FAILED. Any other current state is left as it is.
     async fn complete(&self, id: &str, completion: &Completion) -> Result<Transition, StoreError>;
+
+    /// Conditional write for a reprocess: FAILED → PROCESSING, the error and cause cleared.
+    /// Any other current state is left as it is; a missing record is `NotFound`.
+    async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {
+        Err(StoreError::Invalid(format!(
+            "this record store cannot reopen {id} for a reprocess"
+        )))
+    }
 }
 
 /// A started (or already running) workflow execution.
@@ -115,6 +123,13 @@ pub struct Started {
 #[async_trait]
 pub trait WorkflowStarter: Send + Sync {
     async fn start(&self, input: &ExecutionInput) -> Result<Started, StoreError>;
+
+    /// Start the id's execution again even though one of that name has ended (a reel left
+    /// PROCESSING, a reprocess). A live execution is left alone (`already_started`).
+    /// Engines that never reuse a name override this; the default is [`Self::start`].
+    async fn restart(&self, input: &ExecutionInput) -> Result<Started, StoreError> {
+        self.start(input).await
+    }
 }
 
 /// The conditions a presigned POST binds: exactly this key and content type, a size range,

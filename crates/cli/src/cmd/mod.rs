@@ -4,6 +4,7 @@ pub mod config;
 pub mod executions;
 pub mod invoke;
 pub mod probe;
+pub mod reprocess;
 pub mod serve;
 pub mod sfn;
 pub mod thumbnails;

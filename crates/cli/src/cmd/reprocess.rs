@@ -36,7 +36,10 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
                 .workflow
                 .clone()
                 .ok_or(aws::ConfigError::Missing(aws::config::ENV_STATE_MACHINE))?;
-            (backend.intake(workflow as Arc<dyn pipeline::WorkflowStarter>)?, None)
+            (
+                backend.intake(workflow as Arc<dyn pipeline::WorkflowStarter>)?,
+                None,
+            )
         }
     };
     let outcome = intake.reprocess(&args.id).await;

@@ -133,6 +133,19 @@ impl RecordStore for MemRecords {
         }
         Ok(Transition::Applied)
     }
+    async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {
+        let mut m = lock(&self.0);
+        let r = m
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(id.into()))?;
+        if r.status != Status::Failed {
+            return Ok(Transition::Unchanged(r.status));
+        }
+        r.status = Status::Processing;
+        r.error = None;
+        r.cause = None;
+        Ok(Transition::Applied)
+    }
 }
 
 /// Records every start; a second start of a name is `already_started`.
