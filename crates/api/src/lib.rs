@@ -2,6 +2,7 @@
 //! reel pages and gallery, thumbnails, the JSON API and the execution console. The same
 //! router runs under `media-hub serve` and inside the `upload` Lambda.
 
+mod access_log;
 mod assets;
 mod conditional;
 mod console;
@@ -82,9 +83,23 @@ pub fn router(state: AppState) -> Router {
         .route("/assets/{file}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
         .route("/healthz", get(|| async { "ok" }))
+        .route("/metrics", get(metrics))
         .fallback(error::not_found)
         .layer(DefaultBodyLimit::max(body_limit));
     security::with_headers(routes, &extra_origins)
+        .layer(axum::middleware::from_fn(access_log::log))
         .layer(tower_http::trace::TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// `GET /metrics`: uploads, READY, FAILED by error name and processing time, in
+/// Prometheus' text format (`pipeline::metrics`; on AWS the same counts are EMF lines).
+async fn metrics() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        pipeline::metrics::global().prometheus(),
+    )
 }

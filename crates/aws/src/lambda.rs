@@ -40,10 +40,19 @@ pub async fn run_task(task: pipeline::Task) -> Result<(), lambda_runtime::Error>
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let pipeline = pipeline.clone();
             async move {
-                pipeline
-                    .dispatch(task, event.payload)
-                    .await
-                    .map_err(LambdaError::from)
+                let started = std::time::Instant::now();
+                let reel_id = event.payload["id"].as_str().unwrap_or_default().to_owned();
+                let result = pipeline.dispatch(task, event.payload).await;
+                // one line per task: the reel, the Lambda request, how long, how it ended
+                tracing::info!(
+                    task = task.function_name(),
+                    reel_id = %reel_id,
+                    request_id = %event.context.request_id,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    outcome = result.as_ref().map_or_else(|e| e.name.as_str(), |_| "ok"),
+                    "task"
+                );
+                result.map_err(LambdaError::from)
             }
         },
     ))

@@ -180,6 +180,22 @@ async fn rejected_files_end_failed_and_leave_nothing_behind() {
         format!("raw/{text}/original.bin"),
         "unsniffable uploads are keyed .bin, never by the client's extension"
     );
+    // the same counts at /metrics, in Prometheus' text format
+    let metrics = reqwest::get(format!("{}/metrics", server.url))
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    for line in [
+        "media_hub_uploads_total 3\n",
+        "media_hub_ready_total 0\n",
+        "media_hub_failed_total{error=\"UnsupportedMediaType\"} 2\n",
+        "media_hub_failed_total{error=\"CorruptMedia\"} 1\n",
+        "media_hub_processing_seconds_count 3\n",
+    ] {
+        assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

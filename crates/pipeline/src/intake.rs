@@ -263,6 +263,7 @@ impl Intake {
             already_started = started.already_started,
             "upload registered"
         );
+        crate::metrics::global().upload_accepted();
         Ok(reel)
     }
 

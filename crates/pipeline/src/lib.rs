@@ -7,6 +7,7 @@ pub mod direct;
 pub mod error;
 pub mod intake;
 pub mod keys;
+pub mod metrics;
 pub mod ports;
 pub mod reel;
 pub mod reprocess;

@@ -43,6 +43,10 @@ impl Pipeline {
             Err(e) => return Err(e.into()),
         };
 
+        if transition == Some(Transition::Applied) {
+            crate::metrics::global()
+                .failed(&input.error.error, crate::metrics::since_upload(&input.id));
+        }
         let mut deleted = Vec::new();
         for key in self.blobs.list(&thumbnail_prefix(&input.id)).await? {
             self.blobs.delete(&key).await?;

@@ -35,11 +35,14 @@ impl Pipeline {
             metadata,
         };
         match self.records.complete(&input.id, &completion).await? {
-            Transition::Applied => Ok(CommitOutput {
-                id: input.id,
-                status: Status::Ready,
-                changed: true,
-            }),
+            Transition::Applied => {
+                crate::metrics::global().ready(crate::metrics::since_upload(&input.id));
+                Ok(CommitOutput {
+                    id: input.id,
+                    status: Status::Ready,
+                    changed: true,
+                })
+            }
             Transition::Unchanged(Status::Ready) => Ok(CommitOutput {
                 id: input.id,
                 status: Status::Ready,
