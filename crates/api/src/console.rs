@@ -57,6 +57,10 @@ fn refused(e: ExecutionError, wants: Wants) -> ApiError {
         ExecutionError::InvalidInput(_) => (StatusCode::BAD_REQUEST, "InvalidExecutionInput"),
         ExecutionError::InvalidDefinition(_) => (StatusCode::BAD_REQUEST, "InvalidDefinition"),
         ExecutionError::Unsupported(_) => (StatusCode::NOT_IMPLEMENTED, "UnsupportedOperation"),
+        ExecutionError::InvalidToken(_) => (StatusCode::BAD_REQUEST, "InvalidToken"),
+        ExecutionError::TaskDoesNotExist => (StatusCode::NOT_FOUND, "TaskDoesNotExist"),
+        ExecutionError::TaskTimedOut(_) => (StatusCode::CONFLICT, "TaskTimedOut"),
+        ExecutionError::InvalidOutput(_) => (StatusCode::BAD_REQUEST, "InvalidOutput"),
         ExecutionError::Store(s) => return ApiError::from(s).for_client(wants),
     };
     ApiError::new(status, code, message).for_client(wants)

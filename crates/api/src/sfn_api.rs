@@ -93,6 +93,10 @@ impl From<ExecutionError> for SfnError {
             ExecutionError::InvalidInput(_) => SfnError::client("InvalidExecutionInput", message),
             ExecutionError::InvalidDefinition(_) => SfnError::client("InvalidDefinition", message),
             ExecutionError::Unsupported(_) => SfnError::client("UnsupportedOperation", message),
+            ExecutionError::InvalidToken(_) => SfnError::client("InvalidToken", message),
+            ExecutionError::TaskDoesNotExist => SfnError::client("TaskDoesNotExist", message),
+            ExecutionError::TaskTimedOut(_) => SfnError::client("TaskTimedOut", message),
+            ExecutionError::InvalidOutput(_) => SfnError::client("InvalidOutput", message),
             ExecutionError::Store(s) => s.into(),
         }
     }
@@ -233,6 +237,28 @@ async fn run(st: &AppState, action: &str, body: &[u8]) -> Answer {
                 .as_deref()
                 .unwrap_or(&redriven.start_date);
             Ok(json!({"redriveDate": epoch(date)}))
+        }
+        "SendTaskSuccess" => {
+            let token = required(&input, "taskToken")?;
+            let output: Value = serde_json::from_str(required(&input, "output")?)
+                .map_err(|e| SfnError::client("InvalidOutput", format!("Invalid Output: '{e}'")))?;
+            log.send_task_success(token, &output).await?;
+            Ok(json!({}))
+        }
+        "SendTaskFailure" => {
+            let token = required(&input, "taskToken")?;
+            log.send_task_failure(
+                token,
+                optional(&input, "error")?,
+                optional(&input, "cause")?,
+            )
+            .await?;
+            Ok(json!({}))
+        }
+        "SendTaskHeartbeat" => {
+            log.send_task_heartbeat(required(&input, "taskToken")?)
+                .await?;
+            Ok(json!({}))
         }
         "TestState" => {
             let text = required(&input, "definition")?;

@@ -409,6 +409,48 @@ pub fn event_json(ev: &HistoryEvent) -> Value {
 
 #[async_trait]
 impl ExecutionLog for SfnExecutionLog {
+    async fn send_task_success(
+        &self,
+        token: &str,
+        output: &Value,
+    ) -> Result<(), pipeline::ExecutionError> {
+        self.client
+            .send_task_success()
+            .task_token(token)
+            .output(output.to_string())
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| callback_error("SendTaskSuccess", token, e))
+    }
+
+    async fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), pipeline::ExecutionError> {
+        self.client
+            .send_task_failure()
+            .task_token(token)
+            .set_error(error.map(str::to_owned))
+            .set_cause(cause.map(str::to_owned))
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| callback_error("SendTaskFailure", token, e))
+    }
+
+    async fn send_task_heartbeat(&self, token: &str) -> Result<(), pipeline::ExecutionError> {
+        self.client
+            .send_task_heartbeat()
+            .task_token(token)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| callback_error("SendTaskHeartbeat", token, e))
+    }
+
     async fn list_executions(
         &self,
         status: Option<&str>,
@@ -535,6 +577,25 @@ impl ExecutionLog for SfnExecutionLog {
                 self.state_machine_arn
             ))
         })
+    }
+}
+
+/// Step Functions' refusal of a task callback, by its error code.
+fn callback_error<E>(
+    what: &str,
+    token: &str,
+    e: aws_sdk_sfn::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> pipeline::ExecutionError
+where
+    E: aws_sdk_sfn::error::ProvideErrorMetadata + std::error::Error + std::fmt::Debug + 'static,
+{
+    use pipeline::ExecutionError as X;
+    match code(&e) {
+        Some("InvalidToken") => X::InvalidToken(token.to_owned()),
+        Some("TaskDoesNotExist") => X::TaskDoesNotExist,
+        Some("TaskTimedOut") => X::TaskTimedOut(token.to_owned()),
+        Some("InvalidOutput") => X::InvalidOutput(format!("{what}: invalid output")),
+        _ => X::Store(classify(what, e)),
     }
 }
 

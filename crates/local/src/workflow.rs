@@ -304,6 +304,29 @@ impl WorkflowStarter for LocalStarter {
 
 #[async_trait]
 impl ExecutionLog for LocalWorkflow {
+    async fn send_task_success(&self, token: &str, output: &Value) -> Result<(), ExecutionError> {
+        self.task_tokens()
+            .send_success(token, output.clone())
+            .map_err(callback_error)
+    }
+
+    async fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), ExecutionError> {
+        self.task_tokens()
+            .send_failure(token, error.unwrap_or(""), cause.unwrap_or(""))
+            .map_err(callback_error)
+    }
+
+    async fn send_task_heartbeat(&self, token: &str) -> Result<(), ExecutionError> {
+        self.task_tokens()
+            .send_heartbeat(token)
+            .map_err(callback_error)
+    }
+
     async fn list_executions(
         &self,
         status: Option<&str>,
@@ -332,6 +355,20 @@ impl ExecutionLog for LocalWorkflow {
 /// workflow behind an `Arc` to spawn runs: [`LocalStarter`] carries it.
 #[async_trait]
 impl ExecutionLog for LocalStarter {
+    async fn send_task_success(&self, token: &str, output: &Value) -> Result<(), ExecutionError> {
+        self.0.send_task_success(token, output).await
+    }
+    async fn send_task_failure(
+        &self,
+        token: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<(), ExecutionError> {
+        self.0.send_task_failure(token, error, cause).await
+    }
+    async fn send_task_heartbeat(&self, token: &str) -> Result<(), ExecutionError> {
+        self.0.send_task_heartbeat(token).await
+    }
     async fn list_executions(
         &self,
         status: Option<&str>,
@@ -456,5 +493,15 @@ impl ExecutionLog for LocalStarter {
 
     async fn test_state(&self, state: &Value, input: &Value) -> Result<StateTest, ExecutionError> {
         crate::test_state::run(&self.0.invoker, state, input).await
+    }
+}
+
+/// The engine's refusal of a callback, as the Step Functions API names it.
+fn callback_error(e: states::CallbackError) -> ExecutionError {
+    match e {
+        states::CallbackError::InvalidToken(t) => ExecutionError::InvalidToken(t),
+        states::CallbackError::TaskDoesNotExist => ExecutionError::TaskDoesNotExist,
+        states::CallbackError::TaskTimedOut(t) => ExecutionError::TaskTimedOut(t),
+        states::CallbackError::InvalidOutput(m) => ExecutionError::InvalidOutput(m),
     }
 }

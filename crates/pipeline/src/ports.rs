@@ -255,6 +255,18 @@ pub enum ExecutionError {
     /// this backend cannot do that here
     #[error("{0}")]
     Unsupported(String),
+    /// `InvalidToken`: not a task token the workflow issued
+    #[error("Invalid Token: '{0}'")]
+    InvalidToken(String),
+    /// `TaskDoesNotExist`: no task waits for this token (never issued, or already answered)
+    #[error("Task Token does not exist")]
+    TaskDoesNotExist,
+    /// `TaskTimedOut`: the task of this token timed out
+    #[error("Task Timed Out: '{0}'")]
+    TaskTimedOut(String),
+    /// `InvalidOutput`: the output is not JSON or too large
+    #[error("{0}")]
+    InvalidOutput(String),
     #[error(transparent)]
     Store(#[from] StoreError),
 }
@@ -341,6 +353,32 @@ pub trait ExecutionLog: Send + Sync {
     ) -> Result<ExecutionSummary, ExecutionError> {
         Err(ExecutionError::Unsupported(
             "starting executions is not available on this backend".into(),
+        ))
+    }
+
+    /// SendTaskSuccess: the `.waitForTaskToken` task waiting on `token` succeeds with `output`.
+    async fn send_task_success(&self, _token: &str, _output: &Value) -> Result<(), ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "task callbacks are not available on this backend".into(),
+        ))
+    }
+
+    /// SendTaskFailure: the task waiting on `token` fails with `error` and `cause`.
+    async fn send_task_failure(
+        &self,
+        _token: &str,
+        _error: Option<&str>,
+        _cause: Option<&str>,
+    ) -> Result<(), ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "task callbacks are not available on this backend".into(),
+        ))
+    }
+
+    /// SendTaskHeartbeat: the task waiting on `token` is alive (its HeartbeatSeconds restart).
+    async fn send_task_heartbeat(&self, _token: &str) -> Result<(), ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "task callbacks are not available on this backend".into(),
         ))
     }
 
