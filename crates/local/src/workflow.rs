@@ -80,6 +80,7 @@ impl LocalWorkflow {
                 pipeline.blobs.clone(),
                 crate::objects::LOCAL_BUCKET,
             ))),
+            state_machines: Some(Arc::new(OwnMachine(definition.clone()))),
         };
         Ok(Arc::new(LocalWorkflow {
             definition: Arc::new(definition),
@@ -503,5 +504,14 @@ fn callback_error(e: states::CallbackError) -> ExecutionError {
         states::CallbackError::TaskDoesNotExist => ExecutionError::TaskDoesNotExist,
         states::CallbackError::TaskTimedOut(t) => ExecutionError::TaskTimedOut(t),
         states::CallbackError::InvalidOutput(m) => ExecutionError::InvalidOutput(m),
+    }
+}
+
+/// The state machine nested executions can start here: this workflow's own.
+struct OwnMachine(states::Definition);
+
+impl states::nested::StateMachines for OwnMachine {
+    fn definition(&self, state_machine_arn: &str) -> Option<states::Definition> {
+        (state_machine_arn == LocalWorkflow::state_machine_arn()).then(|| self.0.clone())
     }
 }

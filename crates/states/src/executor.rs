@@ -971,7 +971,13 @@ impl<'a> Exec<'a> {
             timeout_seconds,
             task_token: pending.as_ref().map(|p| p.token.clone()),
         };
-        let fut = self.tasks.invoke(req);
+        let fut: futures::future::BoxFuture<'_, Result<Value, crate::TaskFailure>> =
+            match crate::nested::sync_mode(resource) {
+                Some(mode) if self.services.state_machines.is_some() => {
+                    Box::pin(crate::nested::run(self, mode, req))
+                }
+                _ => self.tasks.invoke(req),
+            };
         let to_failure = |f: crate::TaskFailure| Failure {
             error: f.error,
             cause: Some(f.cause),

@@ -29,6 +29,7 @@ pub mod intrinsics;
 pub mod jsonata_state;
 pub mod map;
 pub mod map_run;
+pub mod nested;
 pub mod path;
 pub mod retry;
 pub mod runner;
@@ -266,6 +267,8 @@ pub struct Services {
     /// without it a Map that needs them fails with `States.ItemReaderFailed` /
     /// `States.ResultWriterFailed`
     pub objects: Option<Arc<dyn storage::ObjectStore>>,
+    /// the state machines `states:startExecution.sync` / `.sync:2` run as nested executions
+    pub state_machines: Option<Arc<dyn nested::StateMachines>>,
 }
 
 /// Run one execution to its end.

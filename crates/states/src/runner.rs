@@ -309,6 +309,7 @@ pub async fn run_text(
             std::sync::Arc::new(crate::storage::DirObjects::new(d))
                 as std::sync::Arc<dyn crate::storage::ObjectStore>
         }),
+        state_machines: None,
     };
     let outcome = crate::execute_with(
         &def,

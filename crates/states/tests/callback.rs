@@ -54,7 +54,7 @@ async fn start(
     let tokens = TaskTokens::new();
     let services = Services {
         task_tokens: tokens.clone(),
-        objects: None,
+        ..Default::default()
     };
     let handle = tokio::spawn(async move {
         let history = MemoryHistory::default();
@@ -229,5 +229,85 @@ async fn a_mocked_callback_task_answers_through_its_token() {
     assert_eq!(
         r.result,
         json!({"status": "SUCCEEDED", "output": {"approved": true}})
+    );
+}
+
+/// One state machine, known by its ARN, for nested executions.
+struct Machines(Definition);
+
+impl states::nested::StateMachines for Machines {
+    fn definition(&self, arn: &str) -> Option<Definition> {
+        (arn == "arn:aws:states:us-east-1:123456789012:stateMachine:Child").then(|| self.0.clone())
+    }
+}
+
+#[tokio::test]
+async fn start_execution_sync_runs_a_nested_execution() {
+    let child = Definition::from_value(json!({"StartAt": "C", "States": {
+        "C": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "IsPresent": true, "Next": "Boom"}], "Default": "Double"},
+        "Double": {"Type": "Pass", "Parameters": {"twice.$": "States.MathAdd($.n, $.n)"}, "End": true},
+        "Boom": {"Type": "Fail", "Error": "ChildFailed", "Cause": "asked to"}}}))
+    .unwrap();
+    let parent = |resource: &str, input: Value| {
+        Definition::from_value(json!({"StartAt": "Run", "States": {"Run": {
+            "Type": "Task", "Resource": resource,
+            "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Child", "Input": input},
+            "End": true}}}))
+        .unwrap()
+    };
+    let services = Services {
+        state_machines: Some(std::sync::Arc::new(Machines(child))),
+        ..Default::default()
+    };
+    let (tx, _rx) = mpsc::unbounded_channel();
+    let run = |d: Definition| {
+        let services = services.clone();
+        let tx = tx.clone();
+        async move {
+            execute_with(
+                &d,
+                json!({}),
+                &ExecutionOptions::default(),
+                &Handoff(tx),
+                &states::NoHistory,
+                &SystemClock,
+                &services,
+            )
+            .await
+        }
+    };
+    let o = run(parent(
+        "arn:aws:states:::states:startExecution.sync:2",
+        json!({"n": 21}),
+    ))
+    .await;
+    assert_eq!(o.status, ExecutionStatus::Succeeded, "{o:?}");
+    let out = o.output.unwrap();
+    assert_eq!(out["Output"], json!({"twice": 42}));
+    assert_eq!(out["Status"], json!("SUCCEEDED"));
+    let o = run(parent(
+        "arn:aws:states:::states:startExecution.sync",
+        json!({"n": 1}),
+    ))
+    .await;
+    assert_eq!(o.output.unwrap()["Output"], json!("{\"twice\":2}"));
+    let o = run(parent(
+        "arn:aws:states:::states:startExecution.sync:2",
+        json!({"fail": true}),
+    ))
+    .await;
+    assert_eq!(o.error.as_deref(), Some("States.TaskFailed"));
+    let cause: Value = serde_json::from_str(o.cause.as_deref().unwrap()).unwrap();
+    assert_eq!(cause["Error"], json!("ChildFailed"));
+    assert_eq!(cause["Status"], json!("FAILED"));
+    let unknown = Definition::from_value(json!({"StartAt": "Run", "States": {"Run": {
+        "Type": "Task", "Resource": "arn:aws:states:::states:startExecution.sync:2",
+        "Parameters": {"StateMachineArn": "arn:aws:states:us-east-1:123456789012:stateMachine:Nope"},
+        "End": true}}}))
+    .unwrap();
+    let o = run(unknown).await;
+    assert_eq!(
+        o.error.as_deref(),
+        Some("StepFunctions.StateMachineDoesNotExistException")
     );
 }
