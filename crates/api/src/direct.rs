@@ -35,6 +35,7 @@ pub async fn begin(State(st): State<AppState>, body: Bytes) -> Result<Response, 
     let body = serde_json::json!({
         "id": direct.id,
         "upload": direct.upload,
+        "deleteToken": direct.delete_token,
         "links": {
             "complete": format!("/api/uploads/{}/complete", direct.id),
             "page": format!("/reels/{}", direct.id),
@@ -49,7 +50,7 @@ pub async fn complete(
     wants: Wants,
 ) -> Response {
     match st.intake.complete_direct(&id).await {
-        Ok(reel) => accepted(&reel, wants),
+        Ok(reel) => accepted(&reel, None, wants),
         Err(e) => ApiError::from(e).for_client(wants).into_response(),
     }
 }

@@ -9,9 +9,10 @@ use axum::Json;
 use pipeline::intake::IntakeError;
 use pipeline::StoreError;
 
-use maud::html;
+use maud::{html, Markup};
 
 use crate::html::page;
+use crate::words::{looks_like_in, plain};
 
 /// Whether the client wants a page (a browser) or JSON (everything else, curl included).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -99,10 +100,11 @@ impl From<IntakeError> for ApiError {
         let status = match &e {
             IntakeError::InvalidField { .. } => StatusCode::BAD_REQUEST,
             IntakeError::TooLarge { .. } => StatusCode::PAYLOAD_TOO_LARGE,
-            IntakeError::UnsupportedType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            IntakeError::UnsupportedType { .. } => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             IntakeError::UnknownUpload(_) => StatusCode::NOT_FOUND,
             IntakeError::Incomplete(_) => StatusCode::CONFLICT,
             IntakeError::DirectUnavailable => StatusCode::NOT_IMPLEMENTED,
+            IntakeError::Forbidden(_) => StatusCode::FORBIDDEN,
             IntakeError::Storage(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             // the request body broke off or named something invalid
             IntakeError::Storage(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
@@ -119,23 +121,55 @@ impl IntoResponse for ApiError {
         } else {
             tracing::info!(status = %self.status, code = self.code, message = %self.message, "request refused");
         }
+        let words = plain(self.code, looks_like_in(&self.message));
         match self.wants {
             Wants::Json => (
                 self.status,
-                Json(serde_json::json!({ "error": self.code, "message": self.message })),
+                Json(serde_json::json!({
+                    "error": self.code,
+                    "message": self.message,
+                    "hint": format!("{} {}", words.what, words.next),
+                    "advice": { "what": words.what, "next": words.next },
+                })),
             )
                 .into_response(),
             Wants::Html => {
-                let reason = self.status.canonical_reason().unwrap_or("");
-                let body = html! {
-                    section.error {
-                        h1 { (self.status.as_u16()) " " (reason) }
-                        p { code { (self.code) } }
-                        p { (self.message) }
-                        p { a href="/" { "Back to the upload form" } }
-                    }
-                };
+                let body = error_section(self.code, &self.message, &words, Some(self.status), true);
                 (self.status, Html(page("Error", body).into_string())).into_response()
+            }
+        }
+    }
+}
+
+/// An error for people: the plain words and the next step, the technical cause under a
+/// details toggle, and a way on. Used by error pages and by a FAILED reel's page.
+pub fn error_section(
+    code: &str,
+    message: &str,
+    words: &crate::words::Plain,
+    status: Option<StatusCode>,
+    page_title: bool,
+) -> Markup {
+    html! {
+        section.error-box role="alert" {
+            @if page_title { h1 { (words.what) } } @else { h2 { (words.what) } }
+            p.next { (words.next) }
+            p.actions {
+                @if words.try_another_file {
+                    a.button href="/" { "Try another file" }
+                } @else {
+                    a.button href="/" { "Back to the upload form" }
+                }
+                " "
+                a href="/gallery" { "Gallery" }
+            }
+            details.technical {
+                summary { "Technical details" }
+                p {
+                    @if let Some(status) = status { (status.as_u16()) " " }
+                    code { (code) }
+                }
+                p.cause { (message) }
             }
         }
     }

@@ -4,19 +4,26 @@
 
 mod access_log;
 mod assets;
+pub mod auth;
 mod conditional;
 mod console;
+mod deletion;
+mod describe;
 mod direct;
 mod error;
 pub mod gate;
+mod events;
 mod graph;
 mod html;
 mod media;
+mod paging;
+mod privacy;
 mod reels;
 pub mod runs;
 mod security;
 pub mod sfn_api;
 mod uploads;
+mod words;
 
 use std::sync::Arc;
 
@@ -35,6 +42,8 @@ pub struct AppState {
     pub intake: Intake,
     /// Execution inspection; `None` where the backend offers none (the console says so).
     pub executions: Option<Arc<dyn ExecutionLog>>,
+    /// Who may use the console, the execution API and the admin actions.
+    pub admin: auth::AdminAccess,
 }
 
 /// Room for the form's text fields and multipart framing on top of the file itself.
@@ -59,13 +68,18 @@ pub fn router(state: AppState) -> Router {
         .route("/", get(reels::home).post(sfn_api::dispatch))
         .route("/gallery", get(reels::gallery_page))
         .route("/reels/{id}", get(reels::reel_page))
+        .route("/reels/{id}/original", get(reels::original))
         .route("/uploads", post(uploads::upload))
         .route("/api/uploads", post(uploads::upload))
         .route("/api/uploads/direct", post(direct::begin))
         .route("/api/uploads/{id}/complete", post(direct::complete))
         .route("/direct-uploads", post(direct::receive))
         .route("/api/reels", get(reels::list_json))
-        .route("/api/reels/{id}", get(reels::reel_json))
+        .route(
+            "/api/reels/{id}",
+            get(reels::reel_json).delete(deletion::delete),
+        )
+        .route("/api/reels/{id}/events", get(events::events))
         .route("/media/{*key}", get(media::serve))
         .route("/console", get(console::executions_page))
         .route("/console/executions", post(console::start))

@@ -1,57 +1,117 @@
-//! Reels: the upload form with the newest reels, the gallery, one reel's status page, and
-//! their JSON under `/api/reels`.
+//! Reels: the upload form with the newest reels, the gallery, one reel's page, and their
+//! JSON under `/api/reels`. Lists show READY reels only (FAILED ones keep their own page and
+//! the console), newest first, paged both ways by an opaque cursor. What each audience sees
+//! of a reel is `crate::privacy`'s call.
 
 use axum::extract::{Path, Query, State};
-use axum::response::Html;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
-use pipeline::{ListQuery, Reel, Status};
+use maud::{html, Markup};
+use pipeline::{Cursor, Reel, Status};
 use serde::Deserialize;
 
-use crate::error::{ApiError, Wants};
-use maud::{html, Markup};
-
-use crate::html::{badge, json_block, page, Page};
+use crate::describe::facts;
+use crate::error::{error_section, ApiError, Wants};
+use crate::html::{badge, json_block, Page};
+use crate::paging::{page, Page as ReelPage};
+use crate::privacy::{visible, visible_json, Audience};
+use crate::words::{looks_like_in, plain};
 use crate::AppState;
 
 #[derive(Debug, Deserialize)]
 pub struct ListParams {
     status: Option<String>,
     limit: Option<usize>,
-    before: Option<String>,
+    cursor: Option<String>,
+}
+
+/// What a list request asks for, checked.
+struct ListRequest {
+    status: Option<Status>,
+    limit: usize,
+    cursor: Option<Cursor>,
+}
+
+fn bad_request(message: String) -> ApiError {
+    ApiError::new(StatusCode::BAD_REQUEST, "InvalidRequest", message)
 }
 
 impl ListParams {
-    fn query(&self) -> Result<ListQuery, ApiError> {
+    /// The public lists READY reels only; the operator may ask for any status (or all).
+    fn checked(&self, audience: Audience, default_limit: usize) -> Result<ListRequest, ApiError> {
         let status = match self.status.as_deref() {
             None | Some("") => None,
             Some(s) => Some(Status::parse(s).ok_or_else(|| {
-                ApiError::new(
-                    axum::http::StatusCode::BAD_REQUEST,
-                    "InvalidRequest",
-                    format!("status {s:?} is not PROCESSING, READY or FAILED"),
-                )
+                bad_request(format!("status {s:?} is not PROCESSING, READY or FAILED"))
             })?),
         };
-        Ok(ListQuery {
+        let status = match (audience, status) {
+            (Audience::Operator, s) => s,
+            (Audience::Public, None | Some(Status::Ready)) => Some(Status::Ready),
+            (Audience::Public, Some(s)) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "AccessDenied",
+                    format!("only the operator lists {s} reels: the public lists READY ones"),
+                ))
+            }
+        };
+        let cursor = match self.cursor.as_deref().filter(|c| !c.is_empty()) {
+            None => None,
+            Some(token) => Some(
+                Cursor::decode(token)
+                    .ok_or_else(|| bad_request(format!("cursor {token:?} is not one we gave")))?,
+            ),
+        };
+        Ok(ListRequest {
             status,
-            limit: self.limit.unwrap_or(50).clamp(1, 200),
-            before: self.before.clone(),
+            limit: self.limit.unwrap_or(default_limit).clamp(1, 200),
+            cursor,
         })
     }
 }
 
+async fn list_page(
+    st: &AppState,
+    params: &ListParams,
+    audience: Audience,
+    default_limit: usize,
+    wants: Wants,
+) -> Result<ReelPage, ApiError> {
+    let req = params
+        .checked(audience, default_limit)
+        .map_err(|e| e.for_client(wants))?;
+    page(
+        st.intake.records.as_ref(),
+        req.status,
+        req.limit,
+        req.cursor,
+    )
+    .await
+    .map_err(|e| ApiError::from(e).for_client(wants))
+}
+
+/// `GET /api/reels[?limit=&cursor=&status=]` → `{reels, next, prev}`: `next` is the cursor
+/// of the older page, `prev` of the newer one, `null` where there is none.
 pub async fn list_json(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Json<serde_json::Value>, ApiError> {
-    let query = params.query()?;
-    let reels = st.intake.records.list(&query).await?;
-    let next = (reels.len() == query.limit)
-        .then(|| reels.last().map(|r| r.created_at.clone()))
-        .flatten();
-    Ok(Json(
-        serde_json::json!({ "reels": reels, "nextBefore": next }),
-    ))
+    let audience = Audience::of(&st, &headers);
+    let p = list_page(&st, &params, audience, 50, Wants::Json).await?;
+    let published = &st.intake.settings.public_metadata;
+    let reels: Vec<_> = p
+        .reels
+        .iter()
+        .map(|r| visible_json(r, audience, published))
+        .collect();
+    Ok(Json(serde_json::json!({
+        "reels": reels,
+        "next": p.older.map(|c| c.encode()),
+        "prev": p.newer.map(|c| c.encode()),
+    })))
 }
 
 fn check_id(id: &str, wants: Wants) -> Result<(), ApiError> {
@@ -62,7 +122,7 @@ fn check_id(id: &str, wants: Wants) -> Result<(), ApiError> {
     }
 }
 
-async fn load(st: &AppState, id: &str, wants: Wants) -> Result<Reel, ApiError> {
+pub(crate) async fn load(st: &AppState, id: &str, wants: Wants) -> Result<Reel, ApiError> {
     check_id(id, wants)?;
     st.intake
         .records
@@ -74,31 +134,50 @@ async fn load(st: &AppState, id: &str, wants: Wants) -> Result<Reel, ApiError> {
 
 pub async fn reel_json(
     State(st): State<AppState>,
+    headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<Reel>, ApiError> {
-    Ok(Json(load(&st, &id, Wants::Json).await?))
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let reel = load(&st, &id, Wants::Json).await?;
+    let audience = Audience::of(&st, &headers);
+    Ok(Json(visible_json(
+        &reel,
+        audience,
+        &st.intake.settings.public_metadata,
+    )))
 }
 
-/// The thumbnail that best fits a box of `want` px, for cards.
-fn thumb_url(reel: &Reel, want: u32) -> Option<String> {
-    reel.thumbnails
+/// Thumbnails smallest first.
+fn by_width(reel: &Reel) -> Vec<&pipeline::ThumbnailRef> {
+    let mut thumbs: Vec<_> = reel.thumbnails.iter().collect();
+    thumbs.sort_by_key(|t| t.width);
+    thumbs
+}
+
+/// An `<img>` over every thumbnail width (`srcset`), sized for `sizes`, with the intrinsic
+/// `width`/`height` of the largest so the layout does not jump.
+fn picture(reel: &Reel, class: Option<&str>, sizes: &str, lazy: bool) -> Markup {
+    let thumbs = by_width(reel);
+    let Some(largest) = thumbs.last() else {
+        return html! { div.placeholder { (reel.status.as_str()) } };
+    };
+    let srcset: Vec<String> = thumbs
         .iter()
-        .filter(|t| t.size >= want)
-        .min_by_key(|t| t.size)
-        .or_else(|| reel.thumbnails.iter().max_by_key(|t| t.size))
-        .map(|t| format!("/media/{}", t.key))
+        .map(|t| format!("/media/{} {}w", t.key, t.width))
+        .collect();
+    html! {
+        img class=[class] src={ "/media/" (largest.key) } srcset=(srcset.join(", ")) sizes=(sizes)
+            width=(largest.width) height=(largest.height) alt=(reel.name)
+            loading=[lazy.then_some("lazy")];
+    }
 }
 
 fn card(reel: &Reel) -> Markup {
     html! {
         a.card href={ "/reels/" (reel.id) } {
-            @if let Some(url) = thumb_url(reel, 480) {
-                img src=(url) alt=(reel.name) loading="lazy";
-            } @else {
-                div.placeholder { (reel.status.as_str()) }
-            }
+            (picture(reel, None, "(max-width: 520px) 100vw, (max-width: 1100px) 50vw, 360px", true))
             div.meta {
-                strong { (reel.name) } " " (badge(reel.status.as_str()))
+                strong { (reel.name) }
+                @if reel.status != Status::Ready { " " (badge(reel.status.as_str())) }
                 p { (reel.caption) }
             }
         }
@@ -123,6 +202,7 @@ fn form(st: &AppState) -> Markup {
         .signer
         .is_some()
         .then_some(settings.direct_upload_above_bytes);
+    let limit_mib = settings.max_upload_bytes / (1024 * 1024);
     html! {
         section.upload {
             h1 { "Share a photo or a short video" }
@@ -130,8 +210,20 @@ fn form(st: &AppState) -> Markup {
                 data-max-bytes=(settings.max_upload_bytes) data-direct-above=[direct_above] {
                 label { "Name " input name="name" required maxlength="200" autocomplete="name"; }
                 label { "Caption " textarea name="caption" maxlength="2200" rows="3" {} }
-                label { "Photo or video " input type="file" name="file" required accept="image/*,video/*"; }
-                button type="submit" { "Upload" }
+                div #drop-zone .drop-zone {
+                    label.file-pick {
+                        span.drop-title { "Photo or video" }
+                        span.drop-hint { "Drop a file here, or choose one" }
+                        input #file type="file" name="file" required accept="image/*,video/*,.heic,.heif,.avif";
+                    }
+                    div #preview .preview hidden {}
+                    p.hint { "Up to " (limit_mib) " MiB: " (crate::words::FORMATS) "." }
+                }
+                div.pick-error #pick-error role="alert" hidden {}
+                div.buttons {
+                    button #upload-button type="submit" { "Upload" }
+                    button #cancel-button .secondary type="button" hidden { "Cancel" }
+                }
                 progress #upload-progress max="100" value="0" hidden {}
                 p #upload-status role="status" {}
             }
@@ -139,24 +231,24 @@ fn form(st: &AppState) -> Markup {
     }
 }
 
-pub async fn home(State(st): State<AppState>, wants: Wants) -> Result<Html<String>, ApiError> {
-    let reels = st
-        .intake
-        .records
-        .list(&ListQuery {
-            limit: 12,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let limit_mib = st.intake.settings.max_upload_bytes / (1024 * 1024);
+pub async fn home(
+    State(st): State<AppState>,
+    wants: Wants,
+    headers: HeaderMap,
+) -> Result<Html<String>, ApiError> {
+    let audience = Audience::of(&st, &headers);
+    let params = ListParams {
+        status: None,
+        limit: Some(12),
+        cursor: None,
+    };
+    let newest = list_page(&st, &params, audience, 12, wants).await?;
     let body = html! {
         (form(&st))
-        p.hint { "Up to " (limit_mib) " MiB: JPEG, PNG, WebP, GIF, HEIC, AVIF, MP4, MOV or WebM." }
         section {
             h2 { "Newest reels" }
-            (grid(&reels))
-            p { a href="/gallery" { "All reels" } }
+            (grid(&newest.reels))
+            @if newest.older.is_some() { p { a href="/gallery" { "All reels" } } }
         }
     };
     Ok(Html(
@@ -167,51 +259,80 @@ pub async fn home(State(st): State<AppState>, wants: Wants) -> Result<Html<Strin
     ))
 }
 
+fn pager(p: &ReelPage, limit: Option<usize>) -> Markup {
+    let link = |c: &Cursor| {
+        let mut href = format!("/gallery?cursor={}", c.encode());
+        if let Some(l) = limit {
+            href.push_str(&format!("&limit={l}"));
+        }
+        href
+    };
+    html! {
+        nav.pager aria-label="pages" {
+            @if let Some(c) = &p.newer { a.newer rel="prev" href=(link(c)) { "← Newer" } } @else { span {} }
+            @if let Some(c) = &p.older { a.older rel="next" href=(link(c)) { "Older →" } }
+        }
+    }
+}
+
 pub async fn gallery_page(
     State(st): State<AppState>,
     wants: Wants,
+    headers: HeaderMap,
     Query(params): Query<ListParams>,
 ) -> Result<Html<String>, ApiError> {
-    let query = params.query().map_err(|e| e.for_client(wants))?;
-    let reels = st
-        .intake
-        .records
-        .list(&query)
-        .await
-        .map_err(|e| ApiError::from(e).for_client(wants))?;
-    let older = (reels.len() == query.limit)
-        .then(|| reels.last().map(|r| r.created_at.clone()))
-        .flatten();
+    let audience = Audience::of(&st, &headers);
+    let p = list_page(&st, &params, audience, 24, wants).await?;
     let body = html! {
         h1 { "Gallery" }
-        (grid(&reels))
-        @if let Some(before) = older {
-            p { a href={ "/gallery?before=" (before) } { "Older" } }
-        }
+        (grid(&p.reels))
+        (pager(&p, params.limit))
     };
-    Ok(Html(page("Gallery", body).into_string()))
+    Ok(Html(Page::new("Gallery").render(body).into_string()))
 }
 
 fn ready_view(reel: &Reel) -> Markup {
     html! {
-        @if let Some(big) = thumb_url(reel, 1080) {
-            figure { img.hero src=(big) alt=(reel.name); }
+        figure.media {
+            (picture(reel, Some("hero"), "(max-width: 1100px) 100vw, 1080px", false))
         }
-        h2 { "Thumbnails" }
+    }
+}
+
+fn failed_view(reel: &Reel) -> Markup {
+    let code = reel.error.as_deref().unwrap_or("");
+    let cause = reel.cause.as_deref().unwrap_or("");
+    let words = plain(code, looks_like_in(cause));
+    error_section(code, cause, &words, None, false)
+}
+
+fn sizes_view(reel: &Reel) -> Markup {
+    html! {
+        h2 { "Sizes" }
         ul.thumbs {
-            @for t in &reel.thumbnails {
+            @for t in by_width(reel).into_iter().rev() {
                 li {
                     a href={ "/media/" (t.key) } {
-                        img src={ "/media/" (t.key) } alt={ (t.size) " px" } width=(t.width) height=(t.height);
+                        img src={ "/media/" (t.key) } alt={ (t.width) " × " (t.height) " px" } width=(t.width) height=(t.height) loading="lazy";
                     }
-                    br;
-                    (t.size) ": " (t.width) "×" (t.height) ", " (t.bytes) " bytes"
+                    span { (t.width) " × " (t.height) " px, " (crate::describe::size(t.bytes)) }
                 }
             }
         }
-        @if let Some(meta) = &reel.metadata {
-            h2 { "Metadata" }
-            (json_block(meta))
+    }
+}
+
+fn operator_view(reel: &Reel) -> Markup {
+    html! {
+        details.operator {
+            summary { "Everything (operator)" }
+            dl.facts {
+                dt { "Original name" } dd { (reel.original_filename) }
+                @if let Some(d) = &reel.declared_type { dt { "Declared type" } dd { (d) } }
+                dt { "Raw key" } dd { code { (reel.raw_key) } }
+                dt { "Execution" } dd { a href={ "/console/executions/" (reel.id) } { "history and graph" } }
+            }
+            @if let Some(meta) = &reel.metadata { (json_block(meta)) }
         }
     }
 }
@@ -219,33 +340,90 @@ fn ready_view(reel: &Reel) -> Markup {
 pub async fn reel_page(
     State(st): State<AppState>,
     wants: Wants,
+    headers: HeaderMap,
     Path(id): Path<String>,
 ) -> Result<Html<String>, ApiError> {
-    let reel = load(&st, &id, wants).await?;
+    let stored = load(&st, &id, wants).await?;
+    let audience = Audience::of(&st, &headers);
+    let settings = &st.intake.settings;
+    let reel = visible(&stored, audience, &settings.public_metadata);
+    let original = (settings.public_originals || audience == Audience::Operator)
+        && reel.status == Status::Ready;
     let body = html! {
         article.reel data-id=(reel.id) data-status=(reel.status.as_str()) {
             h1 { (reel.name) " " (badge(reel.status.as_str())) }
-            p.caption { (reel.caption) }
             @match reel.status {
-                Status::Processing => p.processing { "Processing… this page updates by itself." },
-                Status::Failed => section.error {
-                    h2 { "Failed: " code { (reel.error.as_deref().unwrap_or("")) } }
-                    p { (reel.cause.as_deref().unwrap_or("")) }
-                },
+                Status::Processing => p.processing role="status" { "Processing… this page updates by itself." },
+                Status::Failed => (failed_view(&reel)),
                 Status::Ready => (ready_view(&reel)),
             }
+            @if !reel.caption.is_empty() { p.caption { (reel.caption) } }
             dl.facts {
-                dt { "Type" } dd { (reel.media_type.as_deref().unwrap_or("unknown")) }
-                dt { "Size" } dd { (reel.size) " bytes" }
-                dt { "Original name" } dd { (reel.original_filename) }
-                dt { "Uploaded" } dd { (reel.created_at) }
-                dt { "Execution" } dd { a href={ "/console/executions/" (reel.id) } { "history and graph" } }
+                @for (label, words) in facts(&reel) { dt { (label) } dd { (words) } }
+            }
+            @if reel.status == Status::Ready { (sizes_view(&reel)) }
+            @if original {
+                p { a.button href={ "/reels/" (reel.id) "/original" } download { "Download the original" } }
+            }
+            @if audience == Audience::Operator { (operator_view(&reel)) }
+            section.owner #owner hidden {
+                h2 { "You uploaded this" }
+                p { "This browser kept the key to delete it." }
+                button.danger #delete-button type="button" { "Delete this reel" }
+                p #delete-status role="status" {}
             }
         }
     };
     let mut layout = Page::new(&reel.name).script("reel.js");
     if reel.status == Status::Processing {
-        layout = layout.refresh_without_js(2);
+        layout = layout.refresh_without_js(3);
     }
     Ok(Html(layout.render(body).into_string()))
+}
+
+/// `GET /reels/{id}/original`: the raw upload, where the operator allows it
+/// (`--public-originals`) or to the operator. Named by id and real type, never by the
+/// client's filename, for the public.
+pub async fn original(
+    State(st): State<AppState>,
+    wants: Wants,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    let reel = load(&st, &id, wants).await?;
+    let audience = Audience::of(&st, &headers);
+    if reel.status != Status::Ready
+        || !(st.intake.settings.public_originals || audience == Audience::Operator)
+    {
+        return Err(
+            ApiError::not_found(format!("no original of reel {id} to download")).for_client(wants),
+        );
+    }
+    let body = st
+        .intake
+        .blobs
+        .get(&reel.raw_key)
+        .await
+        .map_err(|e| ApiError::from(e).for_client(wants))?;
+    let ext = reel.raw_key.rsplit('.').next().unwrap_or("bin");
+    let name = if audience == Audience::Operator {
+        reel.original_filename.replace(['"', '\\'], "_")
+    } else {
+        format!("{id}.{ext}")
+    };
+    let mime = reel
+        .media_type
+        .clone()
+        .unwrap_or_else(|| "application/octet-stream".into());
+    Ok((
+        [
+            (header::CONTENT_TYPE, mime),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{name}\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
 }

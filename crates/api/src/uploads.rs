@@ -7,29 +7,40 @@ use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::Json;
 use futures_util::TryStreamExt;
-use pipeline::intake::{new_id, IntakeError, StoredRaw};
+use pipeline::intake::{new_delete_token, new_id, IntakeError, StoredRaw};
 
 use crate::error::{ApiError, Wants};
 use crate::AppState;
 
 pub async fn upload(State(st): State<AppState>, wants: Wants, request: Request) -> Response {
     match accept(&st, request).await {
-        Ok(reel) => accepted(&reel, wants),
+        Ok((reel, token)) => accepted(&reel, Some(&token), wants),
         Err(e) => e.for_client(wants).into_response(),
     }
 }
 
-/// 202 with the new reel (or, for a browser without JavaScript, a redirect to its page).
-pub(crate) fn accepted(reel: &pipeline::Reel, wants: Wants) -> Response {
+/// 202 with the new reel and, the first time, the uploader's delete token (or, for a
+/// browser without JavaScript, a redirect to its page with the token in the fragment, which
+/// the page's script keeps in local storage and never sends to the server).
+pub(crate) fn accepted(
+    reel: &pipeline::Reel,
+    delete_token: Option<&str>,
+    wants: Wants,
+) -> Response {
     if wants == Wants::Html {
-        Redirect::to(&format!("/reels/{}", reel.id)).into_response()
+        let fragment = delete_token
+            .map(|t| format!("#delete={t}"))
+            .unwrap_or_default();
+        Redirect::to(&format!("/reels/{}{fragment}", reel.id)).into_response()
     } else {
         let body = serde_json::json!({
             "id": reel.id,
             "status": reel.status,
             "mediaType": reel.media_type,
+            "declaredType": reel.declared_type,
             "size": reel.size,
             "executionArn": reel.execution_arn,
+            "deleteToken": delete_token,
             "links": {
                 "self": format!("/api/reels/{}", reel.id),
                 "page": format!("/reels/{}", reel.id),
@@ -45,7 +56,7 @@ pub(crate) fn accepted(reel: &pipeline::Reel, wants: Wants) -> Response {
     }
 }
 
-async fn accept(st: &AppState, request: Request) -> Result<pipeline::Reel, ApiError> {
+async fn accept(st: &AppState, request: Request) -> Result<(pipeline::Reel, String), ApiError> {
     check_request_headers(st, request.headers())?;
     let mut form = Multipart::from_request(request, st)
         .await
@@ -78,7 +89,9 @@ async fn accept(st: &AppState, request: Request) -> Result<pipeline::Reel, ApiEr
     };
     let stored =
         stored.ok_or_else(|| ApiError::from(IntakeError::invalid("file", "is required")))?;
-    Ok(st.intake.register(&id, fields, stored).await?)
+    let (token, token_hash) = new_delete_token();
+    let reel = st.intake.register(&id, fields, stored, token_hash).await?;
+    Ok((reel, token))
 }
 
 /// 415 for anything but a multipart form; 413 at once when the declared length is too big.

@@ -3,7 +3,8 @@
 //! Table: partition key `id` (S). Listing newest first uses the global secondary index
 //! [`STATUS_INDEX`] (partition `status`, sort `createdAt`, all attributes projected): a
 //! status filter is one Query in descending order; an unfiltered list queries the three
-//! statuses and merges them. GSIs are eventually consistent, so a record may appear in a
+//! statuses and merges them. Pages follow an opaque `(createdAt, id)` cursor: the key
+//! condition bounds `createdAt`, the id breaks ties client-side. GSIs are eventually consistent, so a record may appear in a
 //! list a moment after it was written; single-record reads are consistent.
 
 use std::collections::HashMap;
@@ -13,11 +14,12 @@ use aws_config::SdkConfig;
 use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement,
-    KeyType, Projection, ProjectionType, ReturnValuesOnConditionCheckFailure, ScalarAttributeType,
+    KeyType, Projection, ProjectionType, ReturnValue, ReturnValuesOnConditionCheckFailure,
+    ScalarAttributeType,
 };
 use aws_sdk_dynamodb::Client;
 use pipeline::ports::ListQuery;
-use pipeline::{Completion, RecordStore, Reel, Status, StoreError, Transition};
+use pipeline::{Completion, Direction, RecordStore, Reel, Status, StoreError, Transition};
 
 use crate::error::{classify, code};
 use crate::item::{item_to_reel, reel_to_item, to_attr};
@@ -125,42 +127,83 @@ impl DynamoRecordStore {
         Ok(out.item)
     }
 
-    /// One status, newest first, at most `limit` records (0: all).
+    /// One status: the records past the query's bounds in reading order (newest first, or
+    /// oldest first for a `Newer` cursor), at least `limit` of them where there are that
+    /// many, plus every further record sharing the `createdAt` of the last one: the index
+    /// orders records of one `createdAt` arbitrarily, so a page must not end inside such a
+    /// group or paging by `(createdAt, id)` could skip one.
     async fn list_status(
         &self,
         status: Status,
         query: &ListQuery,
     ) -> Result<Vec<Reel>, StoreError> {
-        let mut reels = Vec::new();
+        let newer = query
+            .cursor
+            .as_ref()
+            .is_some_and(|c| c.direction == Direction::Newer);
+        let want = if query.limit == 0 {
+            usize::MAX
+        } else {
+            query.limit
+        };
+        let admitted = |r: &Reel| {
+            query.before.as_ref().is_none_or(|b| r.created_at < *b)
+                && query
+                    .cursor
+                    .as_ref()
+                    .is_none_or(|c| c.admits(&r.created_at, &r.id))
+        };
+        let mut reels: Vec<Reel> = Vec::new();
+        let mut edge: Option<String> = None;
         let mut start: Option<HashMap<String, AttributeValue>> = None;
-        loop {
+        'pages: loop {
             let mut request = self
                 .client
                 .query()
                 .table_name(&self.table)
                 .index_name(STATUS_INDEX)
-                .scan_index_forward(false)
+                .scan_index_forward(newer)
                 .expression_attribute_names("#s", "status")
                 .expression_attribute_values(":s", s(status.as_str()))
                 .set_exclusive_start_key(start.take());
-            request = match &query.before {
-                Some(before) => request
+            request = match (&query.cursor, &query.before) {
+                (Some(c), _) => request
+                    .key_condition_expression(if newer {
+                        "#s = :s AND #c >= :at"
+                    } else {
+                        "#s = :s AND #c <= :at"
+                    })
+                    .expression_attribute_names("#c", "createdAt")
+                    .expression_attribute_values(":at", s(c.created_at.as_str())),
+                (None, Some(before)) => request
                     .key_condition_expression("#s = :s AND #c < :before")
                     .expression_attribute_names("#c", "createdAt")
                     .expression_attribute_values(":before", s(before.as_str())),
-                None => request.key_condition_expression("#s = :s"),
+                (None, None) => request.key_condition_expression("#s = :s"),
             };
-            if query.limit > 0 {
-                let left = query.limit - reels.len();
-                request = request.limit(i32::try_from(left).unwrap_or(i32::MAX));
+            if want != usize::MAX {
+                let page = if edge.is_some() {
+                    10
+                } else {
+                    want - reels.len() + 1
+                };
+                request = request.limit(i32::try_from(page).unwrap_or(i32::MAX));
             }
             let out = request.send().await.map_err(|e| classify("Query", e))?;
             for item in out.items() {
-                reels.push(item_to_reel(item)?);
+                let reel = item_to_reel(item)?;
+                if edge.as_ref().is_some_and(|e| *e != reel.created_at) {
+                    break 'pages;
+                }
+                if admitted(&reel) {
+                    reels.push(reel);
+                }
+                if edge.is_none() && reels.len() >= want {
+                    edge = reels.last().map(|r| r.created_at.clone());
+                }
             }
-            let full = query.limit > 0 && reels.len() >= query.limit;
             match out.last_evaluated_key {
-                Some(key) if !full && !key.is_empty() => start = Some(key),
+                Some(key) if !key.is_empty() => start = Some(key),
                 _ => break,
             }
         }
@@ -205,15 +248,34 @@ impl RecordStore for DynamoRecordStore {
         for status in statuses {
             all.extend(self.list_status(status, query).await?);
         }
-        all.sort_by(|a, b| {
-            b.created_at
-                .cmp(&a.created_at)
-                .then_with(|| b.id.cmp(&a.id))
-        });
-        if query.limit > 0 {
-            all.truncate(query.limit);
+        // newest first, by (createdAt, id)
+        all.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
+        let newer = query
+            .cursor
+            .as_ref()
+            .is_some_and(|c| c.direction == Direction::Newer);
+        if query.limit > 0 && all.len() > query.limit {
+            if newer {
+                // the records just newer than the cursor: the end of the newest-first list
+                all.drain(..all.len() - query.limit);
+            } else {
+                all.truncate(query.limit);
+            }
         }
         Ok(all)
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let out = self
+            .client
+            .delete_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .return_values(ReturnValue::AllOld)
+            .send()
+            .await
+            .map_err(|e| classify("DeleteItem", e))?;
+        Ok(out.attributes.is_some_and(|a| !a.is_empty()))
     }
 
     async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError> {

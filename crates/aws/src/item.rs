@@ -40,6 +40,8 @@ mod tests {
             media_type: Some("image/jpeg".into()),
             size: 12_345_678_901,
             original_filename: "IMG 1.JPG".into(),
+            declared_type: None,
+            delete_token_hash: None,
             raw_key: "raw/x/original.jpg".into(),
             thumbnails: vec![ThumbnailRef {
                 size: 160,

@@ -68,8 +68,12 @@ fn body(data: Vec<u8>) -> BlobStream<'static> {
 
 impl Hybrid {
     async fn upload(&self, file: &str, filename: &str) -> String {
-        let id = pipeline::intake::new_id();
         let data = std::fs::read(format!("{SEED}/{file}")).unwrap();
+        self.upload_bytes(data, filename).await
+    }
+
+    async fn upload_bytes(&self, data: Vec<u8>, filename: &str) -> String {
+        let id = pipeline::intake::new_id();
         let stored = self
             .intake
             .store_raw(&id, filename, Some("image/jpeg"), body(data))
@@ -79,7 +83,11 @@ impl Hybrid {
             name: "Ana".into(),
             caption: "hybrid".into(),
         };
-        self.intake.register(&id, fields, stored).await.unwrap();
+        let (_, token_hash) = pipeline::intake::new_delete_token();
+        self.intake
+            .register(&id, fields, stored, token_hash)
+            .await
+            .unwrap();
         tokio::time::timeout(Duration::from_secs(60), self.workflow.wait(&id))
             .await
             .expect("the execution did not end within 60 s");
@@ -150,7 +158,25 @@ async fn a_rejected_file_ends_failed_with_no_thumbnail_object() {
         return;
     };
     let h = hybrid(&url).await;
-    let id = h.upload("not-a-photo.jpg", "holiday.jpg").await;
+    // text is refused at the door: nothing reaches S3 or DynamoDB
+    let text = std::fs::read(format!("{SEED}/not-a-photo.jpg")).unwrap();
+    let refused = h
+        .intake
+        .store_raw(&pipeline::intake::new_id(), "holiday.jpg", None, body(text))
+        .await;
+    assert!(
+        matches!(
+            refused,
+            Err(pipeline::intake::IntakeError::UnsupportedType { .. })
+        ),
+        "{refused:?}"
+    );
+    assert!(h.blobs.list("raw/").await.unwrap().is_empty());
+    // a JPEG cut short gets in and is rejected by the pipeline
+    let photo = std::fs::read(format!("{SEED}/photo.jpg")).unwrap();
+    let id = h
+        .upload_bytes(photo[..photo.len() / 3].to_vec(), "holiday.jpg")
+        .await;
 
     let reel = h
         .records
@@ -159,7 +185,7 @@ async fn a_rejected_file_ends_failed_with_no_thumbnail_object() {
         .unwrap()
         .expect("the item is in DynamoDB");
     assert_eq!(reel.status, Status::Failed, "{reel:?}");
-    assert_eq!(reel.error.as_deref(), Some("UnsupportedMediaType"));
+    assert_eq!(reel.error.as_deref(), Some("CorruptMedia"));
     assert!(!reel.cause.as_deref().unwrap_or_default().is_empty());
     // FAILED ⇒ no thumbnail of that id; a rejection also removes the raw file
     assert!(h

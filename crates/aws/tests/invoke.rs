@@ -218,6 +218,7 @@ async fn every_fixture_event_gives_its_expected_response() {
     let app = api::router(api::AppState {
         intake,
         executions: Some(workflow.clone()),
+        admin: Default::default(),
     });
     let out = invoke_http(app, run("upload-apigw-v2.json")).await;
     let response = ok(&out);

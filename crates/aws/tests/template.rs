@@ -242,6 +242,8 @@ fn reel(id: &str) -> pipeline::Reel {
         media_type: None,
         size: 2240,
         original_filename: "a.jpg".into(),
+        declared_type: None,
+        delete_token_hash: None,
         raw_key: format!("raw/{id}/original.jpg"),
         thumbnails: vec![],
         metadata: None,
@@ -499,6 +501,7 @@ async fn upload_policy_covers_what_the_api_calls() {
     let app = api::router(api::AppState {
         intake,
         executions: Some(Arc::new(executions)),
+        admin: Default::default(),
     });
     let fixture: serde_json::Value = serde_json::from_str(
         &std::fs::read_to_string(format!("{ROOT}/fixtures/events/upload-apigw-v2.json")).unwrap(),
@@ -556,6 +559,7 @@ async fn upload_policy_covers_what_the_api_calls() {
     let signed: serde_json::Value =
         serde_json::from_str(signed["body"].as_str().unwrap_or("null")).unwrap();
     let direct_id = signed["id"].as_str().unwrap().to_owned();
+    let delete_token = signed["deleteToken"].as_str().unwrap().to_owned();
     let fields: Vec<(String, String)> = signed["upload"]["fields"]
         .as_object()
         .unwrap()
@@ -619,6 +623,17 @@ async fn upload_policy_covers_what_the_api_calls() {
             assert_eq!(status, json!(200), "GET {path}");
         }
     }
+    // the uploader deletes the direct upload's reel: the record and every object of it
+    let mut delete = event("DELETE", &format!("/api/reels/{direct_id}"), None);
+    delete["headers"]["x-delete-token"] = json!(delete_token);
+    let out = aws::invoke::invoke_http(app.clone(), delete).await;
+    let deleted = out.response().unwrap_or_else(|e| panic!("delete: {e}"));
+    assert_eq!(deleted["statusCode"], json!(204), "{deleted}");
+    assert!(blobs
+        .list(&format!("raw/{direct_id}/"))
+        .await
+        .unwrap()
+        .is_empty());
     let granted = granted(&t, "upload");
     let used = log.grants();
     // Step Functions: exactly what the upload path and the console call

@@ -115,11 +115,10 @@ async fn upload_in_browser(
     );
     let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
     assert_eq!(seen["status"], "READY", "{seen}");
-    assert_eq!(
-        seen["hero_natural"],
-        serde_json::json!([810, 1080]),
-        "{seen}"
-    );
+    // at 1200 px the largest thumbnail (810×1080, the photo's EXIF rotation applied)
+    assert_eq!(seen["hero_src"], "1080.jpg", "{seen}");
+    let ratio = seen["hero_ratio"].as_f64().unwrap_or(0.0);
+    assert!((ratio - 0.75).abs() < 0.01, "{seen}");
     assert_eq!(seen["thumbs_loaded"], 3, "{seen}");
     assert!(
         seen["title"].as_str().unwrap().contains("Browser Ada"),
@@ -171,4 +170,124 @@ async fn upload_in_browser(
         assert!(len > 1000, "screenshot {shot} missing");
     }
     Some((seen, server, tmp))
+}
+
+/// The pages as people use them, at 360 px and on a desktop (`browser/pages.py`): the drop
+/// zone's preview, a refusal in plain words with its details toggle, a reel that turns
+/// READY without a reload, a caption with a 300-character word and a `<script>` that stays
+/// text, and no page wider than the phone.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn pages_hold_on_a_phone_and_update_live() {
+    if let Err(why) = browser_ready() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("SKIPPED the browser test pages: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    // the shipped definition with a short wait first, so the reel's page is seen PROCESSING
+    let asl = common::repo_root().join("statemachine/media-pipeline.asl.json");
+    let mut def: Value = serde_json::from_slice(&std::fs::read(asl).unwrap()).unwrap();
+    let start = def["StartAt"].as_str().unwrap().to_owned();
+    def["States"]["Hold"] = serde_json::json!({"Type": "Wait", "Seconds": 3, "Next": start});
+    def["StartAt"] = "Hold".into();
+    let held = tmp.path().join("held.asl.json");
+    std::fs::write(&held, serde_json::to_vec(&def).unwrap()).unwrap();
+    let server = Server::start(
+        &tmp.path().join("data"),
+        &["--definition", held.to_str().unwrap()],
+    );
+    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| tmp.path().join("screenshots"))
+        .join("pages");
+    let script = common::repo_root().join("crates/cli/tests/browser/pages.py");
+    let (url, photo, shots_arg) = (server.url.clone(), fixture("photo_exif.jpg"), shots.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .arg(url)
+            .arg(photo)
+            .arg(shots_arg)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run the browser script");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+
+    // the drop zone
+    assert_eq!(seen["preview_visible"], true, "{seen}");
+    assert_eq!(seen["dropped_into_input"], 1, "{seen}");
+    // the refusal, in plain words, the cause under a closed toggle
+    assert_eq!(
+        seen["refusal_words"], "This file isn't a photo or video we can read (it looks like text).",
+        "{seen}"
+    );
+    assert_eq!(
+        seen["refusal_next"], "Try a JPEG, PNG, HEIC, WebP, AVIF, MP4, MOV or WebM.",
+        "{seen}"
+    );
+    assert_eq!(seen["details_closed"], true, "{seen}");
+    assert!(
+        seen["details_text"]
+            .as_str()
+            .unwrap()
+            .contains("UnsupportedMediaType"),
+        "{seen}"
+    );
+    assert_eq!(seen["preview_hidden_after_refusal"], true, "{seen}");
+    // live status: seen PROCESSING, then READY in the same document
+    assert_eq!(seen["status_at_load"], "PROCESSING", "{seen}");
+    assert_eq!(seen["status"], "READY", "{seen}");
+    assert_eq!(seen["same_document"], "kept", "the page reloaded: {seen}");
+    assert_eq!(seen["navigations"], 1, "{seen}");
+    // the caption stays text, line breaks and all
+    assert_eq!(seen["pwned"], Value::Null, "{seen}");
+    assert_eq!(seen["caption_has_script_element"], 0, "{seen}");
+    let caption = seen["caption_text"].as_str().unwrap();
+    assert!(
+        caption.contains(&"W".repeat(300))
+            && caption.contains("\nsecond line <script>window.pwned = 1</script>"),
+        "{seen}"
+    );
+    assert_eq!(seen["owner_offered"], true, "{seen}");
+    // the gallery's images: srcset over the thumbnail widths, intrinsic size set
+    let img = &seen["gallery_srcset"];
+    assert_eq!(img[0].as_str().unwrap().matches(" w").count(), 0, "{seen}");
+    assert_eq!(img[0].as_str().unwrap().matches("w,").count(), 2, "{seen}");
+    assert!(
+        img[1].as_str().is_some() && img[2] == "810" && img[3] == "1080",
+        "{seen}"
+    );
+    // nothing wider than the phone
+    for (page, size) in seen["narrow"].as_object().unwrap() {
+        let [scroll, inner] = [0, 1].map(|i| size[i].as_u64().unwrap_or(0));
+        assert!(
+            inner == 360 && scroll <= inner,
+            "{page} at 360 px is {scroll} px wide: {seen}"
+        );
+    }
+    for page in [
+        "form",
+        "form-preview",
+        "form-refused",
+        "reel",
+        "gallery",
+        "execution",
+    ] {
+        assert!(seen["narrow"].get(page).is_some(), "{page} not measured");
+        let len = std::fs::metadata(shots.join(format!("360-{page}.png")))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 1000, "screenshot of {page} missing");
+    }
 }

@@ -108,7 +108,8 @@ async fn a_direct_upload_becomes_a_ready_reel() {
     let reel = server.wait_terminal(&s.id).await;
     assert_eq!(reel["status"], "READY", "{reel}");
     assert_eq!(reel["name"], "Grace");
-    assert_eq!(reel["originalFilename"], "IMG_0099.JPG");
+    // the public view keeps the client's filename private
+    assert!(reel.get("originalFilename").is_none(), "{reel}");
     assert_eq!(reel["rawKey"], format!("raw/{}/original.jpg", s.id));
     assert_eq!(reel["size"], json!(photo.len()));
     assert_eq!(reel["thumbnails"].as_array().unwrap().len(), 3);
@@ -128,8 +129,12 @@ async fn a_direct_upload_becomes_a_ready_reel() {
     assert_eq!(server.reel(&s.id).await, reel);
 }
 
+/// The real type decides on this path too: a JPEG named `.png` is taken as a JPEG and keeps
+/// its claim as `declaredType`; a PDF is refused with `UnsupportedMediaType` whether the
+/// browser sent its first bytes (refused before signing) or not (refused at completion),
+/// and no record or file of it stays.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_direct_upload_dressed_as_another_type_ends_failed() {
+async fn on_a_direct_upload_the_real_type_decides() {
     let dir = tempfile::tempdir().unwrap();
     let server = Server::start(dir.path(), &[]);
     let photo = std::fs::read(fixture("photo_plain.jpg")).unwrap();
@@ -140,11 +145,38 @@ async fn a_direct_upload_dressed_as_another_type_ends_failed() {
     assert_eq!(post_file(&s.url, &s.fields, photo).await.status(), 204);
     assert_eq!(complete(&s.complete).await.status(), 202);
     let reel = server.wait_terminal(&s.id).await;
-    assert_eq!(reel["status"], "FAILED", "{reel}");
-    assert_eq!(reel["error"], "UnsupportedMediaType");
+    assert_eq!(reel["status"], "READY", "{reel}");
+    assert_eq!(reel["mediaType"], "image/jpeg");
+    assert_eq!(reel["declaredType"], "image/png");
+    assert_eq!(reel["rawKey"], format!("raw/{}/original.jpg", s.id));
     server.assert_invariants(&reel);
-    // a rejection removes the raw file
-    assert!(!server.blob(&format!("raw/{}/original.jpg", s.id)).exists());
+
+    let pdf = b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n1 0 obj\n".repeat(300);
+    let head: String = pdf[..32].iter().map(|b| format!("{b:02x}")).collect();
+    let with_head = json!({"name": "G", "filename": "report.pdf", "contentType": "application/pdf",
+        "size": pdf.len(), "head": head});
+    assert_eq!(
+        error_name(begin(&server, with_head).await).await,
+        (415, "UnsupportedMediaType".to_owned())
+    );
+    let s = signed(&server, "report.jpg", pdf.len()).await;
+    // the stand-in bucket stores it, as S3 would; completion then refuses it
+    assert_eq!(
+        post_file(&s.url, &s.fields, pdf.clone()).await.status(),
+        204
+    );
+    for _ in 0..2 {
+        assert_eq!(
+            error_name(complete(&s.complete).await).await,
+            (415, "UnsupportedMediaType".to_owned())
+        );
+    }
+    assert!(!server.blob(&format!("incoming/{}/file", s.id)).exists());
+    assert!(!server.blob(&format!("raw/{}", s.id)).exists());
+    let gone = reqwest::get(format!("{}/api/reels/{}", server.url, s.id))
+        .await
+        .unwrap();
+    assert_eq!(gone.status(), 404);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -161,7 +193,7 @@ async fn forged_oversize_and_unknown_direct_uploads_are_refused() {
             "UploadTooLarge",
         ),
         (
-            json!({"name": "G", "filename": "notes.txt", "size": 10}),
+            json!({"name": "G", "filename": "notes.jpg", "size": 10, "head": "68656c6c6f2c20776f726c64"}),
             415,
             "UnsupportedMediaType",
         ),

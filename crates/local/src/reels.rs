@@ -2,7 +2,9 @@
 //! The state change is a conditional update inside a transaction, as DynamoDB's would be.
 
 use async_trait::async_trait;
-use pipeline::{Completion, ListQuery, RecordStore, Reel, Status, StoreError, Transition};
+use pipeline::{
+    Completion, Direction, ListQuery, RecordStore, Reel, Status, StoreError, Transition,
+};
 use rusqlite::{params, OptionalExtension};
 
 use crate::db::{db, now, SqliteStore};
@@ -52,19 +54,45 @@ impl RecordStore for SqliteStore {
         self.with(move |c| {
             let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) } as i64;
             let status = q.status.map(|s| s.as_str().to_owned());
-            let mut stmt = c
-                .prepare(
-                    "SELECT doc FROM reels
-                     WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR created_at < ?2)
-                     ORDER BY created_at DESC, id DESC LIMIT ?3",
-                )
-                .map_err(db)?;
-            let docs = stmt
-                .query_map(params![status, q.before, limit], |r| r.get::<_, String>(0))
+            let newer = q
+                .cursor
+                .as_ref()
+                .is_some_and(|c| c.direction == Direction::Newer);
+            // (created_at, id) is a total order: a page starts strictly past its cursor
+            let (bound, order) = if newer { (">", "ASC") } else { ("<", "DESC") };
+            let sql = format!(
+                "SELECT doc FROM reels
+                 WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR created_at < ?2)
+                   AND (?3 IS NULL OR (created_at, id) {bound} (?3, ?4))
+                 ORDER BY created_at {order}, id {order} LIMIT ?5"
+            );
+            let (at, id) = match &q.cursor {
+                Some(c) => (Some(c.created_at.clone()), Some(c.id.clone())),
+                None => (None, None),
+            };
+            let mut stmt = c.prepare(&sql).map_err(db)?;
+            let mut docs = stmt
+                .query_map(params![status, q.before, at, id, limit], |r| {
+                    r.get::<_, String>(0)
+                })
                 .map_err(db)?
                 .collect::<Result<Vec<_>, _>>()
                 .map_err(db)?;
+            if newer {
+                docs.reverse();
+            }
             docs.iter().map(|d| from_doc(d)).collect()
+        })
+        .await
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        let id = id.to_owned();
+        self.with(move |c| {
+            let n = c
+                .execute("DELETE FROM reels WHERE id = ?1", [id])
+                .map_err(db)?;
+            Ok(n > 0)
         })
         .await
     }
@@ -170,6 +198,8 @@ mod tests {
             media_type: Some("image/jpeg".into()),
             size: 10,
             original_filename: "a.jpg".into(),
+            declared_type: None,
+            delete_token_hash: None,
             raw_key: format!("raw/{id}/original.jpg"),
             thumbnails: vec![],
             metadata: None,
@@ -227,7 +257,7 @@ mod tests {
             .list(&ListQuery {
                 status: Some(Status::Processing),
                 limit: 10,
-                before: None,
+                ..Default::default()
             })
             .await
             .unwrap();

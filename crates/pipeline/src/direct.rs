@@ -1,14 +1,18 @@
 //! Direct uploads: files larger than the API can carry go straight to the blob store with a
 //! presigned POST, then join the same path as an upload through the API.
 //!
-//! 1. [`Intake::begin_direct`] checks the form fields and the declared size and type, keeps
-//!    the fields in a ticket (`incoming/{id}/ticket.json`) and signs a POST for exactly
-//!    `incoming/{id}/file`, that content type and at most the upload limit.
+//! 1. [`Intake::begin_direct`] checks the form fields and the declared size, sniffs the
+//!    file's first bytes when the browser sends them (`head`, hex: a PDF is refused here,
+//!    before anything is signed or stored), keeps the fields and the hash of the uploader's
+//!    delete token in a ticket (`incoming/{id}/ticket.json`) and signs a POST for exactly
+//!    `incoming/{id}/file`, one content type and at most the upload limit.
 //! 2. The browser POSTs the file to the store (S3, or the local stand-in endpoint).
 //! 3. [`Intake::complete_direct`] (called by the browser, and by the S3 Object Created event
-//!    or the local endpoint, whichever comes first) sniffs the file's first bytes, moves it to
-//!    `raw/{id}/original.{ext}` with the sniffed ext, writes the PROCESSING record and
-//!    starts the execution. Completing twice changes nothing.
+//!    or the local endpoint, whichever comes first) sniffs the file's first bytes: a file that
+//!    is not a photo or video is deleted and the ticket remembers the refusal, so both callers
+//!    get `UnsupportedMediaType` and no record is written. Otherwise it moves the file to
+//!    `raw/{id}/original.{ext}` with the sniffed ext, writes the PROCESSING record and starts
+//!    the execution. Completing twice changes nothing.
 //!
 //! No record exists before the file does, so a record never names a file storage lacks; an
 //! abandoned upload leaves only `incoming/` objects, which a bucket lifecycle rule expires.
@@ -19,8 +23,11 @@ use bytes::Bytes;
 use serde::{Deserialize, Serialize};
 
 use crate::declared::DeclaredType;
-use crate::intake::{new_id, now, sanitize_filename, Intake, IntakeError, StoredRaw, UploadFields};
-use crate::keys::{incoming_key, raw_key, raw_prefix, ticket_key, UNKNOWN_EXT};
+use crate::intake::{
+    new_delete_token, new_id, now, sanitize_filename, sniff_or_refuse, Intake, IntakeError,
+    StoredRaw, UploadFields,
+};
+use crate::keys::{incoming_key, raw_key, raw_prefix, ticket_key};
 use crate::ports::{PostConditions, PresignedPost, StoreError};
 use crate::reel::Reel;
 
@@ -35,6 +42,10 @@ pub struct DirectRequest {
     #[serde(default)]
     pub content_type: Option<String>,
     pub size: u64,
+    /// the file's first bytes in hex (at least 16 where the file has them), so the real type
+    /// is known before anything is signed; completion sniffs the stored file again anyway
+    #[serde(default)]
+    pub head: Option<String>,
 }
 
 /// A signed direct upload.
@@ -43,6 +54,8 @@ pub struct DirectRequest {
 pub struct DirectUpload {
     pub id: String,
     pub upload: PresignedPost,
+    /// lets the uploader delete the reel later; only its hash is kept
+    pub delete_token: String,
 }
 
 /// The form fields of a direct upload, kept in the store until it completes.
@@ -52,9 +65,15 @@ struct Ticket {
     name: String,
     caption: String,
     original_filename: String,
-    declared_type: String,
+    #[serde(default)]
+    declared_type: Option<String>,
     max_bytes: u64,
     created_at: String,
+    #[serde(default)]
+    delete_token_hash: String,
+    /// set when completion found the file is not media: what it looked like
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    refused: Option<String>,
 }
 
 impl Intake {
@@ -69,24 +88,34 @@ impl Intake {
         if req.size > limit {
             return Err(IntakeError::TooLarge { limit });
         }
-        // The signed content type is the declared family's; ValidateFileType still checks
-        // the magic bytes against it, as for an upload through the API.
+        // The real type decides: from the first bytes when the browser sent them; the
+        // claim (name, type) is only recorded. The signed content type is the best guess of
+        // the two; completion sniffs the stored file whatever it was.
+        let sniffed = match req.head.as_deref() {
+            Some(hex) => {
+                let head =
+                    hex::decode(hex).map_err(|_| IntakeError::invalid("head", "is not hex"))?;
+                Some(sniff_or_refuse(&head)?)
+            }
+            None => None,
+        };
         let declared = DeclaredType::of_upload(&req.filename, req.content_type.as_deref())
-            .ok_or_else(|| {
-                IntakeError::UnsupportedType(format!(
-                    "{:?} ({}) is not a photo or video type this hub accepts",
-                    req.filename,
-                    req.content_type.as_deref().unwrap_or("no content type")
-                ))
-            })?;
+            .map(|d| d.mime().to_owned());
+        let content_type = sniffed
+            .map(|s| s.mime)
+            .or_else(|| declared.clone())
+            .unwrap_or_else(|| "application/octet-stream".to_owned());
         let id = new_id();
+        let (delete_token, delete_token_hash) = new_delete_token();
         let ticket = Ticket {
             name: fields.name,
             caption: fields.caption,
             original_filename: sanitize_filename(&req.filename),
-            declared_type: declared.mime().to_owned(),
+            declared_type: declared,
             max_bytes: limit,
             created_at: now(),
+            delete_token_hash,
+            refused: None,
         };
         let body = serde_json::to_vec(&ticket)
             .map_err(|e| IntakeError::Storage(StoreError::Invalid(e.to_string())))?;
@@ -96,19 +125,18 @@ impl Intake {
         let upload = signer
             .presign_post(&PostConditions {
                 key: incoming_key(&id),
-                content_type: declared.mime().to_owned(),
+                content_type: content_type.clone(),
                 min_bytes: 1,
                 max_bytes: limit,
                 expires_in: Duration::from_secs(self.settings.presign_expiry_secs),
             })
             .await?;
-        tracing::info!(
+        tracing::info!(id, size = req.size, content_type, "direct upload signed");
+        Ok(DirectUpload {
             id,
-            size = req.size,
-            declared = declared.mime(),
-            "direct upload signed"
-        );
-        Ok(DirectUpload { id, upload })
+            upload,
+            delete_token,
+        })
     }
 
     /// Register a direct upload whose file has reached the store. Idempotent: a completed
@@ -127,12 +155,17 @@ impl Intake {
             Err(StoreError::NotFound(_)) => return Err(IntakeError::UnknownUpload(id.to_owned())),
             Err(e) => return Err(e.into()),
         };
+        if let Some(looks_like) = ticket.refused {
+            return Err(IntakeError::UnsupportedType { looks_like });
+        }
         let stored = self.move_to_raw(id, &ticket).await?;
         let fields = UploadFields {
             name: ticket.name,
             caption: ticket.caption,
         };
-        let reel = self.register(id, fields, stored).await?;
+        let reel = self
+            .register(id, fields, stored, ticket.delete_token_hash)
+            .await?;
         if let Err(e) = self.blobs.delete(&ticket_key(id)).await {
             tracing::warn!(id, error = %e, "could not remove the ticket of a completed upload");
         }
@@ -148,7 +181,7 @@ impl Intake {
             size,
             media_type,
             original_filename: ticket.original_filename.clone(),
-            declared_type: Some(ticket.declared_type.clone()),
+            declared_type: ticket.declared_type.clone(),
         };
         let Some(size) = self.blobs.size(&incoming).await? else {
             // moved already by an interrupted completion?
@@ -170,15 +203,31 @@ impl Intake {
             });
         }
         let head = self.blobs.get_head(&incoming, media::SNIFF_LEN).await?;
-        let sniffed = media::sniff(&head).ok();
-        let ext = sniffed.as_ref().map_or(UNKNOWN_EXT, |s| s.ext.as_str());
-        let mime = sniffed
-            .as_ref()
-            .map_or("application/octet-stream", |s| s.mime.as_str());
-        let key = raw_key(id, ext);
-        self.blobs.copy(&incoming, &key, mime).await?;
+        let sniffed = match sniff_or_refuse(&head) {
+            Ok(s) => s,
+            Err(refusal) => {
+                // Not media: nothing of it stays, and the ticket remembers why for the
+                // other completion (the browser's, or the store's event).
+                self.blobs.delete(&incoming).await?;
+                if let IntakeError::UnsupportedType { looks_like } = &refusal {
+                    let refused = Ticket {
+                        refused: Some(looks_like.clone()),
+                        ..ticket.clone()
+                    };
+                    let body = serde_json::to_vec(&refused)
+                        .map_err(|e| IntakeError::Storage(StoreError::Invalid(e.to_string())))?;
+                    self.blobs
+                        .put(&ticket_key(id), Bytes::from(body), "application/json")
+                        .await?;
+                }
+                tracing::info!(id, error = %refusal, "direct upload refused");
+                return Err(refusal);
+            }
+        };
+        let key = raw_key(id, &sniffed.ext);
+        self.blobs.copy(&incoming, &key, &sniffed.mime).await?;
         self.blobs.delete(&incoming).await?;
-        Ok(stored(key, size, sniffed.map(|s| s.mime)))
+        Ok(stored(key, size, Some(sniffed.mime)))
     }
 }
 
@@ -236,6 +285,7 @@ mod tests {
             filename: filename.into(),
             content_type: None,
             size,
+            head: None,
         }
     }
 
@@ -290,8 +340,52 @@ mod tests {
             .await
             .unwrap();
         let reel = intake.complete_direct(&d.id).await.unwrap();
-        // ValidateFileType will refuse it: declared png, sniffed jpeg
+        // the real type decides; the claim is kept
         assert_eq!(reel.raw_key, format!("raw/{}/original.jpg", d.id));
+        assert_eq!(reel.media_type.as_deref(), Some("image/jpeg"));
+        assert_eq!(reel.declared_type.as_deref(), Some("image/png"));
+    }
+
+    #[tokio::test]
+    async fn a_file_that_is_not_media_is_refused_at_either_door() {
+        let (intake, blobs, records, workflow) = intake();
+        // the browser sent the first bytes: refused before anything is signed or stored
+        let mut pdf = request("report.pdf", 500);
+        pdf.head = Some("255044462d312e370a".into());
+        assert!(matches!(
+            intake.begin_direct(&pdf).await,
+            Err(IntakeError::UnsupportedType { looks_like }) if looks_like == "application/pdf"
+        ));
+        assert!(blobs.list("").await.unwrap().is_empty());
+        // a client that did not: refused at completion, the file deleted, no record, and the
+        // second completion gives the same answer
+        let d = intake
+            .begin_direct(&request("notes.jpg", 20))
+            .await
+            .unwrap();
+        assert_eq!(d.upload.fields["Content-Type"], "image/jpeg");
+        blobs
+            .put(
+                &incoming_key(&d.id),
+                Bytes::from_static(b"just some text here"),
+                "image/jpeg",
+            )
+            .await
+            .unwrap();
+        for _ in 0..2 {
+            assert!(matches!(
+                intake.complete_direct(&d.id).await,
+                Err(IntakeError::UnsupportedType { looks_like }) if looks_like == "text"
+            ));
+        }
+        assert_eq!(blobs.list("").await.unwrap(), vec![ticket_key(&d.id)]);
+        assert!(records.get(&d.id).await.unwrap().is_none());
+        assert!(workflow.0.lock().unwrap().is_empty());
+        // a lying name with honest bytes is signed as what the bytes are
+        let mut renamed = request("holiday.png", 20);
+        renamed.head = Some("ffd8ffe000104a464946".into());
+        let d = intake.begin_direct(&renamed).await.unwrap();
+        assert_eq!(d.upload.fields["Content-Type"], "image/jpeg");
     }
 
     #[tokio::test]
@@ -301,9 +395,11 @@ mod tests {
             intake.begin_direct(&request("a.jpg", 1001)).await,
             Err(IntakeError::TooLarge { limit: 1000 })
         ));
+        let mut bad_head = request("a.jpg", 10);
+        bad_head.head = Some("zz".into());
         assert!(matches!(
-            intake.begin_direct(&request("notes.txt", 10)).await,
-            Err(IntakeError::UnsupportedType(_))
+            intake.begin_direct(&bad_head).await,
+            Err(IntakeError::InvalidField { field: "head", .. })
         ));
         let mut no_name = request("a.jpg", 10);
         no_name.name = " ".into();

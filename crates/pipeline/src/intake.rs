@@ -1,14 +1,17 @@
-//! Accepting an upload: check the form fields, stream the raw file into the blob store
-//! under `raw/{id}/original.{ext}` (ext from the sniffed type), write the PROCESSING record,
-//! then start the execution named by the id. Shared by `media-hub serve` and the upload Lambda.
+//! Accepting an upload: check the form fields, sniff the file's first bytes (anything that
+//! is not a photo or video the hub takes is refused here, before a byte is stored), stream
+//! the raw file into the blob store under `raw/{id}/original.{ext}` (ext from the sniffed
+//! type), write the PROCESSING record, then start the execution named by the id. Shared by
+//! `media-hub serve` and the upload Lambda.
 
 use std::sync::Arc;
 
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 
+use crate::cursor::{Cursor, Direction};
 use crate::declared::DeclaredType;
-use crate::keys::{raw_key, UNKNOWN_EXT};
+use crate::keys::raw_key;
 use crate::ports::{BlobStore, BlobStream, ListQuery, RecordStore, StoreError, WorkflowStarter};
 use crate::reel::{ExecutionInput, Reel, Status};
 use crate::settings::Settings;
@@ -25,15 +28,18 @@ pub enum IntakeError {
     /// 413
     #[error("the upload is larger than the limit of {limit} bytes")]
     TooLarge { limit: u64 },
-    /// 415: a direct upload must say what it is before it is signed
-    #[error("{0}")]
-    UnsupportedType(String),
+    /// 415: the first bytes are not a photo or video the hub takes
+    #[error("the file is not a photo or video this hub takes (it looks like {looks_like})")]
+    UnsupportedType { looks_like: String },
     /// 404: no direct upload of that id was begun (or it expired)
     #[error("no upload {0} is waiting to complete")]
     UnknownUpload(String),
     /// 409: the direct upload's file has not reached storage yet
     #[error("the file of upload {0} has not reached storage")]
     Incomplete(String),
+    /// 403: a delete without the reel's token or the admin token
+    #[error("{0}")]
+    Forbidden(String),
     /// 501: this backend signs no direct uploads
     #[error("direct uploads are not available on this server")]
     DirectUnavailable,
@@ -64,10 +70,11 @@ impl IntakeError {
         match self {
             IntakeError::InvalidField { .. } => "InvalidField",
             IntakeError::TooLarge { .. } => "UploadTooLarge",
-            IntakeError::UnsupportedType(_) => "UnsupportedMediaType",
+            IntakeError::UnsupportedType { .. } => "UnsupportedMediaType",
             IntakeError::UnknownUpload(_) => "NotFound",
             IntakeError::Incomplete(_) => "UploadIncomplete",
             IntakeError::DirectUnavailable => "DirectUploadUnavailable",
+            IntakeError::Forbidden(_) => "AccessDenied",
             IntakeError::Storage(StoreError::Unavailable(_)) => "StorageUnavailable",
             IntakeError::Storage(_) => "StorageError",
         }
@@ -90,6 +97,60 @@ pub struct StoredRaw {
     pub media_type: Option<String>,
     pub original_filename: String,
     pub declared_type: Option<String>,
+}
+
+/// What the first bytes of a file are, for a refusal: a type `infer` knows (`application/pdf`),
+/// `text`, or `unknown data`.
+pub fn looks_like(head: &[u8]) -> String {
+    if head.is_empty() {
+        return "an empty file".to_owned();
+    }
+    if let Some(t) = infer::get(head) {
+        return t.mime_type().to_owned();
+    }
+    // text: valid UTF-8 (a character cut at the end of the window allowed) without control
+    // characters other than whitespace
+    let valid = match std::str::from_utf8(head) {
+        Ok(s) => s,
+        Err(e) if e.error_len().is_none() => {
+            std::str::from_utf8(&head[..e.valid_up_to()]).unwrap_or_default()
+        }
+        Err(_) => "",
+    };
+    if !valid.is_empty()
+        && valid
+            .chars()
+            .all(|c| !c.is_control() || c.is_ascii_whitespace())
+    {
+        "text".to_owned()
+    } else {
+        "unknown data".to_owned()
+    }
+}
+
+/// The real type of a file from its first bytes, or the refusal of it.
+pub fn sniff_or_refuse(head: &[u8]) -> Result<media::Sniffed, IntakeError> {
+    media::sniff(head).map_err(|_| IntakeError::UnsupportedType {
+        looks_like: looks_like(head),
+    })
+}
+
+/// A new delete token for an uploader and the hash the record keeps. The token is two random
+/// UUIDs (244 random bits) in hex; only its SHA-256 is ever stored.
+pub fn new_delete_token() -> (String, String) {
+    let token = format!(
+        "{}{}",
+        uuid::Uuid::new_v4().simple(),
+        uuid::Uuid::new_v4().simple()
+    );
+    let hash = hash_delete_token(&token);
+    (token, hash)
+}
+
+/// The SHA-256 of a delete token, hex.
+pub fn hash_delete_token(token: &str) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(token.as_bytes()))
 }
 
 /// The upload use case over its ports.
@@ -176,27 +237,21 @@ impl Intake {
         if head.is_empty() {
             return Err(IntakeError::invalid("file", "is empty"));
         }
-        let sniffed = media::sniff(&head).ok();
-        let ext = sniffed
-            .as_ref()
-            .map_or(UNKNOWN_EXT, |s| s.ext.as_str())
-            .to_owned();
-        let key = raw_key(id, &ext);
+        // The one decision for every path: the real type, before anything is stored.
+        let sniffed = sniff_or_refuse(&head)?;
+        let key = raw_key(id, &sniffed.ext);
         let head: Bytes = head.freeze();
         let whole: BlobStream<'_> = Box::pin(stream::once(async move { Ok(head) }).chain(body));
-        let content_type = sniffed
-            .as_ref()
-            .map_or("application/octet-stream", |s| s.mime.as_str());
         let size = self
             .blobs
-            .put_stream(&key, whole, content_type, limit)
+            .put_stream(&key, whole, &sniffed.mime, limit)
             .await?;
         let declared =
             DeclaredType::of_upload(original_filename, part_type).map(|d| d.mime().to_owned());
         Ok(StoredRaw {
             key,
             size,
-            media_type: sniffed.map(|s| s.mime),
+            media_type: Some(sniffed.mime),
             original_filename: sanitize_filename(original_filename),
             declared_type: declared,
         })
@@ -209,12 +264,14 @@ impl Intake {
         }
     }
 
-    /// Write the PROCESSING record, then start the execution named by the id.
+    /// Write the PROCESSING record (keeping the hash of the uploader's delete token), then
+    /// start the execution named by the id.
     pub async fn register(
         &self,
         id: &str,
         fields: UploadFields,
         stored: StoredRaw,
+        delete_token_hash: String,
     ) -> Result<Reel, IntakeError> {
         let now = now();
         let mut reel = Reel {
@@ -225,6 +282,8 @@ impl Intake {
             media_type: stored.media_type,
             size: stored.size,
             original_filename: stored.original_filename,
+            declared_type: stored.declared_type.clone(),
+            delete_token_hash: Some(delete_token_hash),
             raw_key: stored.key.clone(),
             thumbnails: vec![],
             metadata: None,
@@ -271,25 +330,24 @@ impl Intake {
     /// Returns how many executions were started anew.
     pub async fn resume_processing(&self) -> Result<usize, StoreError> {
         let mut started = 0;
-        let mut before = None;
+        let mut cursor = None;
         loop {
             let page = self
                 .records
                 .list(&ListQuery {
                     status: Some(Status::Processing),
                     limit: 100,
-                    before: before.clone(),
+                    cursor: cursor.clone(),
+                    ..Default::default()
                 })
                 .await?;
             let Some(last) = page.last() else { break };
-            before = Some(last.created_at.clone());
+            cursor = Some(Cursor::at(last, Direction::Older));
             for reel in &page {
-                let declared = DeclaredType::of_upload(&reel.original_filename, None)
-                    .map(|d| d.mime().to_owned());
                 let input = ExecutionInput {
                     id: reel.id.clone(),
                     raw_key: reel.raw_key.clone(),
-                    declared_type: declared,
+                    declared_type: reel.declared_type.clone(),
                 };
                 let s = self.workflow.start(&input).await?;
                 if !s.already_started {
@@ -320,7 +378,33 @@ pub fn sanitize_filename(name: &str) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::sanitize_filename;
+    use super::*;
+
+    #[test]
+    fn refusals_say_what_the_file_looks_like() {
+        assert_eq!(looks_like(b"%PDF-1.7\n%\xe2\xe3"), "application/pdf");
+        assert_eq!(looks_like("héllo, world\n".as_bytes()), "text");
+        assert_eq!(looks_like(&"é".as_bytes()[..1]), "unknown data");
+        assert_eq!(looks_like(b"ab\x00\x01\x02"), "unknown data");
+        assert!(matches!(
+            sniff_or_refuse(b"plain words"),
+            Err(IntakeError::UnsupportedType { looks_like }) if looks_like == "text"
+        ));
+        assert_eq!(
+            sniff_or_refuse(b"\xFF\xD8\xFF\xE0").unwrap().mime,
+            "image/jpeg"
+        );
+    }
+
+    #[test]
+    fn delete_tokens_are_random_and_only_hashed() {
+        let (a, ha) = new_delete_token();
+        let (b, _) = new_delete_token();
+        assert_ne!(a, b);
+        assert_eq!(a.len(), 64);
+        assert_eq!(hash_delete_token(&a), ha);
+        assert_ne!(ha, a);
+    }
 
     #[test]
     fn filenames_lose_their_paths() {

@@ -3,9 +3,6 @@
 //! as the browser sent them, before their type is known) and `incoming/{id}/ticket.json`
 //! (the form's fields). The client's filename never appears in a key.
 
-/// Extension used for a raw upload whose type could not be sniffed at upload time.
-pub const UNKNOWN_EXT: &str = "bin";
-
 pub fn raw_key(id: &str, ext: &str) -> String {
     format!("raw/{id}/original.{ext}")
 }
@@ -20,6 +17,21 @@ pub fn thumbnail_key(id: &str, size: u32) -> String {
 
 pub fn thumbnail_prefix(id: &str) -> String {
     format!("thumbnails/{id}/")
+}
+
+/// Derived video renditions of a reel (written by the video pipeline).
+pub fn renditions_prefix(id: &str) -> String {
+    format!("renditions/{id}/")
+}
+
+/// Every prefix that can hold an object of a reel: what deleting it removes.
+pub fn reel_prefixes(id: &str) -> [String; 4] {
+    [
+        raw_prefix(id),
+        thumbnail_prefix(id),
+        renditions_prefix(id),
+        format!("incoming/{id}/"),
+    ]
 }
 
 /// Where a direct upload's bytes land before they are sniffed and moved under `raw/`.

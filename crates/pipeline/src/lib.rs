@@ -2,6 +2,7 @@
 //! record store, workflow starter) and the task handlers the state machine calls. Adapters
 //! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
 
+pub mod cursor;
 pub mod declared;
 pub mod direct;
 pub mod error;
@@ -11,9 +12,11 @@ pub mod metrics;
 pub mod ports;
 pub mod reel;
 pub mod reprocess;
+pub mod removal;
 pub mod settings;
 pub mod tasks;
 
+pub use cursor::{Cursor, Direction};
 pub use error::{ErrorName, TaskError};
 pub use ports::{
     BlobStore, BlobStream, ExecutionError, ExecutionLog, ExecutionPage, ExecutionQuery,

@@ -80,8 +80,11 @@ pub enum Transition {
 pub struct ListQuery {
     pub status: Option<Status>,
     pub limit: usize,
-    /// only records created strictly before this RFC 3339 time (paging, newest first)
+    /// only records created strictly before this RFC 3339 time. Time alone skips records
+    /// created in the same millisecond: page with `cursor` instead.
     pub before: Option<String>,
+    /// only records strictly older (or newer) than one record by `(createdAt, id)`
+    pub cursor: Option<crate::cursor::Cursor>,
 }
 
 /// The `reels` table.
@@ -93,8 +96,12 @@ pub trait RecordStore: Send + Sync {
     /// A consistent read of one record.
     async fn get(&self, id: &str) -> Result<Option<Reel>, StoreError>;
 
-    /// Records newest first.
+    /// Records newest first, by `(createdAt, id)` descending. With a `Newer` cursor: the
+    /// `limit` records just newer than it, still returned newest first.
     async fn list(&self, query: &ListQuery) -> Result<Vec<Reel>, StoreError>;
+
+    /// Remove a record; `true` when it existed. Removing a missing record is not an error.
+    async fn delete(&self, id: &str) -> Result<bool, StoreError>;
 
     /// Remember the execution that processes a record.
     async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError>;

@@ -60,6 +60,13 @@ pub struct Reel {
     pub media_type: Option<String>,
     pub size: u64,
     pub original_filename: String,
+    /// the type the client claimed (filename extension or part type) when it had one; the
+    /// sniffed `mediaType` decides, this only records the claim
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub declared_type: Option<String>,
+    /// SHA-256 (hex) of the delete token handed to the uploader; never the token itself
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub delete_token_hash: Option<String>,
     pub raw_key: String,
     #[serde(default)]
     pub thumbnails: Vec<ThumbnailRef>,

@@ -20,6 +20,13 @@ pub struct Settings {
     /// How long a presigned POST stays valid, seconds.
     #[serde(default = "default_presign_expiry")]
     pub presign_expiry_secs: u64,
+    /// Metadata fields (and `originalFilename`) published beyond the private default, or
+    /// `all`; see the api crate's privacy module.
+    #[serde(default)]
+    pub public_metadata: Vec<String>,
+    /// Whether anyone may download a reel's original file (it keeps every EXIF field).
+    #[serde(default)]
+    pub public_originals: bool,
 }
 
 pub const DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES: u64 = 4 * 1024 * 1024;
@@ -46,6 +53,8 @@ impl Default for Settings {
             max_caption_chars: 2200,
             direct_upload_above_bytes: DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES,
             presign_expiry_secs: DEFAULT_PRESIGN_EXPIRY_SECS,
+            public_metadata: Vec::new(),
+            public_originals: false,
         }
     }
 }

@@ -14,6 +14,7 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = api::router(api::AppState {
         intake,
         executions: Some(executions),
+        admin: Default::default(),
     });
     lambda_http::run(app).await
 }

@@ -52,6 +52,19 @@ pub struct StackArgs {
         default_value_t = 4096
     )]
     pub direct_upload_above_kib: u64,
+    /// Reel fields published beyond the private default (comma-separated metadata names
+    /// such as `gps,lens`, `originalFilename`, or `all`). By default the public sees no
+    /// GPS, serial numbers, lens or original filename.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_PUBLIC_METADATA",
+        default_value = ""
+    )]
+    pub public_metadata: String,
+    /// Let anyone download a READY reel's original file (it keeps all its EXIF fields).
+    #[arg(long, global = true, env = "MEDIA_HUB_PUBLIC_ORIGINALS")]
+    pub public_originals: bool,
 }
 
 impl StackArgs {
@@ -67,6 +80,14 @@ impl StackArgs {
             .context("--thumbnail-sizes")?;
         s.limits.max_pixels = self.max_megapixels.saturating_mul(1_000_000);
         s.direct_upload_above_bytes = self.direct_upload_above_kib.saturating_mul(1024);
+        s.public_metadata = self
+            .public_metadata
+            .split(',')
+            .map(str::trim)
+            .filter(|f| !f.is_empty())
+            .map(str::to_owned)
+            .collect();
+        s.public_originals = self.public_originals;
         Ok(s)
     }
 

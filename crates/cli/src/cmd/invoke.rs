@@ -185,6 +185,7 @@ pub async fn invoke(args: &Args) -> anyhow::Result<Outcome> {
             let app = api::router(api::AppState {
                 intake: ports.intake(),
                 executions: ports.executions.clone(),
+                admin: Default::default(),
             });
             invoke_http(app, event).await
         }

@@ -22,6 +22,10 @@ pub struct Args {
     /// fresh AWS-protocol endpoint such as moto).
     #[arg(long)]
     pub create_resources: bool,
+    /// The token the console, the execution API and the admin actions require (a bearer
+    /// header). A request that carries it sees every field of a reel.
+    #[arg(long, env = "MEDIA_HUB_ADMIN_TOKEN", hide_env_values = true)]
+    pub admin_token: Option<String>,
     #[command(flatten)]
     pub stack: StackArgs,
 }
@@ -74,6 +78,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
         intake: stack.intake.clone(),
         executions: Some(Arc::new(local::LocalStarter(stack.workflow.clone()))
             as Arc<dyn pipeline::ExecutionLog>),
+        admin: api::auth::AdminAccess::from_token(args.admin_token.as_deref()),
     };
     let app = api::router(state);
     let listener = tokio::net::TcpListener::bind(args.addr)

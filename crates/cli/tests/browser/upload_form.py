@@ -55,8 +55,11 @@ try:
     seen["status"] = article.get_attribute("data-status")
     WebDriverWait(driver, 10).until(lambda d: d.execute_script(
         "const i = document.querySelector('img.hero'); return i && i.complete && i.naturalWidth > 0"))
-    seen["hero_natural"] = driver.execute_script(
-        "const i = document.querySelector('img.hero'); return [i.naturalWidth, i.naturalHeight]")
+    # the hero has a srcset: which file the browser chose, and its shape
+    seen["hero_src"] = driver.execute_script(
+        "return document.querySelector('img.hero').currentSrc.split('/').pop()")
+    seen["hero_ratio"] = driver.execute_script(
+        "const i = document.querySelector('img.hero'); return i.naturalWidth / i.naturalHeight")
     seen["thumbs_loaded"] = driver.execute_script(
         "return [...document.querySelectorAll('ul.thumbs img')].filter(i => i.complete && i.naturalWidth > 0).length")
     seen["title"] = driver.find_element(By.CSS_SELECTOR, "article.reel h1").text

@@ -92,11 +92,34 @@ impl RecordStore for MemRecords {
         Ok(lock(&self.0).get(id).cloned())
     }
     async fn list(&self, q: &ListQuery) -> Result<Vec<Reel>, StoreError> {
-        Ok(lock(&self.0)
+        let mut all: Vec<Reel> = lock(&self.0)
             .values()
             .filter(|r| q.status.is_none_or(|s| r.status == s))
+            .filter(|r| q.before.as_ref().is_none_or(|b| r.created_at < *b))
+            .filter(|r| {
+                q.cursor
+                    .as_ref()
+                    .is_none_or(|c| c.admits(&r.created_at, &r.id))
+            })
             .cloned()
-            .collect())
+            .collect();
+        all.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
+        let limit = if q.limit == 0 { all.len() } else { q.limit };
+        let newer = q
+            .cursor
+            .as_ref()
+            .is_some_and(|c| c.direction == crate::cursor::Direction::Newer);
+        if newer {
+            // the records just newer than the cursor: the end of the newest-first list
+            let skip = all.len().saturating_sub(limit);
+            all.drain(..skip);
+        } else {
+            all.truncate(limit);
+        }
+        Ok(all)
+    }
+    async fn delete(&self, id: &str) -> Result<bool, StoreError> {
+        Ok(lock(&self.0).remove(id).is_some())
     }
     async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError> {
         if let Some(r) = lock(&self.0).get_mut(id) {
@@ -186,6 +209,8 @@ pub fn processing_reel(id: &str) -> Reel {
         media_type: None,
         size: 3,
         original_filename: "a.jpg".into(),
+        declared_type: None,
+        delete_token_hash: None,
         raw_key: format!("raw/{id}/original.jpg"),
         thumbnails: vec![],
         metadata: None,

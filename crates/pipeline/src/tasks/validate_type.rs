@@ -1,5 +1,7 @@
-//! ValidateFileType: the real type from the magic bytes, the size limit, and agreement
-//! with what the client declared (its filename's extension or part type).
+//! ValidateFileType: the real type from the magic bytes and the size limit. What the client
+//! declared (its filename's extension or part type) does not decide anything: supported
+//! media with a lying name go on under their real type (the record keeps the claim as
+//! `declaredType`); a disagreement is only logged.
 
 use super::{check_raw_key, MediaRef, Pipeline, Validated};
 use crate::declared::{declared_matches, DeclaredType};
@@ -35,14 +37,12 @@ impl Pipeline {
             .and_then(DeclaredType::from_mime)
         {
             if !declared_matches(declared, &sniffed.mime) {
-                return Err(TaskError::new(
-                    ErrorName::UnsupportedMediaType,
-                    format!(
-                        "declared as {} but the content is {}",
-                        declared.mime(),
-                        sniffed.mime
-                    ),
-                ));
+                tracing::info!(
+                    id = %input.id,
+                    declared = declared.mime(),
+                    real = %sniffed.mime,
+                    "declared type differs: going on under the real type"
+                );
             }
         }
         tracing::info!(id = %input.id, mime = %sniffed.mime, size, "validated");
