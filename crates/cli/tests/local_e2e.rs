@@ -204,14 +204,15 @@ async fn the_real_type_decides_and_rejections_leave_nothing_behind() {
         .await
         .unwrap();
     for line in [
-        "media_hub_uploads_total 3\n",
-        "media_hub_ready_total 0\n",
-        "media_hub_failed_total{error=\"UnsupportedMediaType\"} 2\n",
+        "media_hub_uploads_total 2\n",
+        "media_hub_ready_total 1\n",
         "media_hub_failed_total{error=\"CorruptMedia\"} 1\n",
-        "media_hub_processing_seconds_count 3\n",
+        "media_hub_processing_seconds_count 2\n",
     ] {
         assert!(metrics.contains(line), "no {line:?} in\n{metrics}");
     }
+    // the file refused at the door was never an upload
+    assert!(!metrics.contains("UnsupportedMediaType"), "{metrics}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -11,8 +11,8 @@ pub mod keys;
 pub mod metrics;
 pub mod ports;
 pub mod reel;
-pub mod reprocess;
 pub mod removal;
+pub mod reprocess;
 pub mod settings;
 pub mod tasks;
 
