@@ -32,6 +32,8 @@ enum Command {
     Invoke(cmd::invoke::Args),
     /// Run a FAILED reel whose raw file was kept again (FAILED -> PROCESSING, a new execution).
     Reprocess(cmd::reprocess::Args),
+    /// Process every reel again with the current settings (the backfill state machine).
+    Backfill(cmd::backfill::Args),
 }
 
 fn init_logging() {
@@ -57,6 +59,7 @@ async fn main() -> std::process::ExitCode {
         Command::Probe(a) => cmd::probe::run(a).await,
         Command::Invoke(a) => cmd::invoke::run(a).await,
         Command::Reprocess(a) => cmd::reprocess::run(a).await,
+        Command::Backfill(a) => cmd::backfill::run(a).await,
     };
     match result {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

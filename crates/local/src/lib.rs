@@ -2,6 +2,7 @@
 //! table and the execution log in one SQLite file ([`SqliteStore`]), and the in-process
 //! workflow that runs the ASL definition with the `states` interpreter ([`LocalWorkflow`]).
 
+pub mod backfill;
 pub mod blobs;
 pub mod db;
 pub mod definition;

@@ -183,6 +183,44 @@ impl RecordStore for SqliteStore {
         })
         .await
     }
+
+    async fn refresh(
+        &self,
+        id: &str,
+        thumbnails: &[pipeline::ThumbnailRef],
+        metadata: Option<&serde_json::Value>,
+    ) -> Result<Transition, StoreError> {
+        let (id, thumbnails, metadata) = (id.to_owned(), thumbnails.to_vec(), metadata.cloned());
+        self.with(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let doc: Option<String> = tx
+                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
+            if reel.status != Status::Ready {
+                return Ok(Transition::Unchanged(reel.status));
+            }
+            reel.thumbnails = thumbnails;
+            if metadata.is_some() {
+                reel.metadata = metadata;
+            }
+            reel.updated_at = now();
+            let n = tx
+                .execute(
+                    "UPDATE reels SET updated_at = ?2, doc = ?3 WHERE id = ?1 AND status = 'READY'",
+                    params![id, reel.updated_at, to_doc(&reel)?],
+                )
+                .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(if n == 1 {
+                Transition::Applied
+            } else {
+                Transition::Unchanged(Status::Ready)
+            })
+        })
+        .await
+    }
 }
 
 #[cfg(test)]

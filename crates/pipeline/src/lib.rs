@@ -2,6 +2,7 @@
 //! record store, workflow starter) and the task handlers the state machine calls. Adapters
 //! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
 
+pub mod backfill;
 pub mod cursor;
 pub mod declared;
 pub mod direct;

@@ -116,6 +116,20 @@ pub trait RecordStore: Send + Sync {
             "this record store cannot reopen {id} for a reprocess"
         )))
     }
+
+    /// Conditional write for a backfill: a READY record gets new thumbnails and metadata
+    /// and stays READY. Any other current state is left as it is; a missing record is
+    /// `NotFound`.
+    async fn refresh(
+        &self,
+        id: &str,
+        _thumbnails: &[crate::reel::ThumbnailRef],
+        _metadata: Option<&Value>,
+    ) -> Result<Transition, StoreError> {
+        Err(StoreError::Invalid(format!(
+            "this record store cannot refresh {id} for a backfill"
+        )))
+    }
 }
 
 /// A started (or already running) workflow execution.

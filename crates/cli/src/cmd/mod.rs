@@ -1,5 +1,6 @@
 //! One module per subcommand: its arguments and a `run` returning the exit code.
 
+pub mod backfill;
 pub mod config;
 pub mod executions;
 pub mod invoke;

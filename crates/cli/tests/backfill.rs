@@ -1,0 +1,112 @@
+//! `media-hub backfill`: 30 READY reels made with the default thumbnail sizes, one raw file
+//! then corrupted, and the sizes changed. The backfill state machine (a distributed Map over
+//! the `raw/` listing, batches of 5, 20% tolerated) regenerates every other reel with the new
+//! sizes and deletes the old ones; the corrupt one fails within the tolerance and keeps its
+//! record; the result files under `backfill/{map run id}/` list every item.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::process::Command;
+
+use common::{fixture, repo_root, Server};
+use serde_json::Value;
+
+const REELS: usize = 30;
+
+fn read_json(path: &std::path::Path) -> Value {
+    let text = std::fs::read_to_string(path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    serde_json::from_str(&text).unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_regenerates_every_reel_with_the_new_sizes() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &[]);
+    let mut ids = Vec::new();
+    for i in 0..REELS {
+        ids.push(
+            server
+                .upload_ok(&fixture("photo_gray.jpg"), &format!("p{i}.jpg"))
+                .await,
+        );
+    }
+    for id in &ids {
+        let reel = server.wait_terminal(id).await;
+        assert_eq!(reel["status"], "READY", "{reel}");
+    }
+    let corrupt = ids[7].clone();
+    let before = server.reel(&corrupt).await;
+    let raw_key = before["rawKey"].as_str().unwrap().to_owned();
+    server.stop();
+    // a JPEG header over garbage: the decoder refuses it
+    let mut bad = vec![0xFF, 0xD8, 0xFF, 0xE0];
+    bad.extend(std::iter::repeat_n(0x42u8, 4096));
+    std::fs::write(data.join("blobs").join(&raw_key), bad).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_media-hub"))
+        .current_dir(repo_root())
+        .args(["backfill", "--sizes", "320,64", "--data-dir"])
+        .arg(&data)
+        .output()
+        .expect("run media-hub backfill");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "backfill failed: {stderr}");
+    assert!(stderr.contains("backfill: "), "no progress lines: {stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
+    assert_eq!(summary["status"], "SUCCEEDED", "{summary}");
+    assert_eq!(summary["reelsDone"], REELS - 1);
+    assert_eq!(summary["reelsFailed"], 1);
+
+    // the result files list every item: 30 raw keys across SUCCEEDED and FAILED
+    let manifest_key = summary["results"]["Key"].as_str().expect("manifest key");
+    assert!(manifest_key.starts_with("backfill/"), "{manifest_key}");
+    let blobs = data.join("blobs");
+    let manifest = read_json(&blobs.join(manifest_key));
+    let mut listed = BTreeSet::new();
+    let mut failed_keys = Vec::new();
+    for status in ["SUCCEEDED", "FAILED"] {
+        for file in manifest["ResultFiles"][status].as_array().unwrap() {
+            for run in read_json(&blobs.join(file["Key"].as_str().unwrap()))
+                .as_array()
+                .unwrap()
+            {
+                let input: Value = serde_json::from_str(run["Input"].as_str().unwrap()).unwrap();
+                for item in input["Items"].as_array().unwrap() {
+                    let key = item["Key"].as_str().unwrap().to_owned();
+                    if status == "FAILED" && run["Cause"].as_str().unwrap().contains(&key) {
+                        failed_keys.push(key.clone());
+                    }
+                    listed.insert(key);
+                }
+            }
+        }
+    }
+    assert_eq!(listed.len(), REELS, "{listed:?}");
+    assert_eq!(failed_keys, vec![raw_key.clone()]);
+
+    // every other reel has exactly the new sizes, on disk too; the corrupt one is untouched
+    let server = Server::start(&data, &[]);
+    for id in &ids {
+        let reel = server.reel(id).await;
+        assert_eq!(reel["status"], "READY", "{reel}");
+        let sizes: Vec<u64> = reel["thumbnails"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|t| t["size"].as_u64().unwrap())
+            .collect();
+        if *id == corrupt {
+            assert_eq!(reel["thumbnails"], before["thumbnails"], "{reel}");
+            continue;
+        }
+        assert_eq!(sizes, vec![320, 64], "{reel}");
+        for t in reel["thumbnails"].as_array().unwrap() {
+            assert!(server.blob(t["key"].as_str().unwrap()).is_file());
+        }
+        assert!(!server.blob(&format!("thumbnails/{id}/1080.jpg")).exists());
+        server.assert_invariants(&reel);
+    }
+    server.stop();
+}
