@@ -77,7 +77,7 @@ async fn only_failed(stack: &local::LocalStack) -> anyhow::Result<i32> {
         .list(&ListQuery {
             status: Some(Status::Failed),
             limit: usize::MAX,
-            before: None,
+            ..Default::default()
         })
         .await?;
     let (mut started, mut refused) = (Vec::new(), Vec::new());
