@@ -191,7 +191,7 @@ async fn pages_hold_on_a_phone_and_update_live() {
     let asl = common::repo_root().join("statemachine/media-pipeline.asl.json");
     let mut def: Value = serde_json::from_slice(&std::fs::read(asl).unwrap()).unwrap();
     let start = def["StartAt"].as_str().unwrap().to_owned();
-    def["States"]["Hold"] = serde_json::json!({"Type": "Wait", "Seconds": 3, "Next": start});
+    def["States"]["Hold"] = serde_json::json!({"Type": "Wait", "Seconds": 6, "Next": start});
     def["StartAt"] = "Hold".into();
     let held = tmp.path().join("held.asl.json");
     std::fs::write(&held, serde_json::to_vec(&def).unwrap()).unwrap();
