@@ -38,7 +38,7 @@ pub fn is_fresh(request: &HeaderMap, etag: &str, modified: Option<SystemTime>) -
 }
 
 /// HTTP dates have whole seconds.
-fn truncate(t: SystemTime) -> SystemTime {
+pub fn truncate(t: SystemTime) -> SystemTime {
     let secs = t
         .duration_since(SystemTime::UNIX_EPOCH)
         .map(|d| d.as_secs())

@@ -18,11 +18,13 @@ mod html;
 mod media;
 mod paging;
 mod privacy;
+mod ranged;
 mod reels;
 pub mod runs;
 mod security;
 pub mod sfn_api;
 mod uploads;
+mod video_view;
 mod words;
 
 use std::sync::Arc;

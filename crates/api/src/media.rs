@@ -1,16 +1,21 @@
-//! Thumbnails served from the blob store, with `ETag` and `Last-Modified` (the reel's
-//! `updatedAt`) and `304` for a current copy. Only derived objects of an existing reel are
-//! public; raw uploads are not served here.
+//! Derived objects served from the blob store: thumbnails with `ETag` and `Last-Modified`
+//! (the reel's `updatedAt`) and `304` for a current copy; video renditions with range
+//! requests and the store's validators (`ranged`), or on AWS a redirect to a presigned S3
+//! GET. Only derived objects of an existing reel are public; raw uploads are not served.
 
-use std::time::SystemTime;
+use std::time::{Duration, SystemTime};
 
 use axum::extract::{Path, State};
-use axum::http::HeaderMap;
-use axum::response::Response;
+use axum::http::{header, HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
 
 use crate::conditional::Cacheable;
 use crate::error::{ApiError, Wants};
+use crate::ranged::Ranged;
 use crate::AppState;
+
+/// How long a presigned GET of a rendition stays valid (the redirect is cached for less).
+const PRESIGNED_GET_TTL: Duration = Duration::from_secs(3600);
 
 /// When an RFC 3339 time is, for `Last-Modified`.
 pub fn system_time(rfc3339: &str) -> Option<SystemTime> {
@@ -25,11 +30,15 @@ pub async fn serve(
     Path(key): Path<String>,
 ) -> Result<Response, ApiError> {
     let missing = || ApiError::not_found(format!("no object {key}")).for_client(wants);
-    let id = key
-        .strip_prefix("thumbnails/")
-        .and_then(|rest| rest.split('/').next())
+    let (kind, rest) = key.split_once('/').ok_or_else(missing)?;
+    let id = rest
+        .split('/')
+        .next()
         .filter(|id| pipeline::keys::is_valid_id(id))
         .ok_or_else(missing)?;
+    if !matches!(kind, "thumbnails" | "renditions") {
+        return Err(missing());
+    }
     let reel = st
         .intake
         .records
@@ -37,6 +46,38 @@ pub async fn serve(
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?
         .ok_or_else(missing)?;
+    if kind == "renditions" {
+        if !key.ends_with(".mp4") {
+            return Err(missing());
+        }
+        // On AWS the browser fetches the rendition from S3 with a presigned GET (ranges
+        // and validators answered by S3); a video cannot pass Lambda's 6 MB response.
+        if let Some(signer) = &st.intake.signer {
+            let url = signer
+                .presign_get(&key, PRESIGNED_GET_TTL)
+                .await
+                .map_err(|e| ApiError::from(e).for_client(wants))?;
+            if let Some(url) = url {
+                return Ok((
+                    StatusCode::TEMPORARY_REDIRECT,
+                    [
+                        (header::LOCATION, url),
+                        (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+                    ],
+                )
+                    .into_response());
+            }
+        }
+        let ranged = Ranged {
+            key: &key,
+            content_type: "video/mp4",
+            cache_control: "public, max-age=86400",
+        };
+        return ranged
+            .respond(st.intake.blobs.as_ref(), &request)
+            .await
+            .map_err(|e| ApiError::from(e).for_client(wants));
+    }
     let body = st
         .intake
         .blobs

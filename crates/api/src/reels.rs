@@ -16,6 +16,7 @@ use crate::error::{error_section, ApiError, Wants};
 use crate::html::{badge, json_block, Page};
 use crate::paging::{page, Page as ReelPage};
 use crate::privacy::{visible, visible_json, Audience};
+use crate::video_view;
 use crate::words::{looks_like_in, plain};
 use crate::AppState;
 
@@ -175,6 +176,9 @@ fn card(reel: &Reel) -> Markup {
     html! {
         a.card href={ "/reels/" (reel.id) } {
             (picture(reel, None, "(max-width: 520px) 100vw, (max-width: 1100px) 50vw, 360px", true))
+            @if video_view::is_video(reel) {
+                (video_view::card_badge(reel))
+            }
             div.meta {
                 strong { (reel.name) }
                 @if reel.status != Status::Ready { " " (badge(reel.status.as_str())) }
@@ -292,9 +296,14 @@ pub async fn gallery_page(
 }
 
 fn ready_view(reel: &Reel) -> Markup {
+    let poster = by_width(reel).last().map(|t| format!("/media/{}", t.key));
     html! {
-        figure.media {
-            (picture(reel, Some("hero"), "(max-width: 1100px) 100vw, 1080px", false))
+        @if let Some(v) = &reel.video {
+            (video_view::player(reel, v, poster.as_deref()))
+        } @else {
+            figure.media {
+                (picture(reel, Some("hero"), "(max-width: 1100px) 100vw, 1080px", false))
+            }
         }
     }
 }
@@ -353,7 +362,11 @@ pub async fn reel_page(
         article.reel data-id=(reel.id) data-status=(reel.status.as_str()) {
             h1 { (reel.name) " " (badge(reel.status.as_str())) }
             @match reel.status {
-                Status::Processing => p.processing role="status" { "Processing… this page updates by itself." },
+                Status::Processing => @if video_view::is_video(&reel) {
+                    (video_view::being_prepared())
+                } @else {
+                    p.processing role="status" { "Processing… this page updates by itself." }
+                },
                 Status::Failed => (failed_view(&reel)),
                 Status::Ready => (ready_view(&reel)),
             }

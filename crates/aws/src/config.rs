@@ -22,6 +22,10 @@ pub const ENV_MAX_UPLOAD_BYTES: &str = "MAX_UPLOAD_BYTES";
 pub const ENV_THUMBNAIL_SIZES: &str = "THUMBNAIL_SIZES";
 pub const ENV_MAX_PIXELS: &str = "MAX_PIXELS";
 pub const ENV_MAX_SIDE: &str = "MAX_SIDE";
+pub const ENV_MAX_VIDEO_SECONDS: &str = "MAX_VIDEO_SECONDS";
+pub const ENV_VIDEO_LONG_SIDE: &str = "VIDEO_LONG_SIDE";
+pub const ENV_VIDEO_SHORT_SIDE: &str = "VIDEO_SHORT_SIDE";
+pub const ENV_TRANSCODE_TIMEOUT: &str = "TRANSCODE_TIMEOUT_SECONDS";
 pub const ENV_PRESIGN_EXPIRY: &str = "PRESIGNED_POST_EXPIRY_SECONDS";
 pub const ENV_DIRECT_ABOVE: &str = "DIRECT_UPLOAD_ABOVE_BYTES";
 
@@ -65,7 +69,8 @@ impl AwsSettings {
 
 /// Pipeline settings: the defaults of docs/design.md overridden by `MAX_UPLOAD_BYTES`,
 /// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS`, `MAX_SIDE`,
-/// `PRESIGNED_POST_EXPIRY_SECONDS` and `DIRECT_UPLOAD_ABOVE_BYTES`.
+/// `PRESIGNED_POST_EXPIRY_SECONDS`, `DIRECT_UPLOAD_ABOVE_BYTES`, `MAX_VIDEO_SECONDS`,
+/// `VIDEO_LONG_SIDE`, `VIDEO_SHORT_SIDE` and `TRANSCODE_TIMEOUT_SECONDS`.
 pub fn settings_from_env() -> Result<Settings, ConfigError> {
     settings_from(var)
 }
@@ -101,6 +106,18 @@ pub fn settings_from(
     }
     if let Some(v) = lookup(ENV_DIRECT_ABOVE) {
         s.direct_upload_above_bytes = number(ENV_DIRECT_ABOVE, &v)?;
+    }
+    if let Some(v) = lookup(ENV_MAX_VIDEO_SECONDS) {
+        s.limits.max_video_secs = number(ENV_MAX_VIDEO_SECONDS, &v)?;
+    }
+    if let Some(v) = lookup(ENV_VIDEO_LONG_SIDE) {
+        s.video.max_long = number(ENV_VIDEO_LONG_SIDE, &v)?;
+    }
+    if let Some(v) = lookup(ENV_VIDEO_SHORT_SIDE) {
+        s.video.max_short = number(ENV_VIDEO_SHORT_SIDE, &v)?;
+    }
+    if let Some(v) = lookup(ENV_TRANSCODE_TIMEOUT) {
+        s.video.timeout_secs = number(ENV_TRANSCODE_TIMEOUT, &v)?;
     }
     Ok(s)
 }

@@ -320,22 +320,38 @@ impl RecordStore for DynamoRecordStore {
                 size,
                 thumbnails,
                 metadata,
+                video,
             } => {
-                let set = "SET #status = :new, #u = :now, #mt = :mt, #size = :size, #th = :th";
-                let request = request
+                let mut set =
+                    "SET #status = :new, #u = :now, #mt = :mt, #size = :size, #th = :th".to_owned();
+                let mut remove = Vec::new();
+                let mut request = request
                     .expression_attribute_names("#mt", "mediaType")
                     .expression_attribute_names("#size", "size")
                     .expression_attribute_names("#th", "thumbnails")
                     .expression_attribute_names("#md", "metadata")
                     .expression_attribute_values(":mt", s(media_type.as_str()))
                     .expression_attribute_values(":size", AttributeValue::N(size.to_string()))
-                    .expression_attribute_values(":th", to_attr(thumbnails)?);
+                    .expression_attribute_values(":th", to_attr(thumbnails)?)
+                    .expression_attribute_names("#vd", "video");
                 match metadata {
-                    Some(md) => request
-                        .update_expression(format!("{set}, #md = :md"))
-                        .expression_attribute_values(":md", to_attr(md)?),
-                    None => request.update_expression(format!("{set} REMOVE #md")),
+                    Some(md) => {
+                        set.push_str(", #md = :md");
+                        request = request.expression_attribute_values(":md", to_attr(md)?);
+                    }
+                    None => remove.push("#md"),
                 }
+                match video {
+                    Some(v) => {
+                        set.push_str(", #vd = :vd");
+                        request = request.expression_attribute_values(":vd", to_attr(v)?);
+                    }
+                    None => remove.push("#vd"),
+                }
+                if !remove.is_empty() {
+                    set.push_str(&format!(" REMOVE {}", remove.join(", ")));
+                }
+                request.update_expression(set)
             }
             Completion::Failed { error, cause } => request
                 .update_expression("SET #status = :new, #u = :now, #e = :e, #c = :c")

@@ -53,6 +53,15 @@ mod tests {
             metadata: Some(
                 json!({"width": 4000, "gps": {"latitude": 38.7, "longitude": -9.1}, "flash": null, "tags": ["a"]}),
             ),
+            video: Some(pipeline::VideoRef {
+                key: "renditions/x/web.mp4".into(),
+                width: 1080,
+                height: 1920,
+                duration: 2.5,
+                bytes: 123_456,
+                codec: "h264".into(),
+                transcoded: true,
+            }),
             error: None,
             cause: None,
             execution_arn: None,

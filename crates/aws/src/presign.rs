@@ -145,6 +145,14 @@ impl UploadSigner for crate::S3BlobStore {
             .await
     }
 
+    async fn presign_get(
+        &self,
+        key: &str,
+        expires_in: Duration,
+    ) -> Result<Option<String>, StoreError> {
+        self.presigned_get(key, expires_in).await.map(Some)
+    }
+
     fn browser_origin(&self) -> Option<String> {
         let signing = self.signing()?;
         let url = bucket_url(self.bucket(), &signing.region, signing.endpoint.as_deref());

@@ -70,6 +70,25 @@ impl S3BlobStore {
         self
     }
 
+    /// A presigned GetObject URL for `key` (SigV4 query string), valid for `expires_in`.
+    pub async fn presigned_get(
+        &self,
+        key: &str,
+        expires_in: std::time::Duration,
+    ) -> Result<String, StoreError> {
+        let config = aws_sdk_s3::presigning::PresigningConfig::expires_in(expires_in)
+            .map_err(|e| StoreError::Invalid(format!("presigning: {e}")))?;
+        let request = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .presigned(config)
+            .await
+            .map_err(|e| classify("GetObject (presign)", e))?;
+        Ok(request.uri().to_owned())
+    }
+
     pub(crate) fn signing(&self) -> Option<&Signing> {
         self.signing.as_ref()
     }
@@ -381,6 +400,67 @@ impl BlobStore for S3BlobStore {
                 }
             }
         }
+    }
+
+    async fn head(&self, key: &str) -> Result<Option<pipeline::ObjectInfo>, StoreError> {
+        match self
+            .client
+            .head_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => Ok(Some(pipeline::ObjectInfo {
+                size: out.content_length().unwrap_or(0).max(0) as u64,
+                etag: out.e_tag().map(str::to_owned),
+                last_modified: out
+                    .last_modified()
+                    .and_then(|t| std::time::SystemTime::try_from(*t).ok()),
+            })),
+            Err(e) => {
+                let missing = e.as_service_error().is_some_and(|s| s.is_not_found())
+                    || matches!(code(&e), Some("NotFound") | Some("NoSuchKey"))
+                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
+                if missing {
+                    Ok(None)
+                } else {
+                    Err(classify("HeadObject", e))
+                }
+            }
+        }
+    }
+
+    /// GetObject with `Range: bytes=start-end`, its body streamed as it arrives.
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<BlobStream<'static>, StoreError> {
+        if len == 0 {
+            return Ok(Box::pin(futures::stream::empty()));
+        }
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", start + len - 1))
+            .send()
+            .await
+            .map_err(|e| match code(&e) {
+                Some("NoSuchKey") | Some("NotFound") => StoreError::NotFound(key.to_owned()),
+                _ => classify("GetObject", e),
+            })?;
+        Ok(Box::pin(futures::stream::unfold(
+            out.body,
+            |mut body| async move {
+                body.next()
+                    .await
+                    .map(|r| (r.map_err(std::io::Error::other), body))
+            },
+        )))
     }
 
     async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<(), StoreError> {

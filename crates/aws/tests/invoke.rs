@@ -18,6 +18,7 @@ const ACCEPTED: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e001";
 const REJECTED: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e002";
 const DIRECT: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e003";
 const PROCESSED: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e004";
+const VIDEO: &str = "0193a5b0-7c1e-7d2a-9f00-00000000e005";
 
 fn event(name: &str) -> Value {
     serde_json::from_str(&std::fs::read_to_string(format!("{EVENTS}/{name}")).unwrap()).unwrap()
@@ -115,6 +116,19 @@ async fn every_fixture_event_gives_its_expected_response() {
     .await;
     assert_eq!(ok(&out)["metadata"]["width"], json!(96));
     assert_eq!(ok(&out)["metadata"]["height"], json!(64));
+    // a video's web rendition: an H.264 MP4 takes the fast path
+    let out = invoke_task(&pipeline, Task::TranscodeVideo, run("transcode-video.json")).await;
+    assert_eq!(
+        ok(&out)["video"],
+        json!({"key": format!("renditions/{VIDEO}/web.mp4"), "width": 96, "height": 64,
+               "duration": 1.0, "bytes": ok(&out)["video"]["bytes"], "codec": "h264",
+               "transcoded": false})
+    );
+    assert!(blobs
+        .size(&format!("renditions/{VIDEO}/web.mp4"))
+        .await
+        .unwrap()
+        .is_some_and(|n| n > 0));
     let out = invoke_task(&pipeline, Task::CommitRecord, run("commit-record.json")).await;
     assert_eq!(
         ok(&out),

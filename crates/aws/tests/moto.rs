@@ -27,6 +27,7 @@ fn reel(id: &str, created_at: &str) -> Reel {
         raw_key: format!("raw/{id}/original.jpg"),
         thumbnails: vec![],
         metadata: None,
+        video: None,
         error: None,
         cause: None,
         execution_arn: None,
@@ -315,6 +316,7 @@ async fn dynamo_record_store_contract() {
             bytes: 900,
         }],
         metadata: Some(serde_json::json!({"width": 96, "height": 64, "camera": "X"})),
+        video: None,
     };
     let failed = Completion::Failed {
         error: "CorruptMedia".into(),

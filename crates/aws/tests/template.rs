@@ -247,12 +247,28 @@ fn reel(id: &str) -> pipeline::Reel {
         raw_key: format!("raw/{id}/original.jpg"),
         thumbnails: vec![],
         metadata: None,
+        video: None,
         error: None,
         cause: None,
         execution_arn: None,
         created_at: "2026-01-01T00:00:00.000Z".into(),
         updated_at: "2026-01-01T00:00:00.000Z".into(),
     }
+}
+
+/// A 1-second 160x120 H.264 MP4, made with ffmpeg at test time.
+fn clip() -> Bytes {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clip.mp4");
+    let status = std::process::Command::new("ffmpeg")
+        .args(["-v", "error", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=160x120:rate=10:duration=1")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p"])
+        .arg(&out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success());
+    Bytes::from(std::fs::read(&out).unwrap())
 }
 
 impl World {
@@ -263,6 +279,18 @@ impl World {
         self.records.create(&r).await.unwrap();
         self.blobs
             .put(&r.raw_key, photo(), "image/jpeg")
+            .await
+            .unwrap();
+    }
+
+    /// The same with a video as its raw file (`raw/{id}/original.mp4`).
+    async fn seed_video(&self, id: &str, status: Status, video: &Bytes) {
+        let mut r = reel(id);
+        r.status = status;
+        r.raw_key = format!("raw/{id}/original.mp4");
+        self.records.create(&r).await.unwrap();
+        self.blobs
+            .put(&r.raw_key, video.clone(), "video/mp4")
             .await
             .unwrap();
     }
@@ -347,19 +375,54 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     .unwrap();
     check(&t, "extract-metadata", &w.log);
 
-    // CommitRecord: applied, repeated, and a record that does not exist
+    // TranscodeVideo: a video, and one whose record turned FAILED meanwhile
+    let video = clip();
+    let w = world(&url).await;
+    w.seed_video("t1", Status::Processing, &video).await;
+    w.seed_video("t2", Status::Failed, &video).await;
+    w.log.clear();
+    let out = w
+        .run(
+            Task::TranscodeVideo,
+            json!({"id": "t1", "rawKey": "raw/t1/original.mp4"}),
+        )
+        .await
+        .unwrap();
+    assert_eq!(out["video"]["key"], json!("renditions/t1/web.mp4"), "{out}");
+    assert_eq!(out["video"]["transcoded"], json!(false), "{out}");
+    let e = w
+        .run(
+            Task::TranscodeVideo,
+            json!({"id": "t2", "rawKey": "raw/t2/original.mp4"}),
+        )
+        .await
+        .unwrap_err();
+    assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
+    assert_eq!(w.blobs.size("renditions/t2/web.mp4").await.unwrap(), None);
+    check(&t, "transcode-video", &w.log);
+
+    // CommitRecord: applied (with a video rendition), repeated, and a record that does
+    // not exist
     let w = world(&url).await;
     w.seed("c1", Status::Processing).await;
     w.blobs
         .put("thumbnails/c1/160.jpg", photo(), "image/jpeg")
         .await
         .unwrap();
+    w.blobs
+        .put("renditions/c1/web.mp4", video.clone(), "video/mp4")
+        .await
+        .unwrap();
     w.log.clear();
     let commit = |id: &str| {
         json!({
             "id": id,
-            "validated": {"mediaType": "image/jpeg", "kind": "image", "ext": "jpg", "size": 2240},
-            "processed": [{"thumbnails": [{"size": 160, "key": format!("thumbnails/{id}/160.jpg"), "width": 96, "height": 64, "bytes": 2240}]}, {"metadata": {"width": 96}}]
+            "validated": {"mediaType": "video/mp4", "kind": "video", "ext": "mp4", "size": 2240},
+            "processed": [
+                {"thumbnails": [{"size": 160, "key": format!("thumbnails/{id}/160.jpg"), "width": 96, "height": 64, "bytes": 2240}]},
+                {"metadata": {"width": 96}},
+                {"video": {"key": format!("renditions/{id}/web.mp4"), "width": 160, "height": 120, "duration": 1.0, "bytes": video.len(), "codec": "h264", "transcoded": false}}
+            ]
         })
     };
     assert_eq!(
@@ -374,6 +437,10 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
         .put("thumbnails/c9/160.jpg", photo(), "image/jpeg")
         .await
         .unwrap();
+    w.blobs
+        .put("renditions/c9/web.mp4", video.clone(), "video/mp4")
+        .await
+        .unwrap();
     assert!(w.run(Task::CommitRecord, commit("c9")).await.is_err());
     check(&t, "commit-record", &w.log);
 
@@ -383,6 +450,10 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     w.seed("x2", Status::Processing).await;
     w.blobs
         .put("thumbnails/x1/160.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
+    w.blobs
+        .put("renditions/x1/web.mp4", photo(), "video/mp4")
         .await
         .unwrap();
     w.log.clear();

@@ -1,13 +1,14 @@
 //! The web pages in a real browser: Debian's headless Chromium, driven through chromedriver
 //! by `browser/upload_form.py` (selenium), fills the form, uploads a photo, follows the
-//! reel's page to READY and opens the execution's graph. `.ci/setup` installs all of it;
+//! reel's page to READY and opens the execution's graph; `browser/video_player.py` plays a
+//! video reel's rendition and seeks in it. `.ci/setup` installs all of it;
 //! outside CI the test says loudly that it skipped.
 
 mod common;
 
 use std::process::Command;
 
-use common::{fixture, Server};
+use common::{ffmpeg, fixture, Server};
 use serde_json::Value;
 
 fn browser_ready() -> Result<(), String> {
@@ -55,6 +56,146 @@ async fn a_large_file_goes_straight_to_the_store_from_the_browser() {
         vec!["/api/uploads/direct", "/direct-uploads", complete.as_str()],
         "{seen}"
     );
+}
+
+/// A video reel plays in the browser: the `<video>` loads the rendition (HEVC re-encoded to
+/// H.264/AAC), reaches readyState >= 2, its time advances once playing (muted), no media
+/// error, and a seek to the middle lands there.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_video_reel_plays_and_seeks_in_a_real_browser() {
+    if let Err(why) = browser_ready() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("SKIPPED the video browser test: {why}");
+        return;
+    }
+    let tmp = tempfile::tempdir().unwrap();
+    let server = Server::start(&tmp.path().join("data"), &[]);
+    let clip = tmp.path().join("clip.mov");
+    ffmpeg(
+        &[
+            "-f",
+            "lavfi",
+            "-i",
+            "testsrc2=size=480x270:rate=25:duration=4",
+            "-f",
+            "lavfi",
+            "-i",
+            "sine=frequency=330:duration=4",
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+            "-pix_fmt",
+            "yuv420p",
+            "-c:a",
+            "aac",
+            "-shortest",
+        ],
+        &clip,
+    );
+    let id = server.upload_ok(&clip, "IMG_0007.MOV").await;
+    let reel = server.wait_terminal(&id).await;
+    assert_eq!(reel["status"], "READY", "{reel}");
+    assert_eq!(reel["video"]["transcoded"], true, "{reel}");
+    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| tmp.path().join("screenshots"))
+        .join("video");
+    let script = common::repo_root().join("crates/cli/tests/browser/video_player.py");
+    let (url, shots_arg) = (server.url.clone(), shots.clone());
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3")
+            .arg(script)
+            .arg(url)
+            .arg(id)
+            .arg(shots_arg)
+            .output()
+    })
+    .await
+    .unwrap()
+    .expect("run the browser script");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    let before = &seen["before_play"];
+    assert_eq!(before["preload"], "metadata", "{seen}");
+    assert_eq!(before["controls"], true, "{seen}");
+    assert_eq!(before["playsinline"], true, "{seen}");
+    assert!(
+        before["poster"]
+            .as_str()
+            .unwrap_or("")
+            .contains("/media/thumbnails/"),
+        "{seen}"
+    );
+    assert!(
+        before["src"].as_str().unwrap_or("").ends_with(&format!(
+            "/media/renditions/{}/web.mp4",
+            reel["id"].as_str().unwrap()
+        )),
+        "{seen}"
+    );
+    assert_eq!(seen["play"], "playing", "{seen}");
+    let ready = &seen["ready"];
+    assert!(ready["readyState"].as_u64().unwrap_or(0) >= 2, "{seen}");
+    assert_eq!(
+        (ready["videoWidth"].as_u64(), ready["videoHeight"].as_u64()),
+        (Some(480), Some(270)),
+        "{seen}"
+    );
+    let playing = &seen["playing"];
+    assert!(playing["error"].is_null(), "media error: {seen}");
+    assert!(
+        playing["currentTime"].as_f64().unwrap_or(0.0)
+            > ready["currentTime"].as_f64().unwrap_or(0.0),
+        "{seen}"
+    );
+    let seek = &seen["seek"];
+    assert!(seek["error"].is_null(), "{seen}");
+    let (target, landed) = (
+        seek["target"].as_f64().unwrap_or(-1.0),
+        seek["currentTime"].as_f64().unwrap_or(-9.0),
+    );
+    assert!(
+        (target - 2.0).abs() < 0.2 && (landed - target).abs() < 0.1,
+        "seek to the middle: {seen}"
+    );
+    assert!(
+        seen["facts"].as_str().unwrap_or("").contains("480 × 270"),
+        "{seen}"
+    );
+    assert_eq!(seen["badge"], "▶ 0:04", "{seen}");
+    for page in ["reel", "gallery"] {
+        let [scroll, inner] = [0, 1].map(|i| seen["narrow"][page][i].as_u64().unwrap_or(0));
+        assert!(
+            inner == 360 && scroll <= inner,
+            "{page} at 360 px is {scroll} px wide: {seen}"
+        );
+    }
+    for shot in [
+        "video-1-reel.png",
+        "video-2-playing.png",
+        "video-3-seeked.png",
+        "video-4-gallery.png",
+        "video-360-reel.png",
+        "video-360-gallery.png",
+    ] {
+        let len = std::fs::metadata(shots.join(shot))
+            .map(|m| m.len())
+            .unwrap_or(0);
+        assert!(len > 1000, "screenshot {shot} missing");
+    }
 }
 
 /// The paths the form's script requested, in order.

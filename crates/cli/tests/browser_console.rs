@@ -146,12 +146,15 @@ async fn the_console_in_a_real_browser() {
         "ProcessMedia",
         "GenerateThumbnails",
         "ExtractMetadata",
+        "IsVideo",
+        "NoRendition",
         "CommitRecord",
         "Done",
     ] {
         assert_eq!(graph[state], "SUCCEEDED", "{state}: {graph}");
     }
-    for state in ["Cleanup", "Failed"] {
+    // a photo takes the Choice's default: no rendition
+    for state in ["TranscodeVideo", "Cleanup", "Failed"] {
         assert_eq!(graph[state], "NOT_RUN", "{state}: {graph}");
     }
     assert_eq!(seen["parallel_contains_branches"], true, "{seen}");
@@ -162,7 +165,7 @@ async fn the_console_in_a_real_browser() {
     assert_eq!(output["validated"]["mediaType"], "image/jpeg");
     assert!(seen["detail_text"].as_str().unwrap().contains("SUCCEEDED"));
     let table = seen["table_rows"].as_array().unwrap();
-    assert_eq!(table.len(), 6, "one row per state run: {seen}");
+    assert_eq!(table.len(), 8, "one row per state run: {seen}");
     assert_eq!(table[0][0], "ValidateFileType");
     assert_eq!(table[0][2], "SUCCEEDED");
     assert!(table[0][3].as_str().unwrap().contains("lambda:invoke"));

@@ -222,7 +222,9 @@ async fn the_sdk_lists_describes_starts_redrives_and_gets_aws_errors() {
     tail.push(("SucceedStateEntered".into(), Some("Done".into())));
     tail.push(("SucceedStateExited".into(), Some("Done".into())));
     tail.push(("ExecutionSucceeded".into(), None));
-    assert_eq!(seq.len(), head.len() + 10 + tail.len(), "{seq:#?}");
+    // the branches: two tasks of 5 events each, and a photo's video branch (IsVideo's
+    // Choice entered/exited, NoRendition's Pass entered/exited)
+    assert_eq!(seq.len(), head.len() + 14 + tail.len(), "{seq:#?}");
     assert_eq!(seq[..head.len()], head[..], "{seq:#?}");
     assert_eq!(seq[seq.len() - tail.len()..], tail[..], "{seq:#?}");
     // the two branches run side by side: each branch's own events keep AWS's order

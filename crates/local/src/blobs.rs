@@ -6,8 +6,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use bytes::Bytes;
 use futures_util::StreamExt;
-use pipeline::{BlobStore, BlobStream, StoreError};
-use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use pipeline::{BlobStore, BlobStream, ObjectInfo, StoreError};
+use tokio::io::{AsyncReadExt, AsyncSeekExt, AsyncWriteExt};
 
 #[derive(Debug, Clone)]
 pub struct FsBlobStore {
@@ -147,6 +147,59 @@ impl BlobStore for FsBlobStore {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
             Err(e) => Err(io(e)),
         }
+    }
+
+    /// The ETag is made of the size and the modification time in nanoseconds: objects are
+    /// written by renaming a whole new file into place, so either changes with the content.
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.is_file() => {
+                let modified = m.modified().ok();
+                let nanos = modified
+                    .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                    .map(|d| d.as_nanos())
+                    .unwrap_or(0);
+                Ok(Some(ObjectInfo {
+                    size: m.len(),
+                    etag: Some(format!("\"{:x}-{nanos:x}\"", m.len())),
+                    last_modified: modified,
+                }))
+            }
+            Ok(_) => Ok(None),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e)),
+        }
+    }
+
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<BlobStream<'static>, StoreError> {
+        let path = self.path_of(key)?;
+        let mut file = tokio::fs::File::open(&path)
+            .await
+            .map_err(|e| io_at(key, e))?;
+        file.seek(std::io::SeekFrom::Start(start))
+            .await
+            .map_err(io)?;
+        let reader = file.take(len);
+        Ok(Box::pin(futures_util::stream::unfold(
+            reader,
+            |mut reader| async move {
+                let mut buf = vec![0u8; 64 * 1024];
+                match reader.read(&mut buf).await {
+                    Ok(0) => None,
+                    Ok(n) => {
+                        buf.truncate(n);
+                        Some((Ok(Bytes::from(buf)), reader))
+                    }
+                    Err(e) => Some((Err(e), reader)),
+                }
+            },
+        )))
     }
 
     async fn copy(&self, from: &str, to: &str, _content_type: &str) -> Result<(), StoreError> {

@@ -130,11 +130,12 @@ impl RecordStore for SqliteStore {
                 return Ok(Transition::Unchanged(reel.status));
             }
             match completion {
-                Completion::Ready { media_type, size, thumbnails, metadata } => {
+                Completion::Ready { media_type, size, thumbnails, metadata, video } => {
                     reel.media_type = Some(media_type);
                     reel.size = size;
                     reel.thumbnails = thumbnails;
                     reel.metadata = metadata;
+                    reel.video = video;
                     reel.status = Status::Ready;
                 }
                 Completion::Failed { error, cause } => {
@@ -241,6 +242,7 @@ mod tests {
             raw_key: format!("raw/{id}/original.jpg"),
             thumbnails: vec![],
             metadata: None,
+            video: None,
             error: None,
             cause: None,
             execution_arn: None,

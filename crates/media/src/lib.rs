@@ -22,6 +22,7 @@ pub mod orientation;
 pub mod pixels;
 pub mod polyglot;
 pub mod probe;
+pub mod rendition;
 pub mod resize;
 pub mod sniff;
 pub mod thumbnails;
@@ -55,6 +56,16 @@ pub struct Limits {
     pub max_side: u32,
     /// memory budget handed to decoders, in bytes
     pub max_alloc: u64,
+    /// longest accepted video, whole seconds (longer is [`MediaError::TooLong`])
+    #[serde(default = "default_max_video_secs")]
+    pub max_video_secs: u32,
+}
+
+/// docs/design.md: a reel is a short video, at most 3 minutes by default.
+pub const DEFAULT_MAX_VIDEO_SECS: u32 = 180;
+
+fn default_max_video_secs() -> u32 {
+    DEFAULT_MAX_VIDEO_SECS
 }
 
 impl Default for Limits {
@@ -63,6 +74,7 @@ impl Default for Limits {
             max_pixels: 100_000_000,
             max_side: 16_384,
             max_alloc: 512 * 1024 * 1024,
+            max_video_secs: DEFAULT_MAX_VIDEO_SECS,
         }
     }
 }
@@ -75,9 +87,16 @@ pub enum MediaError {
     /// Claims to be a supported type but cannot be decoded.
     #[error("corrupt media: {0}")]
     Corrupt(String),
-    /// Bigger than the limits (dimensions, pixels, frames, duration).
+    /// Bigger than the limits (dimensions, pixels, frames).
     #[error("media too large: {0}")]
     TooLarge(String),
+    /// A video longer than the duration limit ([`Limits::max_video_secs`]).
+    #[error("media too long: {0}")]
+    TooLong(String),
+    /// ffmpeg/ffprobe (or another codec run) did not finish within its deadline: not a
+    /// verdict on the file (the machine may have been busy), so the raw file is kept.
+    #[error("timed out: {0}")]
+    TimedOut(String),
     /// A codec this build loads at run time is missing or unusable here (libheif for
     /// HEIC/HEIF/AVIF): a deployment problem, not a verdict on the file, which may be fine.
     #[error("{codec} is unavailable: {reason}")]
@@ -85,13 +104,16 @@ pub enum MediaError {
 }
 
 impl MediaError {
-    /// The docs/design.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`),
-    /// or `CodecUnavailable` (not a rejection: the file is kept for a reprocess).
+    /// The docs/design.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`,
+    /// `MediaTooLong`: rejections), or `CodecUnavailable` / `ProcessingTimeout` (not
+    /// rejections: the file is kept for a reprocess).
     pub fn name(&self) -> &'static str {
         match self {
             MediaError::Unsupported(_) => "UnsupportedMediaType",
             MediaError::Corrupt(_) => "CorruptMedia",
             MediaError::TooLarge(_) => "MediaTooLarge",
+            MediaError::TooLong(_) => "MediaTooLong",
+            MediaError::TimedOut(_) => "ProcessingTimeout",
             MediaError::CodecUnavailable { .. } => "CodecUnavailable",
         }
     }

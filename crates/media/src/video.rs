@@ -13,9 +13,8 @@ use std::path::Path;
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Videos longer than this are refused.
-pub const MAX_DURATION_SECS: f64 = 3600.0;
-/// Wall-time budget of one ffprobe/ffmpeg run.
+/// Wall-time budget of one ffprobe run or poster-frame extraction (a rendition has its own,
+/// [`crate::rendition::WebSpec::timeout_secs`]).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
 
 /// What ffprobe says about a video.
@@ -33,6 +32,19 @@ pub struct VideoInfo {
     pub creation_time: Option<String>,
     pub gps: Option<Gps>,
     pub frames: Option<u64>,
+    /// e.g. `yuv420p`, `yuv420p10le`
+    pub pix_fmt: Option<String>,
+    /// sample aspect ratio (pixel shape), when ffprobe gives one other than 0:1
+    pub sar: Option<(u32, u32)>,
+    /// the video stream's bit rate, bits/s
+    pub video_bit_rate: Option<u64>,
+    pub audio_profile: Option<String>,
+    pub audio_channels: Option<u32>,
+    /// device make, model and software: QuickTime `com.apple.quicktime.*` keys, else the
+    /// `udta` atoms (`©mak`, `©mod`, `©swr`)
+    pub make: Option<String>,
+    pub model: Option<String>,
+    pub software: Option<String>,
 }
 
 impl VideoInfo {
@@ -57,10 +69,12 @@ fn tool_missing(tool: &'static str, e: &std::io::Error) -> MediaError {
 }
 
 /// Runs a command with a time limit, collecting at most `max_out` bytes of stdout.
-fn run(
+/// Past `timeout` the child is killed and the result is [`MediaError::TimedOut`].
+pub(crate) fn run(
     mut cmd: Command,
     tool: &'static str,
     max_out: usize,
+    timeout: Duration,
 ) -> Result<(bool, Vec<u8>, String), MediaError> {
     let mut child = cmd
         .stdin(Stdio::null())
@@ -93,11 +107,13 @@ fn run(
     let status = loop {
         match child.try_wait() {
             Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() > TIMEOUT => {
+            Ok(None) if start.elapsed() > timeout => {
                 let _ = child.kill();
                 let _ = child.wait();
-                return Err(MediaError::Corrupt(format!(
-                    "{tool} timed out after {TIMEOUT:?}"
+                tracing::warn!(tool, ?timeout, "killed after its deadline");
+                return Err(MediaError::TimedOut(format!(
+                    "{tool} did not finish within {} s",
+                    timeout.as_secs()
                 )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
@@ -118,7 +134,10 @@ fn run(
 }
 
 /// The bytes in a temporary file (ffmpeg needs to seek in MP4/MOV).
-fn temp_file(data: &[u8], format: Format) -> Result<tempfile::NamedTempFile, MediaError> {
+pub(crate) fn temp_file(
+    data: &[u8],
+    format: Format,
+) -> Result<tempfile::NamedTempFile, MediaError> {
     let io = |e: std::io::Error| MediaError::Corrupt(format!("temporary file: {e}"));
     let mut f = tempfile::Builder::new()
         .prefix("media-")
@@ -205,6 +224,14 @@ pub fn parse_ffprobe(json: &Value) -> Result<VideoInfo, MediaError> {
     let location = format["tags"]["com.apple.quicktime.location.ISO6709"]
         .as_str()
         .or_else(|| format["tags"]["location"].as_str());
+    // the QuickTime metadata keys (mdta) first, then the udta atoms as ffmpeg names them
+    let tag = |keys: &[&str]| {
+        keys.iter()
+            .find_map(|k| format["tags"][*k].as_str())
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+            .map(str::to_string)
+    };
     let dim = |k: &str| {
         video[k]
             .as_u64()
@@ -224,10 +251,30 @@ pub fn parse_ffprobe(json: &Value) -> Result<VideoInfo, MediaError> {
         creation_time: creation,
         gps: location.and_then(iso6709),
         frames: num(&video["nb_frames"]).map(|f| f as u64),
+        pix_fmt: video["pix_fmt"].as_str().map(str::to_string),
+        sar: video["sample_aspect_ratio"].as_str().and_then(ratio),
+        video_bit_rate: num(&video["bit_rate"]).map(|b| b as u64),
+        audio_profile: audio
+            .and_then(|a| a["profile"].as_str())
+            .map(str::to_string),
+        audio_channels: audio
+            .and_then(|a| a["channels"].as_u64())
+            .and_then(|c| u32::try_from(c).ok()),
+        make: tag(&["com.apple.quicktime.make", "make"]),
+        model: tag(&["com.apple.quicktime.model", "model"]),
+        software: tag(&["com.apple.quicktime.software", "software", "encoder"])
+            .filter(|s| !s.starts_with("Lavf")),
     })
 }
 
-fn ffprobe(path: &Path) -> Result<VideoInfo, MediaError> {
+/// "4:3" → (4, 3); "0:1" (unknown) and "1:1" are `None`: square pixels.
+fn ratio(s: &str) -> Option<(u32, u32)> {
+    let (n, d) = s.split_once(':')?;
+    let (n, d): (u32, u32) = (n.trim().parse().ok()?, d.trim().parse().ok()?);
+    (n > 0 && d > 0 && n != d).then_some((n, d))
+}
+
+pub(crate) fn ffprobe(path: &Path) -> Result<VideoInfo, MediaError> {
     let mut cmd = Command::new("ffprobe");
     cmd.args([
         "-v",
@@ -238,7 +285,7 @@ fn ffprobe(path: &Path) -> Result<VideoInfo, MediaError> {
         "-show_streams",
     ])
     .arg(path);
-    let (ok, out, err) = run(cmd, "ffprobe", 4 << 20)?;
+    let (ok, out, err) = run(cmd, "ffprobe", 4 << 20, TIMEOUT)?;
     if !ok {
         return Err(MediaError::Corrupt(format!("ffprobe: {}", err.trim())));
     }
@@ -247,12 +294,15 @@ fn ffprobe(path: &Path) -> Result<VideoInfo, MediaError> {
     parse_ffprobe(&json)
 }
 
-fn checked(info: &VideoInfo, limits: &Limits) -> Result<(), MediaError> {
+/// The limits every video task applies after probing: dimensions, and the duration limit
+/// (a longer video is `MediaTooLong`, whichever task sees it first).
+pub(crate) fn checked(info: &VideoInfo, limits: &Limits) -> Result<(), MediaError> {
     limits::check_dims(info.width, info.height, limits)?;
     if let Some(d) = info.duration {
-        if d > MAX_DURATION_SECS {
-            return Err(MediaError::TooLarge(format!(
-                "{d:.0} s exceeds {MAX_DURATION_SECS} s"
+        if d > f64::from(limits.max_video_secs) {
+            return Err(MediaError::TooLong(format!(
+                "{d:.1} s is longer than the {} s limit",
+                limits.max_video_secs
             )));
         }
     }
@@ -283,12 +333,20 @@ pub fn metadata(format: Format, data: &[u8], limits: &Limits) -> Result<Metadata
     if let Some(n) = info.frames {
         extra.insert("frames".into(), Value::from(n));
     }
+    if let Some(sw) = &info.software {
+        extra.insert("software".into(), Value::String(sw.clone()));
+    }
+    let camera = match (&info.make, &info.model) {
+        (Some(make), Some(model)) if model.starts_with(make.as_str()) => Some(model.clone()),
+        (Some(make), Some(model)) => Some(format!("{make} {model}")),
+        (one, other) => one.clone().or_else(|| other.clone()),
+    };
     Ok(Metadata {
         width,
         height,
         orientation: None,
         taken_at: info.creation_time.clone(),
-        camera: None,
+        camera,
         gps: info.gps,
         duration: info.duration.map(|d| (d * 1000.0).round() / 1000.0),
         codec: info.codec.clone(),
@@ -363,7 +421,7 @@ pub fn poster_frame(
             "-",
         ]);
     let max_out = (u64::from(bound) * u64::from(bound) * 3 + 64).min(limits.max_alloc) as usize;
-    let (ok, out, err) = run(cmd, "ffmpeg", max_out)?;
+    let (ok, out, err) = run(cmd, "ffmpeg", max_out, TIMEOUT)?;
     if !ok || out.is_empty() {
         return Err(MediaError::Corrupt(format!(
             "no decodable video frame: {}",
@@ -405,6 +463,40 @@ mod tests {
         assert_eq!(
             normalise_time("2024-05-01T10:34:56Z"),
             "2024-05-01T10:34:56Z"
+        );
+    }
+
+    #[test]
+    fn quicktime_keys_and_udta_atoms_name_the_device() {
+        let probe = |tags: Value| {
+            serde_json::json!({
+                "streams": [{"codec_type": "video", "width": 4, "height": 2}],
+                "format": {"tags": tags}
+            })
+        };
+        let keys = parse_ffprobe(&probe(serde_json::json!({
+            "com.apple.quicktime.make": "Apple",
+            "com.apple.quicktime.model": "iPhone 15 Pro",
+            "com.apple.quicktime.software": "17.4.1",
+            "make": "ignored",
+        })))
+        .unwrap();
+        assert_eq!(keys.make.as_deref(), Some("Apple"));
+        assert_eq!(keys.model.as_deref(), Some("iPhone 15 Pro"));
+        assert_eq!(keys.software.as_deref(), Some("17.4.1"));
+        let udta = parse_ffprobe(&probe(serde_json::json!({
+            "make": "Canon",
+            "model": "EOS R6",
+            "encoder": "Lavf59.27.100",
+        })))
+        .unwrap();
+        assert_eq!(
+            (udta.make.as_deref(), udta.model.as_deref()),
+            (Some("Canon"), Some("EOS R6"))
+        );
+        assert_eq!(
+            udta.software, None,
+            "ffmpeg's own muxer tag is not a device"
         );
     }
 

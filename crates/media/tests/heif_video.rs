@@ -108,3 +108,56 @@ fn video_without_decodable_frame_is_corrupt() {
     assert!(matches!(e, MediaError::Corrupt(_)), "{e:?}");
     assert_eq!(e.name(), "CorruptMedia");
 }
+
+/// A 1 s QuickTime file made by ffmpeg at test time, with `metadata` as `-metadata` pairs
+/// (`keys` writes them as QuickTime `mdta` keys, as iPhones do; otherwise `udta` atoms).
+fn quicktime(metadata: &[(&str, &str)], keys: bool) -> Vec<u8> {
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("clip.mov");
+    let mut cmd = std::process::Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i"])
+        .arg("testsrc=size=160x120:rate=10:duration=1")
+        .args(["-c:v", "libx264", "-pix_fmt", "yuv420p", "-f", "mov"]);
+    if keys {
+        cmd.args(["-movflags", "use_metadata_tags"]);
+    }
+    for (k, v) in metadata {
+        cmd.arg("-metadata").arg(format!("{k}={v}"));
+    }
+    assert!(cmd.arg(&out).status().expect("ffmpeg runs").success());
+    std::fs::read(&out).unwrap()
+}
+
+#[test]
+fn quicktime_make_model_and_software_come_from_keys_and_udta() {
+    let iphone = quicktime(
+        &[
+            ("com.apple.quicktime.make", "Apple"),
+            ("com.apple.quicktime.model", "iPhone 15 Pro"),
+            ("com.apple.quicktime.software", "17.4.1"),
+        ],
+        true,
+    );
+    let m = media::metadata(&iphone, &Limits::default()).unwrap();
+    assert_eq!(m.camera.as_deref(), Some("Apple iPhone 15 Pro"));
+    assert_eq!(m.extra["software"], "17.4.1");
+
+    let camera = quicktime(&[("make", "Canon"), ("model", "EOS R6")], false);
+    let m = media::metadata(&camera, &Limits::default()).unwrap();
+    assert_eq!(m.camera.as_deref(), Some("Canon EOS R6"));
+    assert!(
+        m.extra.get("software").is_none(),
+        "ffmpeg's own encoder tag is not the device's software: {:?}",
+        m.extra
+    );
+}
+
+#[test]
+fn avif_width_and_height_are_the_displayed_size_after_irot() {
+    // stored 320x240 with irot 90° anti-clockwise
+    let data = fixture("portrait.avif");
+    let m = media::metadata(&data, &Limits::default()).unwrap();
+    assert_eq!((m.width, m.height), (240, 320));
+    let t = media::thumbnails(&data, &[160], &Limits::default()).unwrap();
+    assert_eq!((t[0].width, t[0].height), (120, 160));
+}

@@ -12,6 +12,7 @@ fn mutated_fixtures_never_panic() {
         max_pixels: 4_000_000,
         max_side: 4096,
         max_alloc: 64 << 20,
+        ..Limits::default()
     };
     let mut cases = 0;
     for entry in std::fs::read_dir(&dir).expect("fixtures") {

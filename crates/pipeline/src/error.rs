@@ -13,12 +13,18 @@ pub enum ErrorName {
     CorruptMedia,
     /// Rejection: the file exceeds a limit.
     MediaTooLarge,
+    /// Rejection: a video longer than the duration limit (3 minutes by default).
+    MediaTooLong,
     /// Transient: storage could not be reached; retried by the state machine.
     StorageUnavailable,
     /// Deployment: a codec the function loads at run time (libheif) is missing, so the
     /// file could not be judged. Not a rejection: the raw file is kept for a reprocess
     /// once the codec is deployed. Not retried either (a retry finds the same image).
     CodecUnavailable,
+    /// A codec run (ffmpeg) did not finish within its deadline. Not a rejection (the machine
+    /// may have been busy; the raw file is kept for a reprocess) and not retried (a retry of
+    /// the same long work would most likely time out again).
+    ProcessingTimeout,
     /// The task payload does not have the expected shape.
     InvalidPayload,
     /// The record or object the payload names does not exist.
@@ -33,8 +39,10 @@ impl ErrorName {
             ErrorName::UnsupportedMediaType => "UnsupportedMediaType",
             ErrorName::CorruptMedia => "CorruptMedia",
             ErrorName::MediaTooLarge => "MediaTooLarge",
+            ErrorName::MediaTooLong => "MediaTooLong",
             ErrorName::StorageUnavailable => "StorageUnavailable",
             ErrorName::CodecUnavailable => "CodecUnavailable",
+            ErrorName::ProcessingTimeout => "ProcessingTimeout",
             ErrorName::InvalidPayload => "InvalidPayload",
             ErrorName::NotFound => "NotFound",
             ErrorName::RecordConflict => "RecordConflict",
@@ -46,8 +54,10 @@ impl ErrorName {
             ErrorName::UnsupportedMediaType,
             ErrorName::CorruptMedia,
             ErrorName::MediaTooLarge,
+            ErrorName::MediaTooLong,
             ErrorName::StorageUnavailable,
             ErrorName::CodecUnavailable,
+            ErrorName::ProcessingTimeout,
             ErrorName::InvalidPayload,
             ErrorName::NotFound,
             ErrorName::RecordConflict,
@@ -60,7 +70,10 @@ impl ErrorName {
     pub fn is_rejection(self) -> bool {
         matches!(
             self,
-            ErrorName::UnsupportedMediaType | ErrorName::CorruptMedia | ErrorName::MediaTooLarge
+            ErrorName::UnsupportedMediaType
+                | ErrorName::CorruptMedia
+                | ErrorName::MediaTooLarge
+                | ErrorName::MediaTooLong
         )
     }
 }
@@ -94,6 +107,8 @@ impl From<media::MediaError> for TaskError {
             media::MediaError::Unsupported(_) => ErrorName::UnsupportedMediaType,
             media::MediaError::Corrupt(_) => ErrorName::CorruptMedia,
             media::MediaError::TooLarge(_) => ErrorName::MediaTooLarge,
+            media::MediaError::TooLong(_) => ErrorName::MediaTooLong,
+            media::MediaError::TimedOut(_) => ErrorName::ProcessingTimeout,
             media::MediaError::CodecUnavailable { .. } => ErrorName::CodecUnavailable,
         };
         TaskError::new(name, e.to_string())
@@ -123,8 +138,10 @@ mod tests {
             ErrorName::UnsupportedMediaType,
             ErrorName::CorruptMedia,
             ErrorName::MediaTooLarge,
+            ErrorName::MediaTooLong,
             ErrorName::StorageUnavailable,
             ErrorName::CodecUnavailable,
+            ErrorName::ProcessingTimeout,
             ErrorName::InvalidPayload,
             ErrorName::NotFound,
             ErrorName::RecordConflict,
@@ -134,6 +151,8 @@ mod tests {
         assert!(ErrorName::CorruptMedia.is_rejection());
         assert!(!ErrorName::StorageUnavailable.is_rejection());
         assert!(!ErrorName::CodecUnavailable.is_rejection());
+        assert!(ErrorName::MediaTooLong.is_rejection());
+        assert!(!ErrorName::ProcessingTimeout.is_rejection());
         assert_eq!(ErrorName::parse("States.Timeout"), None);
     }
 
@@ -154,6 +173,10 @@ mod tests {
             "{}",
             e.message
         );
+        let e: TaskError = media::MediaError::TooLong("240 s".into()).into();
+        assert_eq!(e.name, ErrorName::MediaTooLong);
+        let e: TaskError = media::MediaError::TimedOut("ffmpeg".into()).into();
+        assert_eq!(e.name, ErrorName::ProcessingTimeout);
         let e: TaskError = StoreError::Unavailable("disk".into()).into();
         assert_eq!(e.name, ErrorName::StorageUnavailable);
     }

@@ -287,6 +287,7 @@ impl Intake {
             raw_key: stored.key.clone(),
             thumbnails: vec![],
             metadata: None,
+            video: None,
             error: None,
             cause: None,
             execution_arn: None,

@@ -1,4 +1,5 @@
-//! Object keys of docs/design.md: `raw/{id}/original.{ext}` and `thumbnails/{id}/{size}.jpg`,
+//! Object keys of docs/design.md: `raw/{id}/original.{ext}`, `thumbnails/{id}/{size}.jpg` and
+//! `renditions/{id}/web.mp4` (a video's web rendition),
 //! plus the staging area of direct (presigned POST) uploads: `incoming/{id}/file` (the bytes
 //! as the browser sent them, before their type is known) and `incoming/{id}/ticket.json`
 //! (the form's fields). The client's filename never appears in a key.
@@ -32,6 +33,11 @@ pub fn reel_prefixes(id: &str) -> [String; 4] {
         renditions_prefix(id),
         format!("incoming/{id}/"),
     ]
+}
+
+/// A video's web rendition (H.264/AAC faststart MP4).
+pub fn rendition_key(id: &str) -> String {
+    format!("renditions/{id}/web.mp4")
 }
 
 /// Where a direct upload's bytes land before they are sniffed and moved under `raw/`.
@@ -69,6 +75,8 @@ mod tests {
         assert_eq!(raw_key("abc", "jpg"), "raw/abc/original.jpg");
         assert_eq!(thumbnail_key("abc", 480), "thumbnails/abc/480.jpg");
         assert!(thumbnail_key("abc", 160).starts_with(&thumbnail_prefix("abc")));
+        assert_eq!(rendition_key("abc"), "renditions/abc/web.mp4");
+        assert!(rendition_key("abc").starts_with(&renditions_prefix("abc")));
     }
 
     #[test]

@@ -21,9 +21,9 @@ pub use cursor::{Cursor, Direction};
 pub use error::{ErrorName, TaskError};
 pub use ports::{
     BlobStore, BlobStream, ExecutionError, ExecutionLog, ExecutionPage, ExecutionQuery,
-    ExecutionSummary, ListQuery, PostConditions, PresignedPost, RecordStore, Started, StateTest,
-    StoreError, Transition, UploadSigner, WorkflowStarter, EXECUTION_STATUSES,
+    ExecutionSummary, ListQuery, ObjectInfo, PostConditions, PresignedPost, RecordStore, Started,
+    StateTest, StoreError, Transition, UploadSigner, WorkflowStarter, EXECUTION_STATUSES,
 };
-pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef};
+pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef, VideoRef};
 pub use settings::Settings;
 pub use tasks::{Pipeline, Task};

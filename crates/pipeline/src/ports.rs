@@ -30,7 +30,16 @@ pub enum StoreError {
 pub type BlobStream<'a> =
     Pin<Box<dyn futures_core::Stream<Item = Result<Bytes, std::io::Error>> + Send + 'a>>;
 
-/// Where raw uploads and thumbnails live (a folder, an S3 bucket).
+/// An object's size and validators, for conditional and ranged GETs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub size: u64,
+    /// a strong validator, quoted (`"…"`), when the store has one
+    pub etag: Option<String>,
+    pub last_modified: Option<std::time::SystemTime>,
+}
+
+/// Where raw uploads, thumbnails and renditions live (a folder, an S3 bucket).
 #[async_trait]
 pub trait BlobStore: Send + Sync {
     /// Store a small object whole.
@@ -54,6 +63,35 @@ pub trait BlobStore: Send + Sync {
 
     /// The object's size, or `None` when it does not exist.
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError>;
+
+    /// The object's size and validators, or `None` when it does not exist. Stores without
+    /// validators report the size alone.
+    async fn head(&self, key: &str) -> Result<Option<ObjectInfo>, StoreError> {
+        Ok(self.size(key).await?.map(|size| ObjectInfo {
+            size,
+            etag: None,
+            last_modified: None,
+        }))
+    }
+
+    /// `len` bytes of the object from `start` (both within its size), streamed, so a
+    /// large rendition is never held whole. The default reads the whole object.
+    async fn get_range(
+        &self,
+        key: &str,
+        start: u64,
+        len: u64,
+    ) -> Result<BlobStream<'static>, StoreError> {
+        let all = self.get(key).await?;
+        let from = usize::try_from(start).unwrap_or(usize::MAX).min(all.len());
+        let to = from
+            .saturating_add(usize::try_from(len).unwrap_or(usize::MAX))
+            .min(all.len());
+        let part = all.slice(from..to);
+        Ok(Box::pin(futures_util::stream::once(async move {
+            Ok::<_, std::io::Error>(part)
+        })))
+    }
 
     /// Copy an object within the store (server-side where the store can), setting the
     /// copy's content type. `NotFound` when `from` does not exist.
@@ -187,6 +225,17 @@ pub trait UploadSigner: Send + Sync {
     /// allows it. `None` for a same-origin stand-in.
     fn browser_origin(&self) -> Option<String> {
         None
+    }
+
+    /// A short-lived URL from which a browser GETs `key` straight from the store (which
+    /// answers ranges and validators itself), or `None` to serve it through the API. On AWS
+    /// a video rendition cannot pass through the API (Lambda's 6 MB response limit).
+    async fn presign_get(
+        &self,
+        _key: &str,
+        _expires_in: std::time::Duration,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(None)
     }
 
     /// Check the fields of a form posted to the local stand-in for the bucket (signature,

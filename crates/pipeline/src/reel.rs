@@ -47,6 +47,22 @@ pub struct ThumbnailRef {
     pub bytes: u64,
 }
 
+/// A video's web rendition, as the record names it (`renditions/{id}/web.mp4`).
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoRef {
+    pub key: String,
+    /// displayed size (the rendition carries no rotation)
+    pub width: u32,
+    pub height: u32,
+    /// seconds
+    pub duration: f64,
+    pub bytes: u64,
+    /// `h264`
+    pub codec: String,
+    /// false when the original was remuxed as it is (the fast path)
+    pub transcoded: bool,
+}
+
 /// A `reels` record (partition key `id`). Field names are docs/design.md's.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -72,6 +88,9 @@ pub struct Reel {
     pub thumbnails: Vec<ThumbnailRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Value>,
+    /// a video's web rendition, once READY
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoRef>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -91,6 +110,7 @@ pub enum Completion {
         size: u64,
         thumbnails: Vec<ThumbnailRef>,
         metadata: Option<Value>,
+        video: Option<VideoRef>,
     },
     Failed {
         error: String,

@@ -27,6 +27,9 @@ pub struct Settings {
     /// Whether anyone may download a reel's original file (it keeps every EXIF field).
     #[serde(default)]
     pub public_originals: bool,
+    /// How a video's web rendition is made (size box, quality, bit rate, deadline).
+    #[serde(default)]
+    pub video: media::rendition::WebSpec,
 }
 
 pub const DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES: u64 = 4 * 1024 * 1024;
@@ -55,6 +58,7 @@ impl Default for Settings {
             presign_expiry_secs: DEFAULT_PRESIGN_EXPIRY_SECS,
             public_metadata: Vec::new(),
             public_originals: false,
+            video: media::rendition::WebSpec::default(),
         }
     }
 }

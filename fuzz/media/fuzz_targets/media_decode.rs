@@ -9,7 +9,7 @@ use media::sniff::Format;
 use media::{Limits, MediaKind};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = Limits { max_pixels: 4_000_000, max_side: 4096, max_alloc: 64 << 20 };
+    let limits = Limits { max_pixels: 4_000_000, max_side: 4096, max_alloc: 64 << 20, ..Limits::default() };
     let sniffed = media::sniff(data);
     for f in [Format::Jpeg, Format::Png, Format::Gif, Format::Webp] {
         if let Ok(h) = media::header::read(f, data) {

@@ -65,6 +65,30 @@ pub struct StackArgs {
     /// Let anyone download a READY reel's original file (it keeps all its EXIF fields).
     #[arg(long, global = true, env = "MEDIA_HUB_PUBLIC_ORIGINALS")]
     pub public_originals: bool,
+    /// Longest accepted video, in seconds (longer ends FAILED with MediaTooLong).
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_MAX_VIDEO_SECONDS",
+        default_value_t = media::DEFAULT_MAX_VIDEO_SECS
+    )]
+    pub max_video_seconds: u32,
+    /// A video rendition's long side is at most this many px (never upscaled).
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_VIDEO_LONG_SIDE",
+        default_value_t = 1920
+    )]
+    pub video_long_side: u32,
+    /// A video rendition's short side is at most this many px (never upscaled).
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_VIDEO_SHORT_SIDE",
+        default_value_t = 1080
+    )]
+    pub video_short_side: u32,
 }
 
 impl StackArgs {
@@ -88,6 +112,18 @@ impl StackArgs {
             .map(str::to_owned)
             .collect();
         s.public_originals = self.public_originals;
+        anyhow::ensure!(
+            self.max_video_seconds > 0,
+            "--max-video-seconds must be at least 1"
+        );
+        s.limits.max_video_secs = self.max_video_seconds;
+        anyhow::ensure!(
+            (16..=8192).contains(&self.video_short_side)
+                && (self.video_short_side..=8192).contains(&self.video_long_side),
+            "--video-short-side and --video-long-side must be in 16..=8192, short ≤ long"
+        );
+        s.video.max_long = self.video_long_side;
+        s.video.max_short = self.video_short_side;
         Ok(s)
     }
 

@@ -32,7 +32,7 @@ pub enum Backend {
 #[derive(Debug, clap::Args)]
 pub struct Args {
     /// upload, object-created, validate-type, generate-thumbnails, extract-metadata,
-    /// commit-record or cleanup
+    /// transcode-video, commit-record or cleanup
     pub function: String,
     /// the event, as JSON (see fixtures/events/)
     #[arg(long)]

@@ -20,6 +20,17 @@ pub fn fixture(name: &str) -> PathBuf {
     repo_root().join("fixtures/media").join(name)
 }
 
+/// Runs ffmpeg (quietly, overwriting) with `args` into `out`: fixtures made at test time.
+pub fn ffmpeg(args: &[&str], out: &Path) {
+    let status = Command::new("ffmpeg")
+        .args(["-nostdin", "-v", "error", "-y"])
+        .args(args)
+        .arg(out)
+        .status()
+        .expect("ffmpeg runs");
+    assert!(status.success(), "ffmpeg {args:?}");
+}
+
 pub struct Server {
     pub child: Child,
     pub url: String,

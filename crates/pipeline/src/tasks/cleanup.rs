@@ -1,10 +1,10 @@
 //! Cleanup: after a caught failure, mark the record FAILED with error and cause, delete
-//! every derived object, and delete the raw file only for a rejection (a transient
+//! every derived object (thumbnails, the video rendition), and delete the raw file only for a rejection (a transient
 //! failure keeps the upload to reprocess). Run twice, it changes nothing.
 
 use super::{check_raw_key, CleanupInput, CleanupOutput, Pipeline};
 use crate::error::{ErrorName, TaskError};
-use crate::keys::thumbnail_prefix;
+use crate::keys::{renditions_prefix, thumbnail_prefix};
 use crate::ports::Transition;
 use crate::reel::{Completion, Status};
 
@@ -48,9 +48,11 @@ impl Pipeline {
                 .failed(&input.error.error, crate::metrics::since_upload(&input.id));
         }
         let mut deleted = Vec::new();
-        for key in self.blobs.list(&thumbnail_prefix(&input.id)).await? {
-            self.blobs.delete(&key).await?;
-            deleted.push(key);
+        for prefix in [thumbnail_prefix(&input.id), renditions_prefix(&input.id)] {
+            for key in self.blobs.list(&prefix).await? {
+                self.blobs.delete(&key).await?;
+                deleted.push(key);
+            }
         }
         let rejection = ErrorName::parse(&input.error.error).is_some_and(ErrorName::is_rejection);
         let mut raw_deleted = false;
@@ -126,6 +128,10 @@ mod handler_tests {
             .put("thumbnails/c1/160.jpg", "t".into(), "image/jpeg")
             .await
             .unwrap();
+        blobs
+            .put("renditions/c1/web.mp4", "v".into(), "video/mp4")
+            .await
+            .unwrap();
         let out = p.cleanup(input("c1", "CorruptMedia")).await.unwrap();
         assert!(out.raw_deleted && out.changed);
         assert!(blobs.list("").await.unwrap().is_empty());
@@ -141,7 +147,11 @@ mod handler_tests {
     /// stays for a reprocess, derived objects go, the record says FAILED with the error.
     #[tokio::test]
     async fn non_rejections_keep_the_raw_file() {
-        for (id, error) in [("c2", "StorageUnavailable"), ("c4", "CodecUnavailable")] {
+        for (id, error) in [
+            ("c2", "StorageUnavailable"),
+            ("c4", "CodecUnavailable"),
+            ("c5", "ProcessingTimeout"),
+        ] {
             let (p, blobs, records) = pipeline();
             records.create(&processing_reel(id)).await.unwrap();
             let raw = format!("raw/{id}/original.jpg");
@@ -152,6 +162,10 @@ mod handler_tests {
                     "t".into(),
                     "image/jpeg",
                 )
+                .await
+                .unwrap();
+            blobs
+                .put(&format!("renditions/{id}/web.mp4"), "v".into(), "video/mp4")
                 .await
                 .unwrap();
             let out = p.cleanup(input(id, error)).await.unwrap();

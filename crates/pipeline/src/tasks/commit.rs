@@ -5,14 +5,18 @@ use serde_json::Value;
 
 use super::{check_id, CommitInput, CommitOutput, Pipeline};
 use crate::error::{ErrorName, TaskError};
-use crate::keys::thumbnail_prefix;
+use crate::keys::{renditions_prefix, thumbnail_prefix};
 use crate::ports::Transition;
-use crate::reel::{Completion, Status, ThumbnailRef};
+use crate::reel::{Completion, Status, ThumbnailRef, VideoRef};
 
 impl Pipeline {
     pub async fn commit_record(&self, input: CommitInput) -> Result<CommitOutput, TaskError> {
         check_id(&input.id)?;
-        let (thumbnails, metadata) = merge_branches(&input.processed)?;
+        let Merged {
+            thumbnails,
+            metadata,
+            video,
+        } = merge_branches(&input.processed)?;
         let prefix = thumbnail_prefix(&input.id);
         for t in &thumbnails {
             if !t.key.starts_with(&prefix) {
@@ -28,11 +32,27 @@ impl Pipeline {
                 ));
             }
         }
+        if let Some(v) = &video {
+            let prefix = renditions_prefix(&input.id);
+            if !v.key.starts_with(&prefix) {
+                return Err(TaskError::new(
+                    ErrorName::InvalidPayload,
+                    format!("rendition key {} is not under {prefix}", v.key),
+                ));
+            }
+            if self.blobs.size(&v.key).await?.is_none() {
+                return Err(TaskError::new(
+                    ErrorName::NotFound,
+                    format!("rendition {} does not exist; refusing to name it", v.key),
+                ));
+            }
+        }
         let completion = Completion::Ready {
             media_type: input.validated.media_type.clone(),
             size: input.validated.size,
             thumbnails,
             metadata,
+            video,
         };
         match self.records.complete(&input.id, &completion).await? {
             Transition::Applied => {
@@ -56,11 +76,19 @@ impl Pipeline {
     }
 }
 
-/// Merge the Parallel's branch outputs: `thumbnails` and `metadata` from whichever branch
-/// produced them.
-fn merge_branches(processed: &[Value]) -> Result<(Vec<ThumbnailRef>, Option<Value>), TaskError> {
+/// What the Parallel's branches produced, merged.
+struct Merged {
+    thumbnails: Vec<ThumbnailRef>,
+    metadata: Option<Value>,
+    video: Option<VideoRef>,
+}
+
+/// Merge the Parallel's branch outputs: `thumbnails`, `metadata` and `video` from whichever
+/// branch produced them (an image's video branch produces none).
+fn merge_branches(processed: &[Value]) -> Result<Merged, TaskError> {
     let mut thumbnails = Vec::new();
     let mut metadata = None;
+    let mut video = None;
     for branch in processed {
         if let Some(t) = branch.get("thumbnails") {
             let mut refs: Vec<ThumbnailRef> = serde_json::from_value(t.clone()).map_err(|e| {
@@ -71,8 +99,18 @@ fn merge_branches(processed: &[Value]) -> Result<(Vec<ThumbnailRef>, Option<Valu
         if let Some(m) = branch.get("metadata") {
             metadata = Some(m.clone());
         }
+        if let Some(v) = branch.get("video").filter(|v| !v.is_null()) {
+            video =
+                Some(serde_json::from_value(v.clone()).map_err(|e| {
+                    TaskError::new(ErrorName::InvalidPayload, format!("video: {e}"))
+                })?);
+        }
     }
-    Ok((thumbnails, metadata))
+    Ok(Merged {
+        thumbnails,
+        metadata,
+        video,
+    })
 }
 
 #[cfg(test)]
@@ -116,6 +154,37 @@ mod tests {
         assert_eq!(reel.status, Status::Ready);
         assert_eq!(reel.thumbnails.len(), 1);
         assert_eq!(reel.metadata, Some(json!({"width": 4, "height": 3})));
+    }
+
+    #[tokio::test]
+    async fn a_video_commit_names_its_rendition_only_when_it_exists() {
+        let (p, blobs, records) = pipeline();
+        records.create(&processing_reel("v1")).await.unwrap();
+        blobs
+            .put("thumbnails/v1/160.jpg", "xx".into(), "image/jpeg")
+            .await
+            .unwrap();
+        let mut i = input("v1");
+        i.validated.kind = media::MediaKind::Video;
+        let video = json!({"key": "renditions/v1/web.mp4", "width": 320, "height": 240, "duration": 2.0, "bytes": 5, "codec": "h264", "transcoded": false});
+        i.processed.push(json!({ "video": video }));
+        let err = p.commit_record(i.clone()).await.unwrap_err();
+        assert_eq!(err.name, ErrorName::NotFound);
+        blobs
+            .put("renditions/v1/web.mp4", "mp4..".into(), "video/mp4")
+            .await
+            .unwrap();
+        p.commit_record(i.clone()).await.unwrap();
+        let reel = records.get("v1").await.unwrap().unwrap();
+        let v = reel.video.expect("video named");
+        assert_eq!((v.width, v.height, v.transcoded), (320, 240, false));
+
+        // a key outside the reel's prefix is refused
+        records.create(&processing_reel("v2")).await.unwrap();
+        let mut other = input("v2");
+        other.processed = vec![json!({ "video": video })];
+        let err = p.commit_record(other).await.unwrap_err();
+        assert_eq!(err.name, ErrorName::InvalidPayload);
     }
 
     #[tokio::test]

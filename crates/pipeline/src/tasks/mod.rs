@@ -7,6 +7,7 @@ mod commit;
 mod extract_metadata;
 mod generate_thumbnails;
 mod payload;
+mod transcode_video;
 mod validate_type;
 
 use std::sync::Arc;
@@ -27,15 +28,17 @@ pub enum Task {
     ValidateType,
     GenerateThumbnails,
     ExtractMetadata,
+    TranscodeVideo,
     CommitRecord,
     Cleanup,
 }
 
 impl Task {
-    pub const ALL: [Task; 5] = [
+    pub const ALL: [Task; 6] = [
         Task::ValidateType,
         Task::GenerateThumbnails,
         Task::ExtractMetadata,
+        Task::TranscodeVideo,
         Task::CommitRecord,
         Task::Cleanup,
     ];
@@ -46,6 +49,7 @@ impl Task {
             Task::ValidateType => "validate-type",
             Task::GenerateThumbnails => "generate-thumbnails",
             Task::ExtractMetadata => "extract-metadata",
+            Task::TranscodeVideo => "transcode-video",
             Task::CommitRecord => "commit-record",
             Task::Cleanup => "cleanup",
         }
@@ -57,6 +61,7 @@ impl Task {
             Task::ValidateType => "ValidateTypeFunctionArn",
             Task::GenerateThumbnails => "GenerateThumbnailsFunctionArn",
             Task::ExtractMetadata => "ExtractMetadataFunctionArn",
+            Task::TranscodeVideo => "TranscodeVideoFunctionArn",
             Task::CommitRecord => "CommitRecordFunctionArn",
             Task::Cleanup => "CleanupFunctionArn",
         }
@@ -111,6 +116,7 @@ impl Pipeline {
             Task::ValidateType => respond(self.validate_type(parse(payload)?).await),
             Task::GenerateThumbnails => respond(self.generate_thumbnails(parse(payload)?).await),
             Task::ExtractMetadata => respond(self.extract_metadata(parse(payload)?).await),
+            Task::TranscodeVideo => respond(self.transcode_video(parse(payload)?).await),
             Task::CommitRecord => respond(self.commit_record(parse(payload)?).await),
             Task::Cleanup => respond(self.cleanup(parse(payload)?).await),
         }

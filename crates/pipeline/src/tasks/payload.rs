@@ -3,7 +3,7 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-use crate::reel::ThumbnailRef;
+use crate::reel::{ThumbnailRef, VideoRef};
 
 /// Input of ValidateFileType, GenerateThumbnails, ExtractMetadata: the execution input.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -34,6 +34,12 @@ pub struct ThumbnailsOutput {
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct MetadataOutput {
     pub metadata: Value,
+}
+
+/// What TranscodeVideo made: the web rendition.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct VideoOutput {
+    pub video: VideoRef,
 }
 
 /// Input of CommitRecord: the execution input plus what the earlier states produced.

@@ -141,12 +141,14 @@ impl RecordStore for MemRecords {
                 size,
                 thumbnails,
                 metadata,
+                video,
             } => {
                 r.status = Status::Ready;
                 r.media_type = Some(media_type.clone());
                 r.size = *size;
                 r.thumbnails = thumbnails.clone();
                 r.metadata = metadata.clone();
+                r.video = video.clone();
             }
             Completion::Failed { error, cause } => {
                 r.status = Status::Failed;
@@ -214,6 +216,7 @@ pub fn processing_reel(id: &str) -> Reel {
         raw_key: format!("raw/{id}/original.jpg"),
         thumbnails: vec![],
         metadata: None,
+        video: None,
         error: None,
         cause: None,
         execution_arn: None,
