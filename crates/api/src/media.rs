@@ -1,7 +1,8 @@
 //! Derived objects served from the blob store: thumbnails with `ETag` and `Last-Modified`
 //! (the reel's `updatedAt`) and `304` for a current copy; video renditions with range
-//! requests and the store's validators (`ranged`), or on AWS a redirect to a presigned S3
-//! GET. Only derived objects of an existing reel are public; raw uploads are not served.
+//! requests and the store's validators (`ranged`). On AWS both are a redirect to a
+//! presigned S3 GET instead (the objects carry their own `Cache-Control`). Only derived
+//! objects of an existing reel are public; raw uploads are not served.
 
 use std::time::{Duration, SystemTime};
 
@@ -14,7 +15,8 @@ use crate::error::{ApiError, Wants};
 use crate::ranged::Ranged;
 use crate::AppState;
 
-/// How long a presigned GET of a rendition stays valid (the redirect is cached for less).
+/// How long a presigned GET of a thumbnail or rendition stays valid (the redirect is cached
+/// for less).
 const PRESIGNED_GET_TTL: Duration = Duration::from_secs(3600);
 
 /// When an RFC 3339 time is, for `Last-Modified`.
@@ -46,28 +48,29 @@ pub async fn serve(
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?
         .ok_or_else(missing)?;
+    if kind == "renditions" && !key.ends_with(".mp4") {
+        return Err(missing());
+    }
+    // On AWS the browser fetches the object from S3 with a presigned GET (ranges and
+    // validators answered by S3): no image passes through a Lambda, and a video could not
+    // (Lambda's 6 MB response).
+    if let Some(signer) = &st.intake.signer {
+        let url = signer
+            .presign_get(&key, PRESIGNED_GET_TTL)
+            .await
+            .map_err(|e| ApiError::from(e).for_client(wants))?;
+        if let Some(url) = url {
+            return Ok((
+                StatusCode::TEMPORARY_REDIRECT,
+                [
+                    (header::LOCATION, url),
+                    (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
+                ],
+            )
+                .into_response());
+        }
+    }
     if kind == "renditions" {
-        if !key.ends_with(".mp4") {
-            return Err(missing());
-        }
-        // On AWS the browser fetches the rendition from S3 with a presigned GET (ranges
-        // and validators answered by S3); a video cannot pass Lambda's 6 MB response.
-        if let Some(signer) = &st.intake.signer {
-            let url = signer
-                .presign_get(&key, PRESIGNED_GET_TTL)
-                .await
-                .map_err(|e| ApiError::from(e).for_client(wants))?;
-            if let Some(url) = url {
-                return Ok((
-                    StatusCode::TEMPORARY_REDIRECT,
-                    [
-                        (header::LOCATION, url),
-                        (header::CACHE_CONTROL, "private, max-age=300".to_owned()),
-                    ],
-                )
-                    .into_response());
-            }
-        }
         let ranged = Ranged {
             key: &key,
             content_type: "video/mp4",

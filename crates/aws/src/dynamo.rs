@@ -1,11 +1,15 @@
 //! `RecordStore` over DynamoDB.
 //!
 //! Table: partition key `id` (S). Listing newest first uses the global secondary index
-//! [`STATUS_INDEX`] (partition `status`, sort `createdAt`, all attributes projected): a
-//! status filter is one Query in descending order; an unfiltered list queries the three
-//! statuses and merges them. Pages follow an opaque `(createdAt, id)` cursor: the key
-//! condition bounds `createdAt`, the id breaks ties client-side. GSIs are eventually consistent, so a record may appear in a
-//! list a moment after it was written; single-record reads are consistent.
+//! [`STATUS_INDEX`] (partition [`SHARD_KEY`], sort `createdAt`, all attributes projected).
+//! The index is sharded: each item carries `statusShard = "{STATUS}#{k}"`, with `k` among
+//! [`SHARDS`] taken from a hash of its id, so the writes of one status spread over that many
+//! index partitions instead of one (about 1,000 writes/s each; README "Scale of the table").
+//! A page of one status queries its shards concurrently, newest first, each up to the page
+//! size, and merges them by `(createdAt, id)`; an unfiltered page does the same over the
+//! three statuses. Pages follow an opaque `(createdAt, id)` cursor: the key condition
+//! bounds `createdAt`, the id breaks ties client-side. GSIs are eventually consistent, so a record may appear in a list a moment
+//! after it was written; single-record reads are consistent.
 
 use std::collections::HashMap;
 
@@ -27,6 +31,25 @@ use crate::item::{item_to_reel, reel_to_item, to_attr};
 /// The GSI used to list records newest first.
 pub const STATUS_INDEX: &str = "byStatus";
 
+/// The index's partition key attribute: `"{STATUS}#{k}"`.
+pub const SHARD_KEY: &str = "statusShard";
+
+/// Index partitions per status.
+pub const SHARDS: u32 = 8;
+
+/// The shard of a media id: FNV-1a of its bytes, so a record keeps its shard for life.
+pub fn shard_of(id: &str) -> u32 {
+    let hash = id.bytes().fold(0x811c_9dc5_u32, |h, b| {
+        (h ^ u32::from(b)).wrapping_mul(0x0100_0193)
+    });
+    hash % SHARDS
+}
+
+/// The index partition of a record of this status and id.
+pub fn shard_value(status: Status, id: &str) -> String {
+    format!("{}#{}", status.as_str(), shard_of(id))
+}
+
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
 
 fn now() -> String {
@@ -35,6 +58,24 @@ fn now() -> String {
 
 fn s(v: impl Into<String>) -> AttributeValue {
     AttributeValue::S(v.into())
+}
+
+/// Records merged from several queries as one page: newest first by `(createdAt, id)`, at
+/// most `limit` (0: all); for a `Newer` cursor, the `limit` just newer than it.
+fn one_page(all: &mut Vec<Reel>, query: &ListQuery) {
+    all.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
+    let newer = query
+        .cursor
+        .as_ref()
+        .is_some_and(|c| c.direction == Direction::Newer);
+    if query.limit > 0 && all.len() > query.limit {
+        if newer {
+            // the records just newer than the cursor: the end of the newest-first list
+            all.drain(..all.len() - query.limit);
+        } else {
+            all.truncate(query.limit);
+        }
+    }
 }
 
 /// The `reels` table.
@@ -83,7 +124,7 @@ impl DynamoRecordStore {
         };
         let index = GlobalSecondaryIndex::builder()
             .index_name(STATUS_INDEX)
-            .key_schema(key("status", KeyType::Hash)?)
+            .key_schema(key(SHARD_KEY, KeyType::Hash)?)
             .key_schema(key("createdAt", KeyType::Range)?)
             .projection(
                 Projection::builder()
@@ -98,7 +139,7 @@ impl DynamoRecordStore {
             .table_name(&self.table)
             .billing_mode(BillingMode::PayPerRequest)
             .attribute_definitions(attr("id")?)
-            .attribute_definitions(attr("status")?)
+            .attribute_definitions(attr(SHARD_KEY)?)
             .attribute_definitions(attr("createdAt")?)
             .key_schema(key("id", KeyType::Hash)?)
             .global_secondary_indexes(index)
@@ -127,14 +168,31 @@ impl DynamoRecordStore {
         Ok(out.item)
     }
 
-    /// One status: the records past the query's bounds in reading order (newest first, or
-    /// oldest first for a `Newer` cursor), at least `limit` of them where there are that
-    /// many, plus every further record sharing the `createdAt` of the last one: the index
-    /// orders records of one `createdAt` arbitrarily, so a page must not end inside such a
-    /// group or paging by `(createdAt, id)` could skip one.
+    /// One status: its shards queried at once, merged by `(createdAt, id)`, a page of them.
     async fn list_status(
         &self,
         status: Status,
+        query: &ListQuery,
+    ) -> Result<Vec<Reel>, StoreError> {
+        let shards =
+            (0..SHARDS).map(|k| self.list_partition(format!("{}#{k}", status.as_str()), query));
+        let mut all: Vec<Reel> = futures::future::try_join_all(shards)
+            .await?
+            .into_iter()
+            .flatten()
+            .collect();
+        one_page(&mut all, query);
+        Ok(all)
+    }
+
+    /// One index partition: the records past the query's bounds in reading order (newest
+    /// first, or oldest first for a `Newer` cursor), at least `limit` of them where there are
+    /// that many, plus every further record sharing the `createdAt` of the last one: the
+    /// index orders records of one `createdAt` arbitrarily, so a page must not end inside
+    /// such a group or paging by `(createdAt, id)` could skip one.
+    async fn list_partition(
+        &self,
+        partition: String,
         query: &ListQuery,
     ) -> Result<Vec<Reel>, StoreError> {
         let newer = query
@@ -163,8 +221,8 @@ impl DynamoRecordStore {
                 .table_name(&self.table)
                 .index_name(STATUS_INDEX)
                 .scan_index_forward(newer)
-                .expression_attribute_names("#s", "status")
-                .expression_attribute_values(":s", s(status.as_str()))
+                .expression_attribute_names("#s", SHARD_KEY)
+                .expression_attribute_values(":s", s(partition.as_str()))
                 .set_exclusive_start_key(start.take());
             request = match (&query.cursor, &query.before) {
                 (Some(c), _) => request
@@ -218,7 +276,11 @@ impl RecordStore for DynamoRecordStore {
             .client
             .put_item()
             .table_name(&self.table)
-            .set_item(Some(reel_to_item(reel)?))
+            .set_item(Some({
+                let mut item = reel_to_item(reel)?;
+                item.insert(SHARD_KEY.into(), s(shard_value(reel.status, &reel.id)));
+                item
+            }))
             .condition_expression("attribute_not_exists(id)")
             .send()
             .await;
@@ -248,20 +310,7 @@ impl RecordStore for DynamoRecordStore {
         for status in statuses {
             all.extend(self.list_status(status, query).await?);
         }
-        // newest first, by (createdAt, id)
-        all.sort_by(|a, b| (&b.created_at, &b.id).cmp(&(&a.created_at, &a.id)));
-        let newer = query
-            .cursor
-            .as_ref()
-            .is_some_and(|c| c.direction == Direction::Newer);
-        if query.limit > 0 && all.len() > query.limit {
-            if newer {
-                // the records just newer than the cursor: the end of the newest-first list
-                all.drain(..all.len() - query.limit);
-            } else {
-                all.truncate(query.limit);
-            }
-        }
+        one_page(&mut all, query);
         Ok(all)
     }
 
@@ -313,6 +362,8 @@ impl RecordStore for DynamoRecordStore {
             .expression_attribute_names("#u", "updatedAt")
             .expression_attribute_values(":processing", s(Status::Processing.as_str()))
             .expression_attribute_values(":new", s(completion.status().as_str()))
+            .expression_attribute_names("#shard", SHARD_KEY)
+            .expression_attribute_values(":shard", s(shard_value(completion.status(), id)))
             .expression_attribute_values(":now", s(now()));
         request = match completion {
             Completion::Ready {
@@ -323,7 +374,7 @@ impl RecordStore for DynamoRecordStore {
                 video,
             } => {
                 let mut set =
-                    "SET #status = :new, #u = :now, #mt = :mt, #size = :size, #th = :th".to_owned();
+                    "SET #status = :new, #shard = :shard, #u = :now, #mt = :mt, #size = :size, #th = :th".to_owned();
                 let mut remove = Vec::new();
                 let mut request = request
                     .expression_attribute_names("#mt", "mediaType")
@@ -354,7 +405,9 @@ impl RecordStore for DynamoRecordStore {
                 request.update_expression(set)
             }
             Completion::Failed { error, cause } => request
-                .update_expression("SET #status = :new, #u = :now, #e = :e, #c = :c")
+                .update_expression(
+                    "SET #status = :new, #shard = :shard, #u = :now, #e = :e, #c = :c",
+                )
                 .expression_attribute_names("#e", "error")
                 .expression_attribute_names("#c", "cause")
                 .expression_attribute_values(":e", s(error.as_str()))
@@ -398,8 +451,12 @@ impl RecordStore for DynamoRecordStore {
             .table_name(&self.table)
             .key("id", s(id))
             .condition_expression("#status = :failed")
-            .update_expression("SET #status = :processing, #u = :now REMOVE #e, #c")
+            .update_expression(
+                "SET #status = :processing, #shard = :shard, #u = :now REMOVE #e, #c",
+            )
             .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#shard", SHARD_KEY)
+            .expression_attribute_values(":shard", s(shard_value(Status::Processing, id)))
             .expression_attribute_names("#u", "updatedAt")
             .expression_attribute_names("#e", "error")
             .expression_attribute_names("#c", "cause")

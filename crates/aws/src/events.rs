@@ -9,6 +9,9 @@
 //! the browser completed first, or one never begun starts nothing. Only a transient storage
 //! failure is an error (`StorageUnavailable`), so EventBridge delivers the event again.
 
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use aws_lambda_events::s3::S3Event;
+use percent_encoding::percent_decode_str;
 use pipeline::intake::{Intake, IntakeError};
 use pipeline::{ErrorName, TaskError};
 use serde_json::{json, Value};
@@ -17,55 +20,54 @@ pub struct ObjectCreated {
     pub intake: Intake,
 }
 
-/// The object keys an event names.
+/// The `detail` of EventBridge's "Object Created" event: the part read here.
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct ObjectCreatedDetail {
+    #[serde(default)]
+    object: Option<ObjectRef>,
+}
+
+#[derive(Debug, Clone, Default, serde::Serialize, serde::Deserialize)]
+struct ObjectRef {
+    key: Option<String>,
+}
+
+/// The object keys an event names: an S3 notification (`aws_lambda_events::s3::S3Event`,
+/// keys URL-encoded) or an EventBridge event (`EventBridgeEvent`, keys as they are).
 pub fn object_keys(event: &Value) -> Result<Vec<String>, TaskError> {
-    if let Some(records) = event.get("Records").and_then(Value::as_array) {
-        return records
+    let invalid = |m: String| TaskError::new(ErrorName::InvalidPayload, m);
+    if event.get("Records").is_some() {
+        let s3: S3Event = serde_json::from_value(event.clone())
+            .map_err(|e| invalid(format!("not an S3 notification: {e}")))?;
+        return s3
+            .records
             .iter()
             .map(|r| {
-                r.pointer("/s3/object/key")
-                    .and_then(Value::as_str)
+                r.s3.object
+                    .key
+                    .as_deref()
                     .map(url_decode)
-                    .ok_or_else(|| {
-                        TaskError::new(ErrorName::InvalidPayload, "a record without s3.object.key")
-                    })
+                    .ok_or_else(|| invalid("a record without s3.object.key".into()))
             })
             .collect();
     }
-    if let Some(key) = event.pointer("/detail/object/key").and_then(Value::as_str) {
-        return Ok(vec![key.to_owned()]);
+    if event.get("detail").is_some() {
+        let bridged: EventBridgeEvent<ObjectCreatedDetail> = serde_json::from_value(event.clone())
+            .map_err(|e| invalid(format!("not an EventBridge event: {e}")))?;
+        if let Some(key) = bridged.detail.object.and_then(|o| o.key) {
+            return Ok(vec![key]);
+        }
     }
-    Err(TaskError::new(
-        ErrorName::InvalidPayload,
-        "not an S3 Object Created event (no Records[].s3 nor detail.object)",
+    Err(invalid(
+        "not an S3 Object Created event (no Records[].s3 nor detail.object)".into(),
     ))
 }
 
-/// S3 notifications URL-encode keys (`+` for a space).
+/// S3 notifications URL-encode keys, with `+` for a space.
 fn url_decode(key: &str) -> String {
-    let bytes = key.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => {
-                match std::str::from_utf8(&bytes[i + 1..i + 3])
-                    .ok()
-                    .and_then(|h| u8::from_str_radix(h, 16).ok())
-                {
-                    Some(b) => {
-                        out.push(b);
-                        i += 2;
-                    }
-                    None => out.push(b'%'),
-                }
-            }
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_decode_str(&key.replace('+', " "))
+        .decode_utf8_lossy()
+        .into_owned()
 }
 
 impl ObjectCreated {
@@ -108,11 +110,18 @@ mod tests {
 
     #[test]
     fn keys_come_from_both_event_shapes() {
-        let n = json!({"Records": [{"s3": {"object": {"key": "incoming/a%2Db/file"}}}]});
-        assert_eq!(object_keys(&n).unwrap(), vec!["incoming/a-b/file"]);
-        let eb = json!({"detail-type": "Object Created", "detail": {"object": {"key": "raw/x/original.png"}}});
+        // the notification fixture, its key encoded as S3 encodes it
+        let mut n: Value = serde_json::from_str(include_str!(
+            "../../../fixtures/events/s3-object-created.json"
+        ))
+        .unwrap();
+        n["Records"][0]["s3"]["object"]["key"] = json!("incoming/a%2Db+c/file");
+        assert_eq!(object_keys(&n).unwrap(), vec!["incoming/a-b c/file"]);
+        let eb = json!({"version": "0", "detail-type": "Object Created", "source": "aws.s3",
+            "detail": {"bucket": {"name": "b"}, "object": {"key": "raw/x/original.png", "size": 3}}});
         assert_eq!(object_keys(&eb).unwrap(), vec!["raw/x/original.png"]);
         assert!(object_keys(&json!({"hello": 1})).is_err());
+        assert!(object_keys(&json!({"Records": [{"s3": {}}]})).is_err());
         assert_eq!(url_decode("a+b%20c%"), "a b c%");
     }
 }

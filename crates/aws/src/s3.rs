@@ -141,6 +141,7 @@ impl S3BlobStore {
             .bucket(&self.bucket)
             .key(key)
             .content_type(content_type)
+            .set_cache_control(cache_control(key).map(str::to_owned))
             .body(ByteStream::from(body))
             .send()
             .await
@@ -280,6 +281,14 @@ impl S3BlobStore {
             tracing::warn!(key, upload_id, error = %crate::error::describe(&e), "could not abort multipart upload");
         }
     }
+}
+
+/// The `Cache-Control` an object is stored with, which S3 sends with every GET of it:
+/// derived media (thumbnails, renditions) are cached by browsers for a day, like the
+/// local server's; raw uploads and staging objects are never served to browsers.
+pub fn cache_control(key: &str) -> Option<&'static str> {
+    (key.starts_with("thumbnails/") || key.starts_with("renditions/"))
+        .then_some("public, max-age=86400")
 }
 
 #[async_trait]

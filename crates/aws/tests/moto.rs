@@ -10,7 +10,7 @@ use futures::stream;
 use pipeline::ports::ListQuery;
 use pipeline::{
     BlobStore, BlobStream, Completion, ExecutionInput, RecordStore, Reel, Status, StoreError,
-    Transition, WorkflowStarter,
+    Transition, UploadSigner, WorkflowStarter,
 };
 
 fn reel(id: &str, created_at: &str) -> Reel {
@@ -548,4 +548,192 @@ async fn start_execution_is_idempotent_per_media_id() {
             .await,
         Err(StoreError::Invalid(_))
     ));
+}
+
+/// GET a URL over plain HTTP/1.1 (moto on loopback): status, lower-cased headers, body.
+async fn http_get(url: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest.split_at(rest.find('/').unwrap_or(rest.len()));
+    let mut stream = tokio::net::TcpStream::connect(host).await.expect("connect");
+    let head = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nConnection: close\r\n\r\n");
+    stream.write_all(head.as_bytes()).await.unwrap();
+    let mut answer = Vec::new();
+    stream.read_to_end(&mut answer).await.unwrap();
+    let split = answer
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .expect("a header block");
+    let text = String::from_utf8_lossy(&answer[..split]).into_owned();
+    let mut lines = text.lines();
+    let status = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let headers = lines
+        .filter_map(|l| l.split_once(':'))
+        .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_owned()))
+        .collect();
+    (status, headers, answer[split + 4..].to_vec())
+}
+
+/// Thumbnails leave S3 through short-lived presigned GETs, and carry their own caching
+/// header; the raw upload does not get one.
+#[tokio::test]
+async fn thumbnails_are_fetched_with_presigned_gets_and_cache_headers() {
+    let Some(url) =
+        common::endpoint("thumbnails_are_fetched_with_presigned_gets_and_cache_headers")
+    else {
+        return;
+    };
+    let sdk = common::sdk(&url).await;
+    let names = common::names("presign");
+    common::create_resources(&sdk, &names).await;
+    let s3 = S3BlobStore::new(&sdk, &names.bucket);
+    s3.put(
+        "thumbnails/p/160.jpg",
+        Bytes::from_static(b"t160"),
+        "image/jpeg",
+    )
+    .await
+    .unwrap();
+    s3.put(
+        "raw/p/original.jpg",
+        Bytes::from_static(b"raw"),
+        "image/jpeg",
+    )
+    .await
+    .unwrap();
+    let link = s3
+        .presign_get("thumbnails/p/160.jpg", std::time::Duration::from_secs(300))
+        .await
+        .unwrap()
+        .expect("S3 presigns");
+    assert!(link.contains("X-Amz-Signature="), "{link}");
+    assert!(link.contains("X-Amz-Expires=300"), "{link}");
+    let (status, headers, body) = http_get(&link).await;
+    assert_eq!(status, 200, "{headers:?}");
+    assert_eq!(body, b"t160");
+    let header = |name: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.clone())
+    };
+    assert_eq!(
+        header("cache-control").as_deref(),
+        Some("public, max-age=86400")
+    );
+    // (moto does not check signatures; S3 refuses a tampered or expired one)
+    // the raw file is stored without a caching header (it is never served to browsers)
+    let raw = s3
+        .presign_get("raw/p/original.jpg", std::time::Duration::from_secs(60))
+        .await
+        .unwrap()
+        .unwrap();
+    let (_, headers, _) = http_get(&raw).await;
+    assert!(
+        !headers.iter().any(|(k, _)| k == "cache-control"),
+        "{headers:?}"
+    );
+}
+
+/// A few hundred reels spread over the index's shards, two to a millisecond: paging newest
+/// first with the opaque `(createdAt, id)` cursor, all statuses or one, visits each record
+/// exactly once and in `(createdAt, id)` order; every shard holds some, and a status change
+/// moves the record to its new status's shard.
+#[tokio::test]
+async fn paging_across_the_index_shards_visits_each_reel_once() {
+    let Some(url) = common::endpoint("paging_across_the_index_shards_visits_each_reel_once") else {
+        return;
+    };
+    let sdk = common::sdk(&url).await;
+    let names = common::names("shards");
+    common::create_resources(&sdk, &names).await;
+    let db = DynamoRecordStore::new(&sdk, &names.table);
+    let total = 300;
+    let mut made = Vec::new();
+    for i in 0..total {
+        let id = format!("{:08x}-0000-7000-8000-{:012x}", 0x0193_0000 + i, i * 7919);
+        // two reels share each millisecond: the id breaks the tie
+        let j = i / 2;
+        let created = format!("2026-11-30T10:{:02}:{:02}.{:03}Z", j / 60, j % 60, j % 1000);
+        db.create(&reel(&id, &created)).await.unwrap();
+        made.push((created, id));
+    }
+    // a third of them end READY, a third FAILED
+    for (n, (_, id)) in made.iter().enumerate() {
+        let completion = match n % 3 {
+            0 => continue,
+            1 => Completion::Ready {
+                media_type: "image/jpeg".into(),
+                size: 1,
+                thumbnails: vec![],
+                metadata: None,
+            },
+            _ => Completion::Failed {
+                error: "CorruptMedia".into(),
+                cause: "x".into(),
+            },
+        };
+        assert_eq!(
+            db.complete(id, &completion).await.unwrap(),
+            Transition::Applied
+        );
+    }
+    // every shard of every status got some
+    let shards: std::collections::BTreeSet<u32> = made
+        .iter()
+        .map(|(_, id)| aws::dynamo::shard_of(id))
+        .collect();
+    assert_eq!(shards.len() as u32, aws::dynamo::SHARDS);
+
+    let page_through = |status: Option<Status>| {
+        let db = db.clone();
+        async move {
+            let mut seen: Vec<(String, String)> = Vec::new();
+            let mut cursor: Option<pipeline::Cursor> = None;
+            loop {
+                let page = db
+                    .list(&ListQuery {
+                        status,
+                        limit: 17,
+                        cursor: cursor.clone(),
+                        ..Default::default()
+                    })
+                    .await
+                    .unwrap();
+                let Some(last) = page.last() else { break };
+                // the opaque token a client gets, and gives back
+                let token = pipeline::Cursor::at(last, pipeline::Direction::Older).encode();
+                cursor = pipeline::Cursor::decode(&token);
+                for r in &page {
+                    assert!(status.is_none_or(|s| r.status == s), "{r:?}");
+                    seen.push((r.created_at.clone(), r.id.clone()));
+                }
+                if page.len() < 17 {
+                    break;
+                }
+            }
+            seen
+        }
+    };
+    let mut expected = made.clone();
+    expected.sort();
+    expected.reverse();
+    assert_eq!(page_through(None).await, expected, "all statuses");
+    for (status, rest) in [
+        (Status::Processing, 0),
+        (Status::Ready, 1),
+        (Status::Failed, 2),
+    ] {
+        let want: Vec<(String, String)> = expected
+            .iter()
+            .filter(|(_, id)| made.iter().position(|(_, m)| m == id).unwrap() % 3 == rest)
+            .cloned()
+            .collect();
+        assert_eq!(want.len(), total as usize / 3);
+        assert_eq!(page_through(Some(status)).await, want, "{status}");
+    }
 }

@@ -510,7 +510,7 @@ async fn object_created_policy_grants_exactly_what_its_handler_calls() {
         .await
         .unwrap();
     log.clear();
-    let event = |id: &str| json!({"detail-type": "Object Created", "detail": {"object": {"key": format!("incoming/{id}/file")}}});
+    let event = |id: &str| json!({"detail-type": "Object Created", "source": "aws.s3", "detail": {"object": {"key": format!("incoming/{id}/file")}}});
     let first = handler.handle(event("o1")).await.unwrap();
     assert_eq!(first["results"][0]["started"], json!(true), "{first}");
     assert_eq!(
@@ -692,6 +692,17 @@ async fn upload_policy_covers_what_the_api_calls() {
         eprintln!("GET {path}: {status}");
         if console.contains(&path) {
             assert_eq!(status, json!(200), "GET {path}");
+        }
+        // a thumbnail: a redirect to a presigned GET of exactly that object
+        if path.starts_with("/media/thumbnails/") {
+            assert_eq!(status, json!(307), "GET {path}");
+            let response = out.response().unwrap();
+            let location = response["headers"]["location"].as_str().unwrap_or_default();
+            assert!(
+                location.contains(&format!("/thumbnails/{id}/160.jpg?"))
+                    && location.contains("X-Amz-Signature="),
+                "{response}"
+            );
         }
     }
     // the uploader deletes the direct upload's reel: the record and every object of it
