@@ -91,7 +91,8 @@ pub const ALWAYS_PUBLIC: &[&str] = &[
 ];
 
 /// Open to everyone while uploads are public: the upload routes, and following one's own
-/// reel by its id (a UUIDv7 with 74 random bits: it cannot be guessed, only be given).
+/// reel by its id (a UUIDv7 with 74 random bits: it cannot be guessed, only be given) and
+/// deleting it with its delete token (the router checks the token).
 /// Listings (the gallery, `/api/reels`), the console and the execution API are not here.
 pub const UPLOAD_ROUTES: &[&str] = &[
     "POST /uploads",
@@ -100,6 +101,8 @@ pub const UPLOAD_ROUTES: &[&str] = &[
     "POST /api/uploads/{id}/complete",
     "GET /reels/{id}",
     "GET /api/reels/{id}",
+    "GET /api/reels/{id}/events",
+    "DELETE /api/reels/{id}",
     "GET /media/thumbnails/{proxy+}",
 ];
 

@@ -20,6 +20,7 @@ mod paging;
 mod privacy;
 mod ranged;
 mod reels;
+mod reprocess;
 pub mod runs;
 mod security;
 pub mod sfn_api;
@@ -82,6 +83,7 @@ pub fn router(state: AppState) -> Router {
             get(reels::reel_json).delete(deletion::delete),
         )
         .route("/api/reels/{id}/events", get(events::events))
+        .route("/api/reels/{id}/reprocess", post(reprocess::reprocess))
         .route("/media/{*key}", get(media::serve))
         .route("/console", get(console::executions_page))
         .route("/console/executions", post(console::start))

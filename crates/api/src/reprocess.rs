@@ -1,15 +1,16 @@
-//! `POST /api/reels/{id}/reprocess` (admin): a FAILED reel whose raw file was kept goes
+//! `POST /api/reels/{id}/reprocess` (admin token): a FAILED reel whose raw file was kept goes
 //! back to PROCESSING and runs again (`pipeline::reprocess`). 202 with the reel's status
-//! and the execution now running it; 404 `NotFound`, 409 `RecordConflict` (not FAILED) or
-//! `RawFileGone` (a rejected file, deleted), 503 `StorageUnavailable`.
+//! and the execution now running it; 401 `Unauthorized` without the token, 404 `NotFound`,
+//! 409 `RecordConflict` (not FAILED) or `RawFileGone` (a rejected file, deleted), 503
+//! `StorageUnavailable`.
 
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
+use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use pipeline::reprocess::ReprocessError;
 
-use crate::auth::Admin;
+use crate::auth::AdminAccess;
 use crate::error::{ApiError, Wants};
 use crate::AppState;
 
@@ -29,11 +30,24 @@ impl From<ReprocessError> for ApiError {
 }
 
 pub async fn reprocess(
-    _admin: Admin,
     wants: Wants,
+    headers: HeaderMap,
     State(st): State<AppState>,
     Path(id): Path<String>,
 ) -> Response {
+    if !st.admin.allows(&headers) {
+        let (status, code) = match st.admin {
+            AdminAccess::Disabled => (StatusCode::FORBIDDEN, "AdminDisabled"),
+            _ => (StatusCode::UNAUTHORIZED, "Unauthorized"),
+        };
+        return ApiError::new(
+            status,
+            code,
+            "reprocessing needs the admin token: send `Authorization: Bearer <token>`",
+        )
+        .for_client(wants)
+        .into_response();
+    }
     if !pipeline::keys::is_valid_id(&id) {
         return ApiError::not_found(format!("no reel {id}"))
             .for_client(wants)

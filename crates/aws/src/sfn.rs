@@ -14,6 +14,7 @@ use async_trait::async_trait;
 use aws_config::SdkConfig;
 use aws_sdk_sfn::Client;
 use pipeline::ports::execution_input_json;
+use pipeline::reprocess::{restart_name, MAX_RESTARTS};
 use pipeline::{ExecutionInput, Started, StoreError, WorkflowStarter};
 
 use crate::error::{classify, code};
@@ -97,19 +98,6 @@ impl SfnWorkflowStarter {
             }),
             Err(e) => Err(classify("StartExecution", e)),
         }
-    }
-}
-
-/// How many times one reel may be started again under a new name.
-pub const MAX_RESTARTS: u32 = 99;
-
-/// The name of a reel's `n`th execution: the id, then `{id}-r1`, `{id}-r2` … (Step
-/// Functions keeps a name taken for 90 days after its execution closed).
-pub fn restart_name(id: &str, n: u32) -> String {
-    if n == 0 {
-        id.to_owned()
-    } else {
-        format!("{id}-r{n}")
     }
 }
 

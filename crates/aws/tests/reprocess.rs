@@ -7,9 +7,9 @@ mod common;
 
 use std::sync::Arc;
 
-use aws::sfn::restart_name;
 use bytes::Bytes;
 use pipeline::intake::Intake;
+use pipeline::reprocess::restart_name;
 use pipeline::reprocess::ReprocessError;
 use pipeline::{BlobStore, Completion, RecordStore, Settings, Status, WorkflowStarter};
 

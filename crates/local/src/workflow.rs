@@ -272,6 +272,38 @@ pub struct LocalStarter(pub Arc<LocalWorkflow>);
 
 #[async_trait]
 impl WorkflowStarter for LocalStarter {
+    /// As on Step Functions, a closed execution's name stays taken: the reel runs again
+    /// under the first free name of `{id}`, `{id}-r1` … (`pipeline::reprocess::restart_name`);
+    /// a live one is left alone.
+    async fn restart(&self, input: &ExecutionInput) -> Result<Started, StoreError> {
+        let wf = &self.0;
+        for n in 0..=pipeline::reprocess::MAX_RESTARTS {
+            let name = pipeline::reprocess::restart_name(&input.id, n);
+            let arn = LocalWorkflow::execution_arn(&name);
+            if wf.live_lock().contains_key(&name) {
+                return Ok(Started {
+                    execution_arn: arn,
+                    already_started: true,
+                });
+            }
+            if wf.store.execution_sync(&name)?.is_some() {
+                continue;
+            }
+            let json = pipeline::ports::execution_input_json(input);
+            wf.store.begin_execution(&name, &arn, &json, &now())?;
+            wf.spawn(name, json, None);
+            return Ok(Started {
+                execution_arn: arn,
+                already_started: false,
+            });
+        }
+        Err(StoreError::Invalid(format!(
+            "reel {} was started {} times already",
+            input.id,
+            pipeline::reprocess::MAX_RESTARTS
+        )))
+    }
+
     async fn start(&self, input: &ExecutionInput) -> Result<Started, StoreError> {
         let wf = &self.0;
         let name = input.id.clone();

@@ -13,6 +13,20 @@ use crate::intake::Intake;
 use crate::ports::{StoreError, Transition};
 use crate::reel::{ExecutionInput, Status};
 
+/// How many times one reel may be started again under a new name.
+pub const MAX_RESTARTS: u32 = 99;
+
+/// The name of a reel's `n`th execution: the id, then `{id}-r1`, `{id}-r2` … (an engine
+/// that keeps a closed execution's name, as Step Functions does for 90 days, restarts a
+/// reel under the first free one).
+pub fn restart_name(id: &str, n: u32) -> String {
+    if n == 0 {
+        id.to_owned()
+    } else {
+        format!("{id}-r{n}")
+    }
+}
+
 /// Why a reprocess was refused. Each maps to one HTTP status at the edge.
 #[derive(Debug, thiserror::Error)]
 pub enum ReprocessError {

@@ -14,7 +14,9 @@ async fn main() -> Result<(), lambda_http::Error> {
     let app = api::router(api::AppState {
         intake,
         executions: Some(executions),
-        admin: Default::default(),
+        admin: api::auth::AdminAccess::from_token(
+            std::env::var("MEDIA_HUB_ADMIN_TOKEN").ok().as_deref(),
+        ),
     });
     lambda_http::run(app).await
 }
