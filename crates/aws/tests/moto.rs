@@ -671,6 +671,7 @@ async fn paging_across_the_index_shards_visits_each_reel_once() {
                 size: 1,
                 thumbnails: vec![],
                 metadata: None,
+                video: None,
             },
             _ => Completion::Failed {
                 error: "CorruptMedia".into(),
