@@ -19,8 +19,7 @@ fuzz_target!(|data: &[u8]| {
     let Ok(rt) = rt else { return };
     rt.block_on(async {
         let clock = states::FakeClock::new(chrono_now());
-        let tasks = states::runner::StubInvoker::new(&states::runner::RunOptions::default());
-        let Ok(tasks) = tasks else { return };
+        let tasks = NoTasks;
         let options = states::ExecutionOptions::default();
         let run = states::execute_with_clock(
             &def,
@@ -36,4 +35,20 @@ fuzz_target!(|data: &[u8]| {
 
 fn chrono_now() -> states::clock::Timestamp {
     states::clock::epoch()
+}
+
+/// No task is served: each fails as AWS does for a resource it does not recognise.
+struct NoTasks;
+
+#[async_trait::async_trait]
+impl states::TaskInvoker for NoTasks {
+    async fn invoke(
+        &self,
+        req: states::TaskRequest,
+    ) -> Result<serde_json::Value, states::TaskFailure> {
+        Err(states::TaskFailure {
+            error: "States.Runtime".into(),
+            cause: states::definition::resource::not_recognized(&req.resource),
+        })
+    }
 }

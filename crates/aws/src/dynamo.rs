@@ -477,4 +477,42 @@ impl RecordStore for DynamoRecordStore {
             Err(e) => Err(classify("UpdateItem", e)),
         }
     }
+
+    async fn refresh(
+        &self,
+        id: &str,
+        thumbnails: &[pipeline::ThumbnailRef],
+        metadata: Option<&serde_json::Value>,
+    ) -> Result<Transition, StoreError> {
+        let mut request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .condition_expression("#status = :ready")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_names("#th", "thumbnails")
+            .expression_attribute_values(":ready", s(Status::Ready.as_str()))
+            .expression_attribute_values(":now", s(now()))
+            .expression_attribute_values(":th", to_attr(thumbnails)?);
+        request = match metadata {
+            Some(md) => request
+                .update_expression("SET #u = :now, #th = :th, #md = :md")
+                .expression_attribute_names("#md", "metadata")
+                .expression_attribute_values(":md", to_attr(md)?),
+            None => request.update_expression("SET #u = :now, #th = :th"),
+        };
+        match request.send().await {
+            Ok(_) => {
+                tracing::info!(id, "record refreshed by a backfill");
+                Ok(Transition::Applied)
+            }
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => match self.get(id).await? {
+                Some(reel) => Ok(Transition::Unchanged(reel.status)),
+                None => Err(StoreError::NotFound(id.to_owned())),
+            },
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
 }

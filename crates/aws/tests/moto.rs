@@ -362,6 +362,33 @@ async fn dynamo_record_store_contract() {
         Err(StoreError::NotFound(_))
     ));
 
+    // a backfill refreshes a READY record only
+    let new_thumbs = vec![pipeline::ThumbnailRef {
+        size: 64,
+        key: "thumbnails/a/64.jpg".into(),
+        width: 64,
+        height: 43,
+        bytes: 300,
+    }];
+    let md = serde_json::json!({"width": 96, "height": 64});
+    assert_eq!(
+        db.refresh("a", &new_thumbs, Some(&md)).await.unwrap(),
+        Transition::Applied
+    );
+    let stored = db.get("a").await.unwrap().unwrap();
+    assert_eq!(
+        (stored.status, stored.thumbnails, stored.metadata),
+        (Status::Ready, new_thumbs.clone(), Some(md))
+    );
+    assert_eq!(
+        db.refresh("b", &new_thumbs, None).await.unwrap(),
+        Transition::Unchanged(Status::Failed)
+    );
+    assert!(matches!(
+        db.refresh("nope", &new_thumbs, None).await,
+        Err(StoreError::NotFound(_))
+    ));
+
     let ids = |v: Vec<Reel>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
     assert_eq!(
         ids(db.list(&ListQuery::default()).await.unwrap()),

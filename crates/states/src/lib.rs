@@ -9,15 +9,16 @@
 //!
 //! Modules: `definition` (parse + validate), `path` (Jayway JSONPath, reference paths),
 //! `intrinsics`, `template` (Parameters/Arguments/Output/Assign), `choice`, `executor`,
-//! `jsonata_state`, `retry`, `map` (Map + Parallel), `history`, `clock`, `runner`
-//! (`sfn run` results and mocks), `bench`.
+//! `jsonata_state`, `retry`, `map` (inline Map + Parallel), `map_run` (distributed Map),
+//! `callback` (task tokens), `nested` (startExecution.sync), `storage` (the object store
+//! port), `history`, `clock`. This crate is the library only: `sfn run`'s argument words,
+//! task stubs and mocks, and the benchmark are `crates/states-cli`.
 
 use async_trait::async_trait;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::sync::Arc;
 
-pub mod bench;
 pub mod callback;
 pub mod choice;
 pub mod clock;
@@ -32,7 +33,6 @@ pub mod map_run;
 pub mod nested;
 pub mod path;
 pub mod retry;
-pub mod runner;
 pub mod storage;
 pub mod template;
 

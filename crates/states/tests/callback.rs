@@ -198,40 +198,6 @@ fn unknown_resources_and_patterns_fail_validation_with_aws_text() {
     assert!(e.message.contains("HeartbeatSeconds"), "{e}");
 }
 
-#[tokio::test]
-async fn an_unserved_resource_fails_the_execution_with_aws_text() {
-    use states::runner::{run_text, RunOptions};
-    let d = r#"{"StartAt":"T","States":{"T":{"Type":"Task","Resource":"arn:aws:states:::sqs:sendMessage","End":true}}}"#;
-    let r = run_text(d, json!({}), &RunOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(r.result["error"], json!("States.Runtime"));
-    assert!(r.result["cause"]
-        .as_str()
-        .unwrap()
-        .contains("The resource provided arn:aws:states:::sqs:sendMessage is not recognized."));
-}
-
-#[tokio::test]
-async fn a_mocked_callback_task_answers_through_its_token() {
-    use states::runner::{run_text, RunOptions};
-    let d = r#"{"StartAt":"T","States":{"T":{"Type":"Task",
-        "Resource":"arn:aws:states:::lambda:invoke.waitForTaskToken",
-        "Parameters":{"FunctionName":"f","Payload":{"token.$":"$$.Task.Token"}},"End":true}}}"#;
-    let opts = RunOptions {
-        mock_config: Some(json!({
-            "StateMachines": {"sm": {"TestCases": {"ok": {"T": "Approve"}}}},
-            "MockedResponses": {"Approve": {"0": {"Return": {"approved": true}}}}
-        })),
-        ..Default::default()
-    };
-    let r = run_text(d, json!({}), &opts).await.unwrap();
-    assert_eq!(
-        r.result,
-        json!({"status": "SUCCEEDED", "output": {"approved": true}})
-    );
-}
-
 /// One state machine, known by its ARN, for nested executions.
 struct Machines(Definition);
 

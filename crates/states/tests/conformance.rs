@@ -85,7 +85,7 @@ async fn recorded_cases_match() {
         };
         run += 1;
         let clock = FakeClock::new(chrono::Utc::now());
-        let tasks = states::runner::StubInvoker::new(&Default::default()).expect("stub invoker");
+        let tasks = NoTasks;
         let o = execute_with_clock(
             &def,
             case["input"].clone(),
@@ -132,5 +132,21 @@ async fn recorded_cases_match() {
             run, EXACT_CASES_OF_THE_RECORDED_SET,
             "the recorded set ran a different number of cases"
         );
+    }
+}
+
+/// No task is served: every one fails as AWS does for a resource it does not recognise.
+struct NoTasks;
+
+#[async_trait::async_trait]
+impl states::TaskInvoker for NoTasks {
+    async fn invoke(
+        &self,
+        req: states::TaskRequest,
+    ) -> Result<serde_json::Value, states::TaskFailure> {
+        Err(states::TaskFailure {
+            error: "States.Runtime".into(),
+            cause: states::definition::resource::not_recognized(&req.resource),
+        })
     }
 }

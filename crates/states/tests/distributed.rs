@@ -6,7 +6,7 @@ use serde_json::{json, Value};
 use states::history::MemoryHistory;
 use states::storage::MemoryObjects;
 use states::{
-    execute_with, Definition, ExecutionOptions, ExecutionStatus, NoHistory, Services, SystemClock,
+    execute_with, Definition, ExecutionOptions, ExecutionStatus, Services, SystemClock,
     TaskFailure, TaskInvoker, TaskRequest,
 };
 use std::sync::Arc;
@@ -294,13 +294,4 @@ fn distributed_fields_are_checked_never_ignored() {
             "{field} {value} accepted"
         );
     }
-}
-
-#[tokio::test]
-async fn ten_thousand_items_in_batches_of_a_hundred() {
-    // the bench's definition, checked for correctness (its speed is measured by `sfn bench`)
-    let report = states::bench::distributed_map(10_000).await;
-    assert_eq!(report["status"], json!("SUCCEEDED"), "{report}");
-    assert!(report["result_bytes_written"].as_u64().unwrap() > 10_000);
-    let _ = NoHistory;
 }

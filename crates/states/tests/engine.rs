@@ -516,35 +516,3 @@ fn execute_future_is_send() {
     let fut = execute(&d, json!({}), &opts, &tasks, &NoHistory);
     assert_send(&fut);
 }
-
-#[tokio::test]
-async fn runner_task_commands_and_mock_config() {
-    use states::runner::{run_text, RunOptions};
-    let d = r#"{"StartAt":"T","States":{
-        "T":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","Next":"U"},
-        "U":{"Type":"Task","Resource":"arn:aws:states:::lambda:invoke","End":true,
-             "Retry":[{"ErrorEquals":["Flaky"],"IntervalSeconds":1,"MaxAttempts":1}]}}}"#;
-    let opts = RunOptions {
-        tasks: vec![("T".into(), "cat".into())],
-        mock_config: Some(json!({
-            "StateMachines": {"sm": {"TestCases": {"happy": {"U": "FlakyThenOk"}}}},
-            "MockedResponses": {"FlakyThenOk": {
-                "0": {"Throw": {"Error": "Flaky", "Cause": "first call"}},
-                "1": {"Return": {"Payload": "done", "StatusCode": 200}}
-            }}
-        })),
-        ..Default::default()
-    };
-    let r = run_text(d, json!({"x": 1}), &opts).await.unwrap();
-    assert_eq!(r.exit_code, 0, "{}", r.result);
-    assert_eq!(
-        r.result,
-        json!({"status": "SUCCEEDED", "output": {"Payload": "done", "StatusCode": 200}})
-    );
-    // an unregistered resource fails the way AWS does for a missing function
-    let r = run_text(d, json!({}), &RunOptions::default())
-        .await
-        .unwrap();
-    assert_eq!(r.exit_code, 1);
-    assert_eq!(r.result["error"], json!("Lambda.ResourceNotFoundException"));
-}

@@ -115,7 +115,7 @@ fn odd_intrinsics_do_not_panic() {
 async fn run(d: Value, input: Value) -> states::ExecutionOutcome {
     let def = Definition::from_value(d).expect("valid");
     let clock = FakeClock::new(states::clock::epoch());
-    let tasks = states::runner::StubInvoker::new(&Default::default()).expect("stub");
+    let tasks = NoTasks;
     execute_with_clock(
         &def,
         input,
@@ -157,4 +157,20 @@ async fn runtime_oddities_fail_cleanly() {
     )
     .await;
     assert_eq!(o.status, states::ExecutionStatus::Failed);
+}
+
+/// No task is served: every one fails as AWS does for a resource it does not recognise.
+struct NoTasks;
+
+#[async_trait::async_trait]
+impl states::TaskInvoker for NoTasks {
+    async fn invoke(
+        &self,
+        req: states::TaskRequest,
+    ) -> Result<serde_json::Value, states::TaskFailure> {
+        Err(states::TaskFailure {
+            error: "States.Runtime".into(),
+            cause: states::definition::resource::not_recognized(&req.resource),
+        })
+    }
 }

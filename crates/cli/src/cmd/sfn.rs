@@ -1,8 +1,8 @@
 //! `media-hub sfn`: run, validate or benchmark any Amazon States Language definition with
-//! the built-in interpreter. Thin wiring over `states::runner` and `states::bench`.
+//! the built-in interpreter. Thin wiring over `states_cli::runner` and `states_cli::bench`.
 
 use clap::Subcommand;
-use states::runner::{self, RunOptions};
+use states_cli::runner::{self, RunOptions};
 
 #[derive(clap::Args)]
 pub struct Args {
@@ -123,7 +123,7 @@ pub async fn run(args: Args) -> anyhow::Result<i32> {
             branches,
             distributed_items,
         } => {
-            let report = states::bench::run_all(states::bench::BenchOptions {
+            let report = states_cli::bench::run_all(states_cli::bench::BenchOptions {
                 loop_iterations: iterations,
                 map_items,
                 parallel_branches: branches,

@@ -4,6 +4,6 @@
 #[tokio::main(flavor = "current_thread")]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
-    let code = states::runner::main_args(&args).await;
+    let code = states_cli::runner::main_args(&args).await;
     std::process::exit(code);
 }

@@ -2,13 +2,13 @@
 //! NAME=CMD`, or a Step Functions Local mock config), runs it and renders the one-line
 //! JSON result (`{"status":"SUCCEEDED","output":..}` / `{"status":"FAILED",..}`).
 
-use crate::history::{to_aws_json, MemoryHistory};
-use crate::{
+use async_trait::async_trait;
+use serde_json::{json, Map, Value};
+use states::history::{to_aws_json, MemoryHistory};
+use states::{
     Definition, ExecutionOptions, ExecutionOutcome, ExecutionStatus, HistorySink, NoHistory,
     TaskFailure, TaskInvoker, TaskRequest,
 };
-use async_trait::async_trait;
-use serde_json::{json, Map, Value};
 use std::collections::HashMap;
 use std::sync::Mutex;
 
@@ -19,7 +19,7 @@ pub enum RunError {
     #[error("the input is not valid JSON: {0}")]
     Input(serde_json::Error),
     #[error("{0}")]
-    Definition(#[from] crate::DefinitionError),
+    Definition(#[from] states::DefinitionError),
     #[error("invalid mock config: {0}")]
     Mock(String),
     #[error("{0}")]
@@ -82,7 +82,7 @@ pub struct StubInvoker {
     mocks: HashMap<String, Map<String, Value>>,
     calls: Mutex<HashMap<String, usize>>,
     /// callback tasks get their mocked or computed answer through their token
-    tokens: crate::TaskTokens,
+    tokens: states::TaskTokens,
 }
 
 impl StubInvoker {
@@ -126,7 +126,7 @@ impl StubInvoker {
             commands: opts.tasks.clone(),
             mocks,
             calls: Mutex::new(HashMap::new()),
-            tokens: crate::TaskTokens::new(),
+            tokens: states::TaskTokens::new(),
         })
     }
 
@@ -249,7 +249,7 @@ pub fn unknown_resource(req: &TaskRequest) -> TaskFailure {
 
 impl StubInvoker {
     /// The task tokens callback tasks wait on (give them to the execution's `Services`).
-    pub fn tokens(&self) -> crate::TaskTokens {
+    pub fn tokens(&self) -> states::TaskTokens {
         self.tokens.clone()
     }
 
@@ -303,21 +303,21 @@ pub async fn run_text(
     };
     let mem = MemoryHistory::default();
     let sink: &dyn HistorySink = if opts.history { &mem } else { &NoHistory };
-    let services = crate::Services {
+    let services = states::Services {
         task_tokens: invoker.tokens(),
         objects: opts.objects_dir.as_ref().map(|d| {
-            std::sync::Arc::new(crate::storage::DirObjects::new(d))
-                as std::sync::Arc<dyn crate::storage::ObjectStore>
+            std::sync::Arc::new(states::storage::DirObjects::new(d))
+                as std::sync::Arc<dyn states::storage::ObjectStore>
         }),
         state_machines: None,
     };
-    let outcome = crate::execute_with(
+    let outcome = states::execute_with(
         &def,
         input,
         &options,
         &invoker,
         sink,
-        &crate::SystemClock,
+        &states::SystemClock,
         &services,
     )
     .await;
@@ -339,7 +339,7 @@ pub async fn run_text(
 }
 
 /// Validate a definition text: `Ok(())` or AWS's message.
-pub fn validate_text(def_text: &str) -> Result<(), crate::DefinitionError> {
+pub fn validate_text(def_text: &str) -> Result<(), states::DefinitionError> {
     Definition::parse(def_text).map(|_| ())
 }
 

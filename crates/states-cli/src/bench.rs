@@ -1,12 +1,12 @@
 //! Engine benchmark (`media-hub sfn bench`): a Pass/Choice counting loop (transitions per
 //! second, resident memory before/after), a Map over many items, a wide Parallel.
 
-use crate::{
+use async_trait::async_trait;
+use serde_json::{json, Value};
+use states::{
     execute, Definition, ExecutionOptions, ExecutionStatus, NoHistory, TaskFailure, TaskInvoker,
     TaskRequest,
 };
-use async_trait::async_trait;
-use serde_json::{json, Value};
 use std::time::Instant;
 
 #[derive(Debug, Clone)]
@@ -119,7 +119,7 @@ async fn run_one(def: &Value, input: Value) -> (f64, ExecutionStatus, Option<Val
 async fn run_with(
     def: &Value,
     input: Value,
-    sink: &dyn crate::HistorySink,
+    sink: &dyn states::HistorySink,
 ) -> (f64, ExecutionStatus, Option<Value>) {
     let d = match Definition::from_value(def.clone()) {
         Ok(d) => d,
@@ -145,7 +145,7 @@ pub async fn run_all(opts: BenchOptions) -> Value {
     let (secs, status, _) = run_one(&def, json!({"i": 0, "n": n})).await;
     let cpu = cpu_seconds() - cpu0;
     let rss_big = rss_kib();
-    let counting = crate::history::CountingHistory::default();
+    let counting = states::history::CountingHistory::default();
     let (hsecs, _, _) = run_with(&def, json!({"i": 0, "n": n}), &counting).await;
     let events = counting.count.load(std::sync::atomic::Ordering::Relaxed);
     let rss_hist = rss_kib();
@@ -240,7 +240,7 @@ pub async fn run_all(opts: BenchOptions) -> Value {
 /// ItemBatcher (100 items a child execution), ResultWriter; timed from start to the
 /// manifest written.
 pub async fn distributed_map(n: usize) -> Value {
-    let objects = std::sync::Arc::new(crate::storage::MemoryObjects::new());
+    let objects = std::sync::Arc::new(states::storage::MemoryObjects::new());
     let items: Vec<Value> = (0..n)
         .map(|i| json!({"id": format!("reel-{i:06}"), "key": format!("raw/reel-{i:06}/original.jpg")}))
         .collect();
@@ -263,18 +263,18 @@ pub async fn distributed_map(n: usize) -> Value {
         Ok(d) => d,
         Err(e) => return json!({"error": e.to_string()}),
     };
-    let services = crate::Services {
+    let services = states::Services {
         objects: Some(objects.clone()),
         ..Default::default()
     };
     let t = Instant::now();
-    let o = crate::execute_with(
+    let o = states::execute_with(
         &d,
         json!({}),
         &ExecutionOptions::default(),
         &NoTasks,
         &NoHistory,
-        &crate::SystemClock,
+        &states::SystemClock,
         &services,
     )
     .await;
