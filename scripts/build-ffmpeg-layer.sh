@@ -5,7 +5,7 @@
 #
 # Made from Debian packages only, so the recipe is reproducible: ffmpeg's Debian source
 # package, Debian's aarch64 cross compiler, and Debian's arm64 libx264 (the H.264 encoder)
-# and libdav1d (the AV1 decoder) for static linking. The rest of what media-hub asks of
+# and libaom (the AV1 decoder) for static linking. The rest of what media-hub asks of
 # ffmpeg is ffmpeg's own code: the H.264, HEVC, VP8, VP9, MPEG-4, AAC, Opus, Vorbis,
 # MP3, ALAC and PCM decoders, the
 # MP4/MOV, Matroska/WebM demuxers, the MP4 muxer, the scale/transpose/flip/fps filters
@@ -48,7 +48,7 @@ if ! grep -rqs '^Types:.*deb-src\|^deb-src' /etc/apt/sources.list /etc/apt/sourc
 fi
 apt-get update -qq
 DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends \
-  "${CROSS[@]}" nasm pkg-config dpkg-dev zip ca-certificates libx264-dev:arm64 libdav1d-dev:arm64 >/dev/null
+  "${CROSS[@]}" nasm pkg-config dpkg-dev zip ca-certificates libx264-dev:arm64 libaom-dev:arm64 >/dev/null
 
 rm -rf "$WORK" && mkdir -p "$WORK/src" "$WORK/layer/bin"
 cd "$WORK/src"
@@ -66,13 +66,13 @@ PKG_CONFIG_LIBDIR="/usr/lib/$TRIPLET/pkgconfig" ./configure \
   --prefix="$WORK/prefix" \
   --pkg-config=pkg-config --pkg-config-flags=--static \
   --extra-cflags="-I/usr/include/$TRIPLET" --extra-ldflags="-static -L/usr/lib/$TRIPLET" \
-  --enable-static --disable-shared --enable-gpl --enable-libx264 --enable-libdav1d \
+  --enable-static --disable-shared --enable-gpl --enable-libx264 --enable-libaom \
   --disable-autodetect --disable-debug --disable-doc --disable-network --disable-ffplay \
   --disable-everything \
   --enable-protocol=file,pipe \
   --enable-demuxer=mov,matroska,image2pipe \
   --enable-muxer=mp4,mov,ipod,image2pipe,null \
-  --enable-decoder=h264,hevc,vp8,vp9,libdav1d,mpeg4,aac,aac_latm,opus,vorbis,mp3,alac,pcm_s16le,pcm_s24le,pcm_f32le \
+  --enable-decoder=h264,hevc,vp8,vp9,libaom_av1,mpeg4,aac,aac_latm,opus,vorbis,mp3,alac,pcm_s16le,pcm_s24le,pcm_f32le \
   --enable-parser=h264,hevc,vp8,vp9,av1,mpeg4video,aac,opus,vorbis,mpegaudio \
   --enable-bsf=aac_adtstoasc,h264_mp4toannexb,hevc_mp4toannexb,vp9_superframe_split,extract_extradata \
   --enable-encoder=libx264,aac,ppm \
