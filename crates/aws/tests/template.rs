@@ -1323,3 +1323,51 @@ fn the_authorizers_public_routes_are_routes_of_the_api() {
     assert!(render(env.get("MEDIA_HUB_ADMIN_TOKEN").expect("the token"))
         .contains("{{resolve:secretsmanager:${AdminTokenSecret}"));
 }
+
+#[tokio::test]
+async fn reconcile_policy_grants_exactly_what_its_sweep_calls() {
+    let Some(url) = common::endpoint("reconcile_policy_grants_exactly_what_its_sweep_calls") else {
+        return;
+    };
+    let t = template();
+    let sdk = common::sdk(&url).await;
+    let mut names = common::names("reconcile");
+    common::create_resources(&sdk, &names).await;
+    names.state_machine_arn = Some(
+        common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
+    );
+    let log = OpLog::new();
+    let (blobs, records, workflow) = log.adapters(&sdk, &names);
+    let intake = pipeline::intake::Intake {
+        blobs: Arc::new(blobs),
+        records: Arc::new(records),
+        workflow: Arc::new(workflow.expect("a state machine")),
+        settings: Arc::new(Settings::default()),
+        signer: None,
+    };
+    // a reel left PROCESSING long ago with no execution, set up without logging
+    let plain = aws::DynamoRecordStore::new(&sdk, &names.table);
+    let id = pipeline::intake::new_id();
+    let mut stuck = reel(&id);
+    stuck.created_at = "2026-01-01T00:00:00.000Z".into();
+    plain.create(&stuck).await.unwrap();
+    log.clear();
+    let n = intake
+        .restart_stuck(std::time::Duration::from_secs(900))
+        .await
+        .unwrap();
+    assert_eq!(n, 1);
+    let now = plain.get(&id).await.unwrap().unwrap();
+    assert!(now
+        .execution_arn
+        .is_some_and(|a| a.ends_with(&format!(":{id}"))));
+    // run again: its execution is running now, nothing starts
+    assert_eq!(
+        intake
+            .restart_stuck(std::time::Duration::from_secs(900))
+            .await
+            .unwrap(),
+        0
+    );
+    check(&t, "reconcile", &log);
+}
