@@ -17,6 +17,7 @@ use pipeline::{
 use serde::Deserialize;
 use serde_json::Value;
 
+use crate::auth::Admin;
 use crate::error::{ApiError, Wants};
 use crate::graph::render_svg;
 use crate::html::{badge, json_block, page, trusted};
@@ -99,6 +100,7 @@ fn query(p: &ListParams, wants: Wants) -> Result<ExecutionQuery, ApiError> {
 }
 
 pub async fn executions_json(
+    _admin: Admin,
     State(st): State<AppState>,
     Query(p): Query<ListParams>,
 ) -> Result<Json<Value>, ApiError> {
@@ -110,6 +112,7 @@ pub async fn executions_json(
 }
 
 pub async fn execution_json(
+    _admin: Admin,
     State(st): State<AppState>,
     Path(name): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
@@ -126,11 +129,17 @@ pub async fn execution_json(
     ))
 }
 
-pub async fn definition_json(State(st): State<AppState>) -> Result<Json<Value>, ApiError> {
+pub async fn definition_json(
+    _admin: Admin,
+    State(st): State<AppState>,
+) -> Result<Json<Value>, ApiError> {
     Ok(Json(log(&st, Wants::Json)?.definition().await?))
 }
 
-pub async fn definition_svg(State(st): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+pub async fn definition_svg(
+    _admin: Admin,
+    State(st): State<AppState>,
+) -> Result<impl IntoResponse, ApiError> {
     let def = log(&st, Wants::Json)?.definition().await?;
     Ok((
         [(header::CONTENT_TYPE, "image/svg+xml")],
@@ -193,6 +202,7 @@ fn status_options(current: Option<&str>) -> Markup {
 }
 
 pub async fn executions_page(
+    _admin: Admin,
     State(st): State<AppState>,
     wants: Wants,
     Query(p): Query<ListParams>,
@@ -327,6 +337,7 @@ fn state_detail(name: &str, runs: &[&StateRow]) -> Markup {
 }
 
 pub async fn execution_page(
+    _admin: Admin,
     State(st): State<AppState>,
     wants: Wants,
     Path(name): Path<String>,
@@ -482,6 +493,7 @@ pub async fn execution_page(
 }
 
 pub async fn redrive(
+    _admin: Admin,
     State(st): State<AppState>,
     wants: Wants,
     Path(name): Path<String>,
@@ -503,6 +515,7 @@ pub struct StopForm {
 }
 
 pub async fn stop(
+    _admin: Admin,
     State(st): State<AppState>,
     wants: Wants,
     Path(name): Path<String>,
@@ -537,6 +550,7 @@ pub struct StartForm {
 }
 
 pub async fn start(
+    _admin: Admin,
     State(st): State<AppState>,
     wants: Wants,
     Form(f): Form<StartForm>,
@@ -587,6 +601,7 @@ fn definition_body(text: &str, verdict: Option<Result<(), String>>) -> Markup {
 }
 
 pub async fn definition_page(
+    _admin: Admin,
     State(st): State<AppState>,
     wants: Wants,
 ) -> Result<Html<String>, ApiError> {
@@ -600,7 +615,7 @@ pub async fn definition_page(
     ))
 }
 
-pub async fn validate_definition(Form(f): Form<DefinitionForm>) -> Html<String> {
+pub async fn validate_definition(_admin: Admin, Form(f): Form<DefinitionForm>) -> Html<String> {
     let verdict = states::Definition::parse(&f.definition)
         .map(|_| ())
         .map_err(|e| e.message);

@@ -15,7 +15,6 @@ use axum::extract::{FromRequest, Multipart, Path, Request, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use axum::Json;
-use futures_util::TryStreamExt;
 use pipeline::direct::DirectRequest;
 use pipeline::StoreError;
 
@@ -93,7 +92,8 @@ pub async fn receive(State(st): State<AppState>, request: Request) -> Result<Res
         let id = pipeline::keys::incoming_id(&signed.key)
             .ok_or_else(|| denied("the signed key is not a direct upload's"))?
             .to_owned();
-        let body = field.map_err(|e| std::io::Error::other(e.body_text()));
+        let over_limit = std::sync::atomic::AtomicBool::new(false);
+        let body = crate::uploads::field_body(field, &over_limit);
         let size = st
             .intake
             .blobs
@@ -105,6 +105,18 @@ pub async fn receive(State(st): State<AppState>, request: Request) -> Result<Res
             )
             .await
             .map_err(|e| match e {
+                StoreError::TooLarge { .. } | StoreError::Invalid(_)
+                    if over_limit.load(std::sync::atomic::Ordering::Relaxed) =>
+                {
+                    ApiError::new(
+                        StatusCode::PAYLOAD_TOO_LARGE,
+                        "UploadTooLarge",
+                        format!(
+                            "the file is larger than the signed limit of {} bytes",
+                            signed.max_bytes
+                        ),
+                    )
+                }
                 StoreError::TooLarge { limit } => ApiError::new(
                     StatusCode::PAYLOAD_TOO_LARGE,
                     "UploadTooLarge",

@@ -49,6 +49,8 @@ pub struct ApiError {
     pub code: &'static str,
     pub message: String,
     pub wants: Wants,
+    /// seconds for a `Retry-After` header (503 `Busy`, 429)
+    pub retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -58,7 +60,13 @@ impl ApiError {
             code,
             message: message.into(),
             wants: Wants::Json,
+            retry_after: None,
         }
+    }
+
+    pub fn retry_after(mut self, secs: u64) -> Self {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn for_client(mut self, wants: Wants) -> Self {
@@ -105,6 +113,12 @@ impl From<IntakeError> for ApiError {
             IntakeError::Incomplete(_) => StatusCode::CONFLICT,
             IntakeError::DirectUnavailable => StatusCode::NOT_IMPLEMENTED,
             IntakeError::Forbidden(_) => StatusCode::FORBIDDEN,
+            IntakeError::Busy {
+                retry_after_secs, ..
+            } => {
+                return ApiError::new(StatusCode::SERVICE_UNAVAILABLE, e.code(), e.to_string())
+                    .retry_after(*retry_after_secs)
+            }
             IntakeError::Storage(StoreError::Unavailable(_)) => StatusCode::SERVICE_UNAVAILABLE,
             // the request body broke off or named something invalid
             IntakeError::Storage(StoreError::Invalid(_)) => StatusCode::BAD_REQUEST,
@@ -122,7 +136,7 @@ impl IntoResponse for ApiError {
             tracing::info!(status = %self.status, code = self.code, message = %self.message, "request refused");
         }
         let words = plain(self.code, looks_like_in(&self.message));
-        match self.wants {
+        let mut response = match self.wants {
             Wants::Json => (
                 self.status,
                 Json(serde_json::json!({
@@ -137,8 +151,129 @@ impl IntoResponse for ApiError {
                 let body = error_section(self.code, &self.message, &words, Some(self.status), true);
                 (self.status, Html(page("Error", body).into_string())).into_response()
             }
+        };
+        if let Some(secs) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(secs));
+        }
+        response.extensions_mut().insert(Shaped);
+        response
+    }
+}
+
+/// Marks a response that already has the error shape (or is a deliberate page, such as the
+/// sign-in form answering 401), so [`shape_errors`] leaves it as it is.
+#[derive(Debug, Clone, Copy)]
+pub struct Shaped;
+
+/// Mark a hand-made error response as deliberate.
+pub fn shaped(mut response: Response) -> Response {
+    response.extensions_mut().insert(Shaped);
+    response
+}
+
+/// The stable name of an error status that no handler named (extractor rejections, the
+/// router's 404/405, body limits).
+pub fn name_for(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 | 422 => "InvalidRequest",
+        401 => "Unauthorized",
+        403 => "AccessDenied",
+        404 => "NotFound",
+        405 => "MethodNotAllowed",
+        408 => "RequestTimeout",
+        409 => "Conflict",
+        411 => "LengthRequired",
+        413 => "UploadTooLarge",
+        414 => "UriTooLong",
+        415 => "UnsupportedContentType",
+        429 => "TooManyRequests",
+        431 => "HeadersTooLarge",
+        503 => "Unavailable",
+        504 => "Timeout",
+        s if s >= 500 => "InternalError",
+        _ => "InvalidRequest",
+    }
+}
+
+/// Headers an error loses when it is reshaped (they describe the old body); the others
+/// (`Allow`, `Retry-After`, `WWW-Authenticate`, `Content-Range` …) stay.
+const BODY_HEADERS: [header::HeaderName; 4] = [
+    header::CONTENT_TYPE,
+    header::CONTENT_LENGTH,
+    header::TRANSFER_ENCODING,
+    header::CONTENT_ENCODING,
+];
+
+/// Middleware: every 4xx and 5xx leaves as `{"error": NAME, "message": …}` (or the HTML
+/// error page), whoever produced it; a request whose declared length is over `limit`
+/// bytes is refused with 413 before any handler runs, on every path.
+pub async fn shape_errors(
+    axum::extract::State(limit): axum::extract::State<u64>,
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let wants = Wants::from_headers(request.headers());
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.trim().parse::<u64>().ok());
+    if declared.is_some_and(|n| n > limit) {
+        let mut response = ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "UploadTooLarge",
+            format!("the request body is larger than the limit of {limit} bytes"),
+        )
+        .for_client(wants)
+        .into_response();
+        // the body is not read: the client must not reuse this connection for more
+        response.headers_mut().insert(
+            header::CONNECTION,
+            header::HeaderValue::from_static("close"),
+        );
+        return response;
+    }
+    let response = next.run(request).await;
+    let status = response.status();
+    // a body that is already JSON (the Step Functions API answers in AWS's own error
+    // shape) or a page is deliberate
+    let deliberate = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|t| t.contains("json") || t.starts_with("text/html"));
+    if !(status.is_client_error() || status.is_server_error())
+        || deliberate
+        || response.extensions().get::<Shaped>().is_some()
+    {
+        return response;
+    }
+    let (parts, body) = response.into_parts();
+    let text = axum::body::to_bytes(body, 2048).await.unwrap_or_default();
+    let text = String::from_utf8_lossy(&text);
+    let message = match (status, text.trim()) {
+        (StatusCode::METHOD_NOT_ALLOWED, _) => {
+            let allow = parts
+                .headers
+                .get(header::ALLOW)
+                .and_then(|v| v.to_str().ok())
+                .unwrap_or("");
+            format!("this route takes {allow}")
+        }
+        (_, "") => status.canonical_reason().unwrap_or("error").to_owned(),
+        (_, t) => t.to_owned(),
+    };
+    let mut reshaped = ApiError::new(status, name_for(status), message)
+        .for_client(wants)
+        .into_response();
+    for (name, value) in &parts.headers {
+        if !BODY_HEADERS.contains(name) && !reshaped.headers().contains_key(name) {
+            reshaped.headers_mut().insert(name.clone(), value.clone());
         }
     }
+    reshaped
 }
 
 /// An error for people: the plain words and the next step, the technical cause under a

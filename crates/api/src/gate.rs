@@ -41,6 +41,23 @@ impl AdminToken {
         )
     }
 
+    /// Whether a token is configured.
+    pub fn is_set(&self) -> bool {
+        self.0.is_some()
+    }
+
+    /// Whether `candidate` is the token (the sign-in form's field), in constant time.
+    pub fn matches(&self, candidate: &str) -> bool {
+        self.0
+            .as_deref()
+            .is_some_and(|t| same(candidate.trim().as_bytes(), t.as_bytes()))
+    }
+
+    /// The sign-in cookie's value for the token.
+    pub fn cookie(&self) -> Option<String> {
+        self.0.as_deref().map(cookie_value)
+    }
+
     /// Whether these headers carry it, as a bearer token or as the sign-in cookie.
     pub fn allows(&self, headers: &HeaderMap) -> bool {
         let Some(token) = &self.0 else { return false };

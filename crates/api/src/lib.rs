@@ -10,7 +10,7 @@ mod console;
 mod deletion;
 mod describe;
 mod direct;
-mod error;
+pub mod error;
 mod events;
 pub mod gate;
 mod graph;
@@ -19,6 +19,7 @@ mod media;
 mod paging;
 mod privacy;
 mod ranged;
+pub mod ratelimit;
 mod reels;
 mod reprocess;
 pub mod runs;
@@ -100,10 +101,15 @@ pub fn router(state: AppState) -> Router {
         .route("/api/statemachine/graph.svg", get(console::definition_svg))
         .route("/assets/{file}", get(assets::serve))
         .route("/favicon.ico", get(assets::favicon))
+        .route("/signin", get(auth::signin_form).post(auth::signin))
         .route("/healthz", get(|| async { "ok" }))
         .route("/metrics", get(metrics))
         .fallback(error::not_found)
-        .layer(DefaultBodyLimit::max(body_limit));
+        .layer(DefaultBodyLimit::max(body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            body_limit as u64,
+            error::shape_errors,
+        ));
     security::with_headers(routes, &extra_origins)
         .layer(axum::middleware::from_fn(access_log::log))
         .layer(tower_http::trace::TraceLayer::new_for_http())
@@ -120,4 +126,13 @@ async fn metrics() -> impl axum::response::IntoResponse {
         )],
         pipeline::metrics::global().prometheus(),
     )
+}
+
+/// The router with the per-address upload rate limit in front (for `media-hub serve`; on
+/// AWS, API Gateway throttles).
+pub fn with_upload_limit(app: Router, limit: ratelimit::RateLimit) -> Router {
+    app.layer(axum::middleware::from_fn_with_state(
+        ratelimit::Limiter::new(limit),
+        ratelimit::limit_uploads,
+    ))
 }

@@ -105,7 +105,12 @@ impl From<ExecutionError> for SfnError {
 type Answer = Result<Value, SfnError>;
 
 /// `POST /`: one Step Functions action.
-pub async fn dispatch(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+pub async fn dispatch(
+    _admin: crate::auth::Admin,
+    State(st): State<AppState>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

@@ -58,6 +58,7 @@ pub(crate) fn accepted(
 
 async fn accept(st: &AppState, request: Request) -> Result<(pipeline::Reel, String), ApiError> {
     check_request_headers(st, request.headers())?;
+    st.intake.admit()?;
     let mut form = Multipart::from_request(request, st)
         .await
         .map_err(|e| ApiError::new(e.status(), "InvalidForm", e.body_text()))?;
@@ -145,15 +146,8 @@ async fn read_form(
                 }
                 let filename = field.file_name().unwrap_or("upload").to_owned();
                 let part_type = field.content_type().map(str::to_owned);
-                // The body limit shows up as an error inside the file's stream; remember it
-                // so the client gets 413 rather than a generic broken-form answer.
                 let over_limit = std::sync::atomic::AtomicBool::new(false);
-                let body = field.map_err(|e| {
-                    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                        over_limit.store(true, std::sync::atomic::Ordering::Relaxed);
-                    }
-                    std::io::Error::other(e.body_text())
-                });
+                let body = field_body(field, &over_limit);
                 let raw = st
                     .intake
                     .store_raw(id, &filename, part_type.as_deref(), Box::pin(body))
@@ -174,4 +168,19 @@ async fn read_form(
         }
     }
     Ok(())
+}
+
+/// A file part as a byte stream. The body limit shows up as an error inside the part's
+/// stream, wherever a network read happens to cross it; `over_limit` remembers it so the
+/// client gets 413 rather than a generic broken-form answer.
+pub(crate) fn field_body<'a>(
+    field: axum::extract::multipart::Field<'a>,
+    over_limit: &'a std::sync::atomic::AtomicBool,
+) -> impl futures_util::Stream<Item = Result<bytes::Bytes, std::io::Error>> + Send + 'a {
+    field.map_err(move |e| {
+        if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+            over_limit.store(true, std::sync::atomic::Ordering::Relaxed);
+        }
+        std::io::Error::other(e.body_text())
+    })
 }

@@ -3,6 +3,9 @@
 
 use std::sync::Arc;
 
+use std::time::Duration;
+
+use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use pipeline::Settings;
 
@@ -122,11 +125,44 @@ pub fn settings_from(
     Ok(s)
 }
 
+/// `MEDIA_HUB_AWS_ATTEMPT_TIMEOUT_SECS`: the longest one SDK request attempt may take.
+pub const ENV_ATTEMPT_TIMEOUT: &str = "MEDIA_HUB_AWS_ATTEMPT_TIMEOUT_SECS";
+/// `MEDIA_HUB_AWS_OPERATION_TIMEOUT_SECS`: the longest one SDK call may take, retries included.
+pub const ENV_OPERATION_TIMEOUT: &str = "MEDIA_HUB_AWS_OPERATION_TIMEOUT_SECS";
+pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+pub const DEFAULT_ATTEMPT_TIMEOUT: Duration = Duration::from_secs(30);
+pub const DEFAULT_OPERATION_TIMEOUT: Duration = Duration::from_secs(90);
+
+/// Connect, attempt and operation timeouts for every client built from the SDK
+/// configuration (S3, DynamoDB, Step Functions), so no call waits forever on a stalled
+/// endpoint. Each part of a multipart upload is its own operation.
+pub fn timeouts(attempt: Duration, operation: Duration) -> TimeoutConfig {
+    TimeoutConfig::builder()
+        .connect_timeout(DEFAULT_CONNECT_TIMEOUT)
+        .operation_attempt_timeout(attempt)
+        .operation_timeout(operation.max(attempt))
+        .build()
+}
+
+fn timeouts_from_env() -> TimeoutConfig {
+    let secs = |name: &'static str, default: Duration| {
+        var(name)
+            .and_then(|v| v.trim().parse::<f64>().ok())
+            .filter(|s| s.is_finite() && *s > 0.0)
+            .map_or(default, Duration::from_secs_f64)
+    };
+    timeouts(
+        secs(ENV_ATTEMPT_TIMEOUT, DEFAULT_ATTEMPT_TIMEOUT),
+        secs(ENV_OPERATION_TIMEOUT, DEFAULT_OPERATION_TIMEOUT),
+    )
+}
+
 /// The SDK configuration from the standard environment; `endpoint` overrides
 /// `AWS_ENDPOINT_URL`. A region defaults to `us-east-1` when none is configured, so a
 /// local endpoint works without an AWS profile.
 pub async fn sdk_config(endpoint: Option<&str>) -> SdkConfig {
-    let mut loader = aws_config::defaults(BehaviorVersion::latest());
+    let mut loader =
+        aws_config::defaults(BehaviorVersion::latest()).timeout_config(timeouts_from_env());
     if let Some(url) = endpoint {
         loader = loader.endpoint_url(url);
     }
@@ -208,6 +244,15 @@ impl AwsBackend {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn every_client_gets_attempt_and_operation_timeouts() {
+        let sdk = sdk_config(Some("http://127.0.0.1:9")).await;
+        let t = sdk.timeout_config().expect("timeouts");
+        assert_eq!(t.connect_timeout(), Some(DEFAULT_CONNECT_TIMEOUT));
+        assert!(t.operation_attempt_timeout().is_some());
+        assert!(t.operation_timeout() >= t.operation_attempt_timeout());
+    }
 
     #[test]
     fn settings_override_defaults() {

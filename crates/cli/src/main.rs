@@ -2,6 +2,7 @@
 //! only parses the command line, sets up logging and dispatches.
 
 mod cmd;
+mod http_server;
 
 use clap::{Parser, Subcommand};
 
@@ -34,6 +35,8 @@ enum Command {
     Reprocess(cmd::reprocess::Args),
     /// Process every reel again with the current settings (the backfill state machine).
     Backfill(cmd::backfill::Args),
+    /// Load tools: `bench upload --concurrency N --count M FILE`.
+    Bench(cmd::bench::Args),
 }
 
 fn init_logging() {
@@ -60,6 +63,7 @@ async fn main() -> std::process::ExitCode {
         Command::Invoke(a) => cmd::invoke::run(a).await,
         Command::Reprocess(a) => cmd::reprocess::run(a).await,
         Command::Backfill(a) => cmd::backfill::run(a).await,
+        Command::Bench(a) => cmd::bench::run(a).await,
     };
     match result {
         Ok(code) => std::process::ExitCode::from(u8::try_from(code).unwrap_or(1)),

@@ -122,7 +122,16 @@ async fn a_photo_becomes_a_ready_reel_with_thumbnails_and_metadata() {
     }
     let listed = executions_cli(dir.path(), &["--status", "SUCCEEDED"]);
     assert!(listed.contains(&id), "{listed}");
-    let detail: Value = server.get_json(&format!("/api/executions/{id}")).await;
+    // the execution API is the operator's
+    let detail: Value = reqwest::Client::new()
+        .get(format!("{}/api/executions/{id}", server.url))
+        .bearer_auth("e2e-admin")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
     assert_eq!(detail["execution"]["status"], "SUCCEEDED");
     assert_eq!(detail["events"][0]["type"], "ExecutionStarted");
     assert_eq!(detail["events"][0]["id"], 1);

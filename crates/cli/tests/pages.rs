@@ -299,7 +299,11 @@ fn gallery_link(page: &str, rel: &str) -> Option<String> {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn sixty_uploads_page_both_ways_exactly_once() {
     let dir = tempfile::tempdir().unwrap();
-    let server = Server::start(dir.path(), &["--thumbnail-sizes", "64,32,16"]);
+    // sixty uploads at once from one address: past the default upload rate limit
+    let server = Server::start(
+        dir.path(),
+        &["--thumbnail-sizes", "64,32,16", "--uploads-per-minute", "0"],
+    );
     let photo = std::fs::read(fixture("photo_gray.jpg")).unwrap();
     let uploads = (0..60).map(|i| {
         let photo = photo.clone();

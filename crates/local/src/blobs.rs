@@ -232,6 +232,64 @@ impl BlobStore for FsBlobStore {
             .await
             .map_err(|e| StoreError::Unavailable(e.to_string()))?
     }
+
+    async fn sweep_partial_writes(
+        &self,
+        older_than: std::time::Duration,
+    ) -> Result<usize, StoreError> {
+        let root = self.root.clone();
+        tokio::task::spawn_blocking(move || sweep_sync(&root, older_than))
+            .await
+            .map_err(|e| StoreError::Unavailable(e.to_string()))?
+    }
+}
+
+/// Remove `.tmp-*` files last modified more than `older_than` ago, and the folders they
+/// leave empty.
+fn sweep_sync(root: &Path, older_than: std::time::Duration) -> Result<usize, StoreError> {
+    let now = std::time::SystemTime::now();
+    let mut removed = 0;
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        let entries = match std::fs::read_dir(&dir) {
+            Ok(e) => e,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+            Err(e) => return Err(io(e)),
+        };
+        let mut swept_here = false;
+        for entry in entries {
+            let entry = entry.map_err(io)?;
+            let ft = entry.file_type().map_err(io)?;
+            if ft.is_dir() {
+                stack.push(entry.path());
+                continue;
+            }
+            if !entry.file_name().to_string_lossy().starts_with(".tmp-") {
+                continue;
+            }
+            let age = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .map(|t| now.duration_since(t).unwrap_or_default())
+                .unwrap_or_default();
+            if age < older_than {
+                continue;
+            }
+            match std::fs::remove_file(entry.path()) {
+                Ok(()) => {
+                    removed += 1;
+                    swept_here = true;
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(io(e)),
+            }
+        }
+        if swept_here && dir != root {
+            // fails (and is meant to) while the folder still holds something
+            let _ = std::fs::remove_dir(&dir);
+        }
+    }
+    Ok(removed)
 }
 
 /// Walk the folder that holds `prefix` and keep the keys that start with it.
@@ -279,6 +337,41 @@ fn list_sync(root: &Path, prefix: &str) -> Result<Vec<String>, StoreError> {
 mod tests {
     use super::*;
     use futures_util::stream;
+
+    #[tokio::test]
+    async fn partial_writes_are_swept_and_finished_ones_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FsBlobStore::new(dir.path()).unwrap();
+        s.put("raw/a/original.jpg", Bytes::from_static(b"x"), "image/jpeg")
+            .await
+            .unwrap();
+        std::fs::write(dir.path().join("raw/a/.tmp-1"), b"half").unwrap();
+        std::fs::create_dir_all(dir.path().join("raw/b")).unwrap();
+        std::fs::write(dir.path().join("raw/b/.tmp-2"), b"half").unwrap();
+        // too young to be an abandoned write
+        let young = s
+            .sweep_partial_writes(std::time::Duration::from_secs(3600))
+            .await
+            .unwrap();
+        assert_eq!(young, 0);
+        let n = s
+            .sweep_partial_writes(std::time::Duration::ZERO)
+            .await
+            .unwrap();
+        assert_eq!(n, 2);
+        assert!(dir.path().join("raw/a/original.jpg").is_file());
+        assert!(!dir.path().join("raw/a/.tmp-1").exists());
+        assert!(
+            !dir.path().join("raw/b").exists(),
+            "the emptied folder goes too"
+        );
+        assert_eq!(
+            s.sweep_partial_writes(std::time::Duration::ZERO)
+                .await
+                .unwrap(),
+            0
+        );
+    }
 
     fn chunks(parts: Vec<&'static [u8]>) -> BlobStream<'static> {
         Box::pin(stream::iter(

@@ -8,6 +8,7 @@ pub mod db;
 pub mod definition;
 pub mod direct;
 pub mod executions;
+pub mod faults;
 pub mod invoker;
 pub mod objects;
 pub mod reels;

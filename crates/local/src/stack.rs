@@ -48,6 +48,46 @@ impl LocalStack {
         Self::with_ports(data_dir, blobs, None, Some(signer), settings, definition)
     }
 
+    /// [`Self::open`] with faults injected into the blob and record stores (tests only).
+    /// Returns the stack and the two running plans (to count or switch them off).
+    pub fn open_with_faults(
+        data_dir: &Path,
+        settings: Settings,
+        definition: Option<&Path>,
+        faults: &crate::faults::StoreFaults,
+    ) -> Result<(Self, Arc<crate::faults::Faults>, Arc<crate::faults::Faults>), StackError> {
+        use crate::faults::{Faults, FaultyBlobs, FaultyRecords};
+        let blob_faults = Faults::new(faults.blobs.clone());
+        let record_faults = Faults::new(faults.records.clone());
+        let blobs: Arc<dyn BlobStore> = Arc::new(FaultyBlobs {
+            inner: Arc::new(
+                FsBlobStore::new(data_dir.join("blobs"))
+                    .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?,
+            ),
+            faults: blob_faults.clone(),
+        });
+        let signer: Arc<dyn UploadSigner> = Arc::new(
+            LocalUploadSigner::open(data_dir)
+                .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?,
+        );
+        let injected = record_faults.clone();
+        let stack = Self::assemble(
+            data_dir,
+            blobs,
+            |store| {
+                Arc::new(FaultyRecords {
+                    inner: Arc::new(store.clone()),
+                    faults: injected,
+                })
+            },
+            Some(signer),
+            settings,
+            definition,
+        )?;
+        stack.pipeline.budget.inject_panics(faults.decoder_panic);
+        Ok((stack, blob_faults, record_faults))
+    }
+
     /// The hybrid mode: objects and (when given) records in other stores, such as S3 and
     /// DynamoDB; the interpreter, executions and their history stay local in
     /// `data_dir/media-hub.sqlite`. `signer` signs direct uploads for that blob store.
@@ -59,11 +99,30 @@ impl LocalStack {
         settings: Settings,
         definition: Option<&Path>,
     ) -> Result<Self, StackError> {
+        Self::assemble(
+            data_dir,
+            blobs,
+            |store| records.unwrap_or_else(|| Arc::new(store.clone())),
+            signer,
+            settings,
+            definition,
+        )
+    }
+
+    /// The stack over one SQLite store; `records` chooses the record store from it.
+    fn assemble(
+        data_dir: &Path,
+        blobs: Arc<dyn BlobStore>,
+        records: impl FnOnce(&SqliteStore) -> Arc<dyn RecordStore>,
+        signer: Option<Arc<dyn UploadSigner>>,
+        settings: Settings,
+        definition: Option<&Path>,
+    ) -> Result<Self, StackError> {
         std::fs::create_dir_all(data_dir)
             .map_err(|e| StackError::DataDir(data_dir.to_path_buf(), e))?;
         let store =
             SqliteStore::open(&data_dir.join("media-hub.sqlite")).map_err(StackError::Database)?;
-        let records: Arc<dyn RecordStore> = records.unwrap_or_else(|| Arc::new(store.clone()));
+        let records = records(&store);
         let pipeline = Pipeline::new(blobs.clone(), records.clone(), settings);
         let workflow = LocalWorkflow::new(definition, store.clone(), pipeline.clone())?;
         let starter: Arc<dyn WorkflowStarter> = Arc::new(LocalStarter(workflow.clone()));

@@ -52,6 +52,8 @@ pub struct LocalWorkflow {
     services: states::Services,
     /// the executions running in this process
     live: Mutex<HashMap<String, Live>>,
+    /// time for Wait, Retry back-off and TimeoutSeconds (the system clock but in tests)
+    clock: Arc<dyn states::Clock>,
 }
 
 impl LocalWorkflow {
@@ -60,6 +62,21 @@ impl LocalWorkflow {
         definition_path: Option<&Path>,
         store: SqliteStore,
         pipeline: Pipeline,
+    ) -> Result<Arc<Self>, WorkflowError> {
+        Self::new_with_clock(
+            definition_path,
+            store,
+            pipeline,
+            Arc::new(states::SystemClock),
+        )
+    }
+
+    /// [`Self::new`] on another clock (tests: a [`states::ScaledClock`]).
+    pub fn new_with_clock(
+        definition_path: Option<&Path>,
+        store: SqliteStore,
+        pipeline: Pipeline,
+        clock: Arc<dyn states::Clock>,
     ) -> Result<Arc<Self>, WorkflowError> {
         let (text, source) = load_definition(definition_path)?;
         let values: BTreeMap<String, String> = Task::ALL
@@ -91,6 +108,7 @@ impl LocalWorkflow {
             services,
             pipeline,
             live: Mutex::new(HashMap::new()),
+            clock,
         }))
     }
 
@@ -170,7 +188,7 @@ impl LocalWorkflow {
                 &options,
                 me.invoker.as_ref(),
                 &sink,
-                &states::SystemClock,
+                me.clock.as_ref(),
                 control,
             )
             .await;
@@ -325,9 +343,22 @@ impl WorkflowStarter for LocalStarter {
             }
             tracing::info!(execution = %name, "resuming an execution interrupted by a stop");
         }
+        wf.begin(input)
+    }
+
+    fn in_flight(&self) -> Option<usize> {
+        Some(self.0.running())
+    }
+}
+
+impl LocalWorkflow {
+    /// Record the execution as RUNNING (replacing an earlier one of the name) and run it.
+    fn begin(self: &Arc<Self>, input: &ExecutionInput) -> Result<Started, StoreError> {
+        let name = input.id.clone();
+        let arn = LocalWorkflow::execution_arn(&name);
         let json = pipeline::ports::execution_input_json(input);
-        wf.store.begin_execution(&name, &arn, &json, &now())?;
-        wf.spawn(name, json, None);
+        self.store.begin_execution(&name, &arn, &json, &now())?;
+        self.spawn(name, json, None);
         Ok(Started {
             execution_arn: arn,
             already_started: false,

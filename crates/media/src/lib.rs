@@ -101,12 +101,20 @@ pub enum MediaError {
     /// HEIC/HEIF/AVIF): a deployment problem, not a verdict on the file, which may be fine.
     #[error("{codec} is unavailable: {reason}")]
     CodecUnavailable { codec: &'static str, reason: String },
+    /// The machine failed while working on the file (a temporary file, a pipe, a
+    /// subprocess): not the file's fault, and worth retrying.
+    #[error("I/O error while decoding: {0}")]
+    Io(String),
+    /// A bug in a decoder (it panicked): not the file's fault, not retried.
+    #[error("internal error while decoding: {0}")]
+    Internal(String),
 }
 
 impl MediaError {
-    /// The docs/design.md error name (`UnsupportedMediaType`, `CorruptMedia`, `MediaTooLarge`,
-    /// `MediaTooLong`: rejections), or `CodecUnavailable` / `ProcessingTimeout` (not
-    /// rejections: the file is kept for a reprocess).
+    /// The docs/design.md error name: a rejection (`UnsupportedMediaType`, `CorruptMedia`,
+    /// `MediaTooLarge`, `MediaTooLong`: the file's own fault), or one that is not about the
+    /// file and keeps it for a reprocess (`CodecUnavailable`, `ProcessingTimeout`,
+    /// `StorageUnavailable`, `InternalError`).
     pub fn name(&self) -> &'static str {
         match self {
             MediaError::Unsupported(_) => "UnsupportedMediaType",
@@ -115,6 +123,8 @@ impl MediaError {
             MediaError::TooLong(_) => "MediaTooLong",
             MediaError::TimedOut(_) => "ProcessingTimeout",
             MediaError::CodecUnavailable { .. } => "CodecUnavailable",
+            MediaError::Io(_) => "StorageUnavailable",
+            MediaError::Internal(_) => "InternalError",
         }
     }
 }

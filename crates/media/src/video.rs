@@ -14,8 +14,20 @@ use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 /// Wall-time budget of one ffprobe run or poster-frame extraction (a rendition has its own,
-/// [`crate::rendition::WebSpec::timeout_secs`]).
+/// [`crate::rendition::WebSpec::timeout_secs`]);
+/// `MEDIA_HUB_FFMPEG_TIMEOUT_MS` overrides every deadline here (tests).
 pub const TIMEOUT: Duration = Duration::from_secs(60);
+
+/// Environment variable setting the ffprobe/ffmpeg deadline in milliseconds.
+pub const ENV_TIMEOUT_MS: &str = "MEDIA_HUB_FFMPEG_TIMEOUT_MS";
+
+/// The deadline `MEDIA_HUB_FFMPEG_TIMEOUT_MS` sets for every ffprobe/ffmpeg run, if any.
+fn env_timeout() -> Option<Duration> {
+    std::env::var(ENV_TIMEOUT_MS)
+        .ok()
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .map(Duration::from_millis)
+}
 
 /// What ffprobe says about a video.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -81,15 +93,21 @@ pub(crate) fn run(
         .stdout(Stdio::piped())
         .stderr(Stdio::piped())
         .spawn()
-        .map_err(|e| tool_missing(tool, &e))?;
+        .map_err(|e| match e.kind() {
+            std::io::ErrorKind::NotFound | std::io::ErrorKind::PermissionDenied => {
+                tool_missing(tool, &e)
+            }
+            // out of processes or memory: the machine's trouble, worth a retry
+            _ => MediaError::Io(format!("starting {tool}: {e}")),
+        })?;
     let mut stdout = child
         .stdout
         .take()
-        .ok_or_else(|| MediaError::Corrupt("no stdout".into()))?;
+        .ok_or_else(|| MediaError::Io(format!("{tool}: no stdout pipe")))?;
     let mut stderr = child
         .stderr
         .take()
-        .ok_or_else(|| MediaError::Corrupt("no stderr".into()))?;
+        .ok_or_else(|| MediaError::Io(format!("{tool}: no stderr pipe")))?;
     let out_reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let r = (&mut stdout).take(max_out as u64 + 1).read_to_end(&mut buf);
@@ -103,6 +121,7 @@ pub(crate) fn run(
         let _ = std::io::copy(&mut stderr, &mut std::io::sink());
         String::from_utf8_lossy(&buf).into_owned()
     });
+    let timeout = env_timeout().unwrap_or(timeout);
     let start = Instant::now();
     let status = loop {
         match child.try_wait() {
@@ -117,13 +136,13 @@ pub(crate) fn run(
                 )));
             }
             Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(MediaError::Corrupt(format!("{tool}: {e}"))),
+            Err(e) => return Err(MediaError::Io(format!("{tool}: {e}"))),
         }
     };
     let out = out_reader
         .join()
-        .map_err(|_| MediaError::Corrupt(format!("{tool}: reader panicked")))?
-        .map_err(|e| MediaError::Corrupt(format!("{tool}: {e}")))?;
+        .map_err(|_| MediaError::Internal(format!("{tool}: reader panicked")))?
+        .map_err(|e| MediaError::Io(format!("{tool}: {e}")))?;
     let err = err_reader.join().unwrap_or_default();
     if out.len() > max_out {
         return Err(MediaError::TooLarge(format!(
@@ -138,7 +157,7 @@ pub(crate) fn temp_file(
     data: &[u8],
     format: Format,
 ) -> Result<tempfile::NamedTempFile, MediaError> {
-    let io = |e: std::io::Error| MediaError::Corrupt(format!("temporary file: {e}"));
+    let io = |e: std::io::Error| MediaError::Io(format!("temporary file: {e}"));
     let mut f = tempfile::Builder::new()
         .prefix("media-")
         .suffix(&format!(".{}", format.ext()))

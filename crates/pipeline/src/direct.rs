@@ -80,6 +80,7 @@ impl Intake {
     /// Check what the browser declares and sign a POST for its file.
     pub async fn begin_direct(&self, req: &DirectRequest) -> Result<DirectUpload, IntakeError> {
         let signer = self.signer.as_ref().ok_or(IntakeError::DirectUnavailable)?;
+        self.admit()?;
         let fields = self.check_fields(&req.name, &req.caption)?;
         let limit = self.settings.max_upload_bytes;
         if req.size == 0 {

@@ -25,6 +25,9 @@ pub enum ErrorName {
     /// may have been busy; the raw file is kept for a reprocess) and not retried (a retry of
     /// the same long work would most likely time out again).
     ProcessingTimeout,
+    /// A bug: a decoder panicked. Not the file's fault and not retried (the same input
+    /// would panic again); the raw file is kept for a reprocess once it is fixed.
+    InternalError,
     /// The task payload does not have the expected shape.
     InvalidPayload,
     /// The record or object the payload names does not exist.
@@ -43,6 +46,7 @@ impl ErrorName {
             ErrorName::StorageUnavailable => "StorageUnavailable",
             ErrorName::CodecUnavailable => "CodecUnavailable",
             ErrorName::ProcessingTimeout => "ProcessingTimeout",
+            ErrorName::InternalError => "InternalError",
             ErrorName::InvalidPayload => "InvalidPayload",
             ErrorName::NotFound => "NotFound",
             ErrorName::RecordConflict => "RecordConflict",
@@ -58,6 +62,7 @@ impl ErrorName {
             ErrorName::StorageUnavailable,
             ErrorName::CodecUnavailable,
             ErrorName::ProcessingTimeout,
+            ErrorName::InternalError,
             ErrorName::InvalidPayload,
             ErrorName::NotFound,
             ErrorName::RecordConflict,
@@ -110,6 +115,8 @@ impl From<media::MediaError> for TaskError {
             media::MediaError::TooLong(_) => ErrorName::MediaTooLong,
             media::MediaError::TimedOut(_) => ErrorName::ProcessingTimeout,
             media::MediaError::CodecUnavailable { .. } => ErrorName::CodecUnavailable,
+            media::MediaError::Io(_) => ErrorName::StorageUnavailable,
+            media::MediaError::Internal(_) => ErrorName::InternalError,
         };
         TaskError::new(name, e.to_string())
     }
@@ -142,6 +149,7 @@ mod tests {
             ErrorName::StorageUnavailable,
             ErrorName::CodecUnavailable,
             ErrorName::ProcessingTimeout,
+            ErrorName::InternalError,
             ErrorName::InvalidPayload,
             ErrorName::NotFound,
             ErrorName::RecordConflict,
@@ -153,6 +161,7 @@ mod tests {
         assert!(!ErrorName::CodecUnavailable.is_rejection());
         assert!(ErrorName::MediaTooLong.is_rejection());
         assert!(!ErrorName::ProcessingTimeout.is_rejection());
+        assert!(!ErrorName::InternalError.is_rejection());
         assert_eq!(ErrorName::parse("States.Timeout"), None);
     }
 
@@ -179,5 +188,25 @@ mod tests {
         assert_eq!(e.name, ErrorName::ProcessingTimeout);
         let e: TaskError = StoreError::Unavailable("disk".into()).into();
         assert_eq!(e.name, ErrorName::StorageUnavailable);
+        // what is not the file's fault is never a rejection
+        for (m, name) in [
+            (
+                media::MediaError::Io("tmp".into()),
+                ErrorName::StorageUnavailable,
+            ),
+            (
+                media::MediaError::TimedOut("ffmpeg".into()),
+                ErrorName::ProcessingTimeout,
+            ),
+            (
+                media::MediaError::Internal("panic".into()),
+                ErrorName::InternalError,
+            ),
+        ] {
+            assert_eq!(m.name(), name.as_str());
+            let e: TaskError = m.into();
+            assert_eq!(e.name, name);
+            assert!(!e.name.is_rejection());
+        }
     }
 }

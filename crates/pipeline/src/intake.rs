@@ -9,10 +9,9 @@ use std::sync::Arc;
 use bytes::{Bytes, BytesMut};
 use futures_util::{stream, StreamExt};
 
-use crate::cursor::{Cursor, Direction};
 use crate::declared::DeclaredType;
 use crate::keys::raw_key;
-use crate::ports::{BlobStore, BlobStream, ListQuery, RecordStore, StoreError, WorkflowStarter};
+use crate::ports::{BlobStore, BlobStream, RecordStore, StoreError, WorkflowStarter};
 use crate::reel::{ExecutionInput, Reel, Status};
 use crate::settings::Settings;
 
@@ -43,6 +42,12 @@ pub enum IntakeError {
     /// 501: this backend signs no direct uploads
     #[error("direct uploads are not available on this server")]
     DirectUnavailable,
+    /// 503 with `Retry-After`: too many executions wait for the decode budget
+    #[error("the hub is busy with {in_flight} uploads; try again in {retry_after_secs} s")]
+    Busy {
+        in_flight: usize,
+        retry_after_secs: u64,
+    },
     /// 503 (transient) or 500
     #[error(transparent)]
     Storage(StoreError),
@@ -75,6 +80,7 @@ impl IntakeError {
             IntakeError::Incomplete(_) => "UploadIncomplete",
             IntakeError::DirectUnavailable => "DirectUploadUnavailable",
             IntakeError::Forbidden(_) => "AccessDenied",
+            IntakeError::Busy { .. } => "Busy",
             IntakeError::Storage(StoreError::Unavailable(_)) => "StorageUnavailable",
             IntakeError::Storage(_) => "StorageError",
         }
@@ -174,6 +180,19 @@ pub(crate) fn now() -> String {
 }
 
 impl Intake {
+    /// Refuse a new upload (before any of it is stored) while the queue of executions is
+    /// full: the work it would add could not start soon, and the client may come back.
+    pub fn admit(&self) -> Result<(), IntakeError> {
+        let max = self.settings.max_queued_executions;
+        match self.workflow.in_flight() {
+            Some(in_flight) if max > 0 && in_flight >= max => Err(IntakeError::Busy {
+                in_flight,
+                retry_after_secs: 5,
+            }),
+            _ => Ok(()),
+        }
+    }
+
     /// Trim and bound the text fields (characters, not bytes).
     pub fn check_fields(&self, name: &str, caption: &str) -> Result<UploadFields, IntakeError> {
         let name = name.trim();
@@ -312,7 +331,7 @@ impl Intake {
             declared_type: stored.declared_type,
         };
         // The record exists: if the start fails, the record stays PROCESSING and is
-        // started again by `resume_processing` (locally, at the next start).
+        // started again by the reconcile sweep (`crate::reconcile`).
         let started = self.workflow.start(&input).await?;
         self.records
             .set_execution_arn(id, &started.execution_arn)
@@ -325,44 +344,6 @@ impl Intake {
         );
         crate::metrics::global().upload_accepted();
         Ok(reel)
-    }
-
-    /// Start again every PROCESSING record (the starter ignores those still running).
-    /// Returns how many executions were started anew.
-    pub async fn resume_processing(&self) -> Result<usize, StoreError> {
-        let mut started = 0;
-        let mut cursor = None;
-        loop {
-            let page = self
-                .records
-                .list(&ListQuery {
-                    status: Some(Status::Processing),
-                    limit: 100,
-                    cursor: cursor.clone(),
-                    ..Default::default()
-                })
-                .await?;
-            let Some(last) = page.last() else { break };
-            cursor = Some(Cursor::at(last, Direction::Older));
-            for reel in &page {
-                let input = ExecutionInput {
-                    id: reel.id.clone(),
-                    raw_key: reel.raw_key.clone(),
-                    declared_type: reel.declared_type.clone(),
-                };
-                let s = self.workflow.start(&input).await?;
-                if !s.already_started {
-                    started += 1;
-                    self.records
-                        .set_execution_arn(&reel.id, &s.execution_arn)
-                        .await?;
-                }
-            }
-            if page.len() < 100 {
-                break;
-            }
-        }
-        Ok(started)
     }
 }
 

@@ -3,6 +3,7 @@
 //! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
 
 pub mod backfill;
+pub mod budget;
 pub mod cursor;
 pub mod declared;
 pub mod direct;
@@ -11,6 +12,7 @@ pub mod intake;
 pub mod keys;
 pub mod metrics;
 pub mod ports;
+pub mod reconcile;
 pub mod reel;
 pub mod removal;
 pub mod reprocess;

@@ -102,6 +102,16 @@ pub trait BlobStore: Send + Sync {
 
     /// Keys under a prefix, sorted.
     async fn list(&self, prefix: &str) -> Result<Vec<String>, StoreError>;
+
+    /// Remove what interrupted writes left behind (the folder's `.tmp-*` files) that is
+    /// older than `older_than`; returns how many. Stores whose writes are atomic (S3,
+    /// where a lifecycle rule aborts incomplete multipart uploads) have nothing to sweep.
+    async fn sweep_partial_writes(
+        &self,
+        _older_than: std::time::Duration,
+    ) -> Result<usize, StoreError> {
+        Ok(0)
+    }
 }
 
 /// The result of a conditional move out of PROCESSING.
@@ -188,6 +198,12 @@ pub trait WorkflowStarter: Send + Sync {
     /// Engines that never reuse a name override this; the default is [`Self::start`].
     async fn restart(&self, input: &ExecutionInput) -> Result<Started, StoreError> {
         self.start(input).await
+    }
+
+    /// Executions in flight in this process (running or waiting for the decode budget),
+    /// when the engine runs them here; `None` for a remote engine (Step Functions).
+    fn in_flight(&self) -> Option<usize> {
+        None
     }
 }
 

@@ -30,6 +30,44 @@ pub struct Settings {
     /// How a video's web rendition is made (size box, quality, bit rate, deadline).
     #[serde(default)]
     pub video: media::rendition::WebSpec,
+    /// How long an unfinished direct upload's `incoming/` ticket and file are kept, seconds
+    /// (the reconcile sweep removes them locally; a bucket lifecycle rule on AWS).
+    #[serde(default = "default_incoming_ttl")]
+    pub incoming_ttl_secs: u64,
+    /// Decode memory for the whole process, bytes: the decode budget runs
+    /// `decode_memory_bytes / limits.max_alloc` decodes at once (at least one, at most the
+    /// cores); the other executions wait for a slot.
+    #[serde(default = "default_decode_memory")]
+    pub decode_memory_bytes: u64,
+    /// Deadline of one decode or transcode, milliseconds.
+    #[serde(default = "default_decode_timeout")]
+    pub decode_timeout_ms: u64,
+    /// Executions in flight (running or waiting for the decode budget) above which new
+    /// uploads are refused with 503 `Busy`; 0: no limit.
+    #[serde(default = "default_max_queued")]
+    pub max_queued_executions: usize,
+}
+
+pub const DEFAULT_DECODE_MEMORY_BYTES: u64 = 1024 * 1024 * 1024;
+pub const DEFAULT_DECODE_TIMEOUT_MS: u64 = 120_000;
+pub const DEFAULT_MAX_QUEUED_EXECUTIONS: usize = 512;
+
+fn default_decode_memory() -> u64 {
+    DEFAULT_DECODE_MEMORY_BYTES
+}
+
+fn default_decode_timeout() -> u64 {
+    DEFAULT_DECODE_TIMEOUT_MS
+}
+
+fn default_max_queued() -> usize {
+    DEFAULT_MAX_QUEUED_EXECUTIONS
+}
+
+pub const DEFAULT_INCOMING_TTL_SECS: u64 = 24 * 3600;
+
+fn default_incoming_ttl() -> u64 {
+    DEFAULT_INCOMING_TTL_SECS
 }
 
 pub const DEFAULT_DIRECT_UPLOAD_ABOVE_BYTES: u64 = 4 * 1024 * 1024;
@@ -59,6 +97,10 @@ impl Default for Settings {
             public_metadata: Vec::new(),
             public_originals: false,
             video: media::rendition::WebSpec::default(),
+            incoming_ttl_secs: DEFAULT_INCOMING_TTL_SECS,
+            decode_memory_bytes: DEFAULT_DECODE_MEMORY_BYTES,
+            decode_timeout_ms: DEFAULT_DECODE_TIMEOUT_MS,
+            max_queued_executions: DEFAULT_MAX_QUEUED_EXECUTIONS,
         }
     }
 }

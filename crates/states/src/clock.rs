@@ -27,6 +27,25 @@ impl Clock for SystemClock {
     }
 }
 
+/// Real time, sped up: every sleep lasts `1/factor` of what was asked. For tests that run
+/// real work through Retry back-off and timeouts without waiting for them in full.
+pub struct ScaledClock {
+    pub factor: u32,
+}
+
+#[async_trait]
+impl Clock for ScaledClock {
+    fn now(&self) -> DateTime<Utc> {
+        Utc::now()
+    }
+    async fn sleep(&self, d: Duration) {
+        let d = d / self.factor.max(1);
+        if !d.is_zero() {
+            tokio::time::sleep(d).await
+        }
+    }
+}
+
 /// A clock in virtual time: `sleep` never waits for real; concurrent sleeps finish in
 /// deadline order (the earliest pending deadline moves time forward). Every requested
 /// duration is remembered, so Retry/Wait/timeout timing is testable.

@@ -37,7 +37,7 @@ pub mod storage;
 pub mod template;
 
 pub use callback::{CallbackError, TaskTokens};
-pub use clock::{Clock, FakeClock, SystemClock};
+pub use clock::{Clock, FakeClock, ScaledClock, SystemClock};
 pub use error::Failure;
 
 /// A parsed, validated state machine definition.

@@ -89,6 +89,39 @@ pub struct StackArgs {
         default_value_t = 1080
     )]
     pub video_short_side: u32,
+    /// How long an unfinished direct upload's ticket and file are kept, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_INCOMING_TTL_SECS",
+        default_value_t = pipeline::settings::DEFAULT_INCOMING_TTL_SECS
+    )]
+    pub incoming_ttl_secs: u64,
+    /// Decode memory for the whole process, in MiB: decodes and transcodes run
+    /// `this / 512 MiB` at once (at least one, at most the cores); the rest wait.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_DECODE_MEMORY_MIB",
+        default_value_t = 1024
+    )]
+    pub decode_memory_mib: u64,
+    /// Deadline of one decode or transcode, in seconds.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_DECODE_TIMEOUT_SECS",
+        default_value_t = 120.0
+    )]
+    pub decode_timeout_secs: f64,
+    /// Executions in flight above which new uploads get 503 `Busy` (0: no limit).
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_MAX_QUEUED_UPLOADS",
+        default_value_t = pipeline::settings::DEFAULT_MAX_QUEUED_EXECUTIONS
+    )]
+    pub max_queued_uploads: usize,
 }
 
 impl StackArgs {
@@ -124,6 +157,14 @@ impl StackArgs {
         );
         s.video.max_long = self.video_long_side;
         s.video.max_short = self.video_short_side;
+        s.incoming_ttl_secs = self.incoming_ttl_secs;
+        s.decode_memory_bytes = self.decode_memory_mib.saturating_mul(1024 * 1024);
+        anyhow::ensure!(
+            self.decode_timeout_secs.is_finite() && self.decode_timeout_secs > 0.0,
+            "--decode-timeout-secs must be positive"
+        );
+        s.decode_timeout_ms = (self.decode_timeout_secs * 1000.0).ceil() as u64;
+        s.max_queued_executions = self.max_queued_uploads;
         Ok(s)
     }
 

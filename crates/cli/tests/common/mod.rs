@@ -40,9 +40,14 @@ pub struct Server {
 impl Server {
     /// Start `media-hub serve` from the repo root on an ephemeral port.
     pub fn start(data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_at("127.0.0.1:0", data_dir, extra)
+    }
+
+    /// Start `media-hub serve` on `addr`.
+    pub fn start_at(addr: &str, data_dir: &Path, extra: &[&str]) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_media-hub"))
             .current_dir(repo_root())
-            .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
+            .args(["serve", "--addr", addr, "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("MEDIA_HUB_LOG", "info")

@@ -43,6 +43,17 @@ fn check(err: sys::heif_error, what: &str) -> Result<(), MediaError> {
     Err(
         if err.subcode == sys::heif_suberror_Security_limit_exceeded {
             MediaError::TooLarge(text)
+        } else if err.code == sys::heif_error_Plugin_loading_error
+            || err.subcode == sys::heif_suberror_Unsupported_codec
+        {
+            // no decoder for the file's compression in this libheif (a plugin that is not
+            // installed or failed to load): the library's gap, not the file's fault
+            MediaError::CodecUnavailable {
+                codec: sys::CODEC,
+                reason: format!("{text} (install the libheif decoder plugin for this format)"),
+            }
+        } else if err.code == sys::heif_error_Memory_allocation_error {
+            MediaError::Io(text)
         } else if err.code == sys::heif_error_Unsupported_filetype
             || err.code == sys::heif_error_Unsupported_feature
         {

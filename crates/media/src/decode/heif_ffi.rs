@@ -69,10 +69,14 @@ pub type heif_error_code = c_int;
 pub const heif_error_Ok: heif_error_code = 0;
 pub const heif_error_Unsupported_filetype: heif_error_code = 3;
 pub const heif_error_Unsupported_feature: heif_error_code = 4;
+pub const heif_error_Memory_allocation_error: heif_error_code = 6;
+pub const heif_error_Plugin_loading_error: heif_error_code = 11;
 
 /// `enum heif_suberror_code`
 pub type heif_suberror_code = c_int;
 pub const heif_suberror_Security_limit_exceeded: heif_suberror_code = 1000;
+/// No decoder (plugin) for the image's compression format.
+pub const heif_suberror_Unsupported_codec: heif_suberror_code = 3001;
 
 /// `enum heif_colorspace`
 pub type heif_colorspace = c_int;

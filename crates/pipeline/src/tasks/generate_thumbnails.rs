@@ -13,14 +13,14 @@ impl Pipeline {
         input: MediaRef,
     ) -> Result<ThumbnailsOutput, TaskError> {
         check_raw_key(&input.id, &input.raw_key)?;
-        let data = self.blobs.get(&input.raw_key).await?;
         let sizes = self.settings.thumbnail_sizes.clone();
         let limits = self.settings.limits;
-        let thumbs = tokio::task::spawn_blocking(move || media::thumbnails(&data, &sizes, &limits))
-            .await
-            .map_err(|e| {
-                TaskError::new(ErrorName::CorruptMedia, format!("decoder stopped: {e}"))
-            })??;
+        let thumbs = self
+            .budget
+            .run("thumbnails", self.blobs.get(&input.raw_key), move |data| {
+                media::thumbnails(&data, &sizes, &limits)
+            })
+            .await?;
 
         let mut refs = Vec::with_capacity(thumbs.len());
         for t in thumbs {

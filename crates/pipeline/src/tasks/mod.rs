@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 use serde::Serialize;
 use serde_json::Value;
 
+use crate::budget::DecodeBudget;
 use crate::error::{ErrorName, TaskError};
 use crate::ports::{BlobStore, RecordStore};
 use crate::settings::Settings;
@@ -93,6 +94,9 @@ pub struct Pipeline {
     pub blobs: Arc<dyn BlobStore>,
     pub records: Arc<dyn RecordStore>,
     pub settings: Arc<Settings>,
+    /// Every decode and transcode takes a slot of this budget (shared by all executions
+    /// of the process).
+    pub budget: Arc<DecodeBudget>,
 }
 
 impl Pipeline {
@@ -104,6 +108,7 @@ impl Pipeline {
         Pipeline {
             blobs,
             records,
+            budget: Arc::new(DecodeBudget::from_settings(&settings)),
             settings: Arc::new(settings),
         }
     }

@@ -12,16 +12,19 @@ use crate::reel::{Status, VideoRef};
 impl Pipeline {
     pub async fn transcode_video(&self, input: MediaRef) -> Result<VideoOutput, TaskError> {
         check_raw_key(&input.id, &input.raw_key)?;
-        let data = self.blobs.get(&input.raw_key).await?;
         let spec = self.settings.video.clone();
         let limits = self.settings.limits;
-        let (made, mp4) = tokio::task::spawn_blocking(move || {
-            media::rendition::web_rendition_bytes(&data, &spec, &limits)
-        })
-        .await
-        .map_err(|e| {
-            TaskError::new(ErrorName::CorruptMedia, format!("transcoder stopped: {e}"))
-        })??;
+        // ffmpeg kills itself at its own deadline; this one only backs it up
+        let deadline = std::time::Duration::from_secs(spec.timeout_secs.saturating_add(30));
+        let (made, mp4) = self
+            .budget
+            .run_within(
+                "transcode",
+                deadline,
+                self.blobs.get(&input.raw_key),
+                move |data| media::rendition::web_rendition_bytes(&data, &spec, &limits),
+            )
+            .await?;
 
         let key = rendition_key(&input.id);
         self.blobs.put(&key, Bytes::from(mp4), "video/mp4").await?;
