@@ -10,7 +10,10 @@
 //!   being the event's `...EventDetails` object with the field names of AWS's JSON API,
 //!   converted by hand for the events the pipeline produces; other events get `{}`.
 //! - ListExecutions gives no input, output, error or cause (AWS's list items carry none);
-//!   the summaries of [`ExecutionLog::describe_execution`] have them.
+//!   the summaries of [`ExecutionLog::describe_execution`] have them. A page's cursor is
+//!   AWS's `nextToken`; a name prefix filters the page (ListExecutions has no search).
+//! - The console's actions are Step Functions' own: StartExecution, StopExecution and
+//!   RedriveExecution, their refusals mapped to [`ExecutionError`] by AWS's error names.
 
 use std::collections::BTreeMap;
 
@@ -21,7 +24,9 @@ use aws_sdk_sfn::types::{
     TaskCredentials,
 };
 use aws_sdk_sfn::Client;
-use pipeline::{ExecutionLog, ExecutionSummary, StoreError};
+use pipeline::{
+    ExecutionError, ExecutionLog, ExecutionPage, ExecutionQuery, ExecutionSummary, StoreError,
+};
 use serde_json::{Map, Value};
 
 use crate::error::{classify, code};
@@ -80,6 +85,44 @@ impl SfnExecutionLog {
             return Ok(None);
         }
         Ok(Some(format!("{prefix}{name}")))
+    }
+}
+
+impl SfnExecutionLog {
+    fn arn_of(&self, name: &str) -> Result<String, ExecutionError> {
+        self.resolve(name)?
+            .ok_or_else(|| ExecutionError::DoesNotExist(name.to_owned()))
+    }
+
+    async fn summary(&self, arn: &str) -> Result<ExecutionSummary, ExecutionError> {
+        self.describe_execution(arn)
+            .await?
+            .ok_or_else(|| ExecutionError::DoesNotExist(arn.to_owned()))
+    }
+}
+
+/// An action Step Functions refused, by its error name.
+fn refused<E>(
+    what: &str,
+    subject: &str,
+    err: aws_sdk_sfn::error::SdkError<E, aws_smithy_runtime_api::http::Response>,
+) -> ExecutionError
+where
+    E: aws_sdk_sfn::error::ProvideErrorMetadata + std::error::Error + std::fmt::Debug + 'static,
+{
+    let message = || {
+        aws_sdk_sfn::error::ProvideErrorMetadata::message(&err)
+            .map(str::to_owned)
+            .unwrap_or_else(|| subject.to_owned())
+    };
+    match code(&err) {
+        Some("ExecutionDoesNotExist") => ExecutionError::DoesNotExist(subject.to_owned()),
+        Some("ExecutionAlreadyExists") => ExecutionError::AlreadyExists(subject.to_owned()),
+        Some("ExecutionNotRedrivable") => ExecutionError::NotRedrivable(message()),
+        Some("InvalidName") => ExecutionError::InvalidName(message()),
+        Some("InvalidExecutionInput") => ExecutionError::InvalidInput(message()),
+        Some("InvalidArn") => ExecutionError::DoesNotExist(subject.to_owned()),
+        _ => ExecutionError::Store(classify(what, err)),
     }
 }
 
@@ -561,6 +604,94 @@ impl ExecutionLog for SfnExecutionLog {
             }
         }
         Ok(events)
+    }
+
+    fn state_machine_arn(&self) -> Option<String> {
+        Some(self.state_machine_arn.clone())
+    }
+
+    async fn list_page(&self, query: &ExecutionQuery) -> Result<ExecutionPage, StoreError> {
+        let filter = match query.status.as_deref().map(str::to_ascii_uppercase) {
+            None => None,
+            Some(s) => match ExecutionStatus::try_parse(&s) {
+                Ok(known) => Some(known),
+                Err(_) => return Ok(ExecutionPage::default()),
+            },
+        };
+        let limit = if query.limit == 0 {
+            DEFAULT_LIMIT
+        } else {
+            query.limit.min(PAGE)
+        };
+        let answer = self
+            .client
+            .list_executions()
+            .state_machine_arn(&self.state_machine_arn)
+            .set_status_filter(filter)
+            .max_results(i32::try_from(limit).unwrap_or(i32::MAX))
+            .set_next_token(query.cursor.clone())
+            .send()
+            .await
+            .map_err(|e| classify("ListExecutions", e))?;
+        let prefix = query.name_prefix.as_deref().unwrap_or("");
+        Ok(ExecutionPage {
+            executions: answer
+                .executions()
+                .iter()
+                .map(list_item)
+                .filter(|e| e.name.starts_with(prefix) || e.execution_arn.starts_with(prefix))
+                .collect(),
+            next: answer.next_token().map(str::to_owned),
+        })
+    }
+
+    async fn start_execution(
+        &self,
+        name: Option<&str>,
+        input: &Value,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        let name = name
+            .map(str::to_owned)
+            .unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+        let answer = self
+            .client
+            .start_execution()
+            .state_machine_arn(&self.state_machine_arn)
+            .name(&name)
+            .input(input.to_string())
+            .send()
+            .await
+            .map_err(|e| refused("StartExecution", &name, e))?;
+        self.summary(answer.execution_arn()).await
+    }
+
+    async fn stop_execution(
+        &self,
+        name: &str,
+        error: Option<&str>,
+        cause: Option<&str>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        let arn = self.arn_of(name)?;
+        self.client
+            .stop_execution()
+            .execution_arn(&arn)
+            .set_error(error.map(str::to_owned))
+            .set_cause(cause.map(str::to_owned))
+            .send()
+            .await
+            .map_err(|e| refused("StopExecution", &arn, e))?;
+        self.summary(&arn).await
+    }
+
+    async fn redrive_execution(&self, name: &str) -> Result<ExecutionSummary, ExecutionError> {
+        let arn = self.arn_of(name)?;
+        self.client
+            .redrive_execution()
+            .execution_arn(&arn)
+            .send()
+            .await
+            .map_err(|e| refused("RedriveExecution", &arn, e))?;
+        self.summary(&arn).await
     }
 
     async fn definition(&self) -> Result<Value, StoreError> {

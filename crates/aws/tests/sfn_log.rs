@@ -242,3 +242,55 @@ async fn execution_log_errors_are_classified() {
         Err(StoreError::Unavailable(_))
     ));
 }
+
+/// The console's actions on AWS are Step Functions' own calls: StartExecution (a taken
+/// name is `ExecutionAlreadyExists`), StopExecution, and a page of executions by prefix.
+#[tokio::test]
+async fn the_console_actions_go_to_step_functions() {
+    let Some(url) = common::endpoint("the_console_actions_go_to_step_functions") else {
+        return;
+    };
+    let sdk = common::sdk(&url).await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let machine = common::create_state_machine(&sdk, &format!("media-pipeline-{tag}")).await;
+    let log = SfnExecutionLog::new(&sdk, &machine);
+    assert_eq!(log.state_machine_arn(), machine);
+
+    let name = format!("{}-act", &tag[..8]);
+    let input = json!({"id": name, "rawKey": format!("raw/{name}/original.jpg")});
+    let started = log.start_execution(Some(&name), &input).await.unwrap();
+    assert_eq!(started.name, name);
+    assert_eq!(started.input.as_ref(), Some(&input));
+    let dup = log
+        .start_execution(Some(&name), &json!({"other": true}))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(dup, pipeline::ExecutionError::AlreadyExists(_)),
+        "{dup:?}"
+    );
+
+    let page = log
+        .list_page(&pipeline::ExecutionQuery {
+            name_prefix: Some(name.clone()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(names(&page.executions), [name.as_str()]);
+
+    let stopped = log
+        .stop_execution(&name, Some("Operator"), Some("stopped by the test"))
+        .await
+        .unwrap();
+    assert_eq!(stopped.status, "ABORTED");
+    let missing = log
+        .stop_execution(&format!("{}-none", &tag[..8]), None, None)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(missing, pipeline::ExecutionError::DoesNotExist(_)),
+        "{missing:?}"
+    );
+}
