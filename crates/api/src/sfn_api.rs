@@ -104,13 +104,49 @@ impl From<ExecutionError> for SfnError {
 
 type Answer = Result<Value, SfnError>;
 
+/// The access key id of a SigV4-signed request (`Credential=KEY/date/region/...`).
+fn sigv4_access_key(headers: &HeaderMap) -> Option<&str> {
+    let auth = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let rest = auth.strip_prefix("AWS4-HMAC-SHA256 ")?;
+    let credential = rest
+        .split(',')
+        .map(str::trim)
+        .find_map(|part| part.strip_prefix("Credential="))?;
+    credential.split('/').next().filter(|k| !k.is_empty())
+}
+
+/// The admin token as a bearer header (or the sign-in cookie) or, for SDKs and the AWS CLI,
+/// which sign with SigV4, as the access key id (`AWS_ACCESS_KEY_ID=<token>`); open on
+/// loopback without a token. Refusals are AWS-shaped.
+fn allowed(st: &AppState, headers: &HeaderMap) -> Result<(), SfnError> {
+    if st.admin.allows(headers) {
+        return Ok(());
+    }
+    if let Some(key) = sigv4_access_key(headers) {
+        if let Ok(v) = header::HeaderValue::from_str(&format!("Bearer {key}")) {
+            let mut as_bearer = HeaderMap::new();
+            as_bearer.insert(header::AUTHORIZATION, v);
+            if st.admin.allows(&as_bearer) {
+                return Ok(());
+            }
+        }
+    }
+    Err(SfnError {
+        status: StatusCode::FORBIDDEN,
+        kind: "AccessDeniedException",
+        message: if matches!(st.admin, crate::auth::AdminAccess::Disabled) {
+            "this server runs with --public: the Step Functions API is off".into()
+        } else {
+            "the Step Functions API needs the admin token: a bearer token, or the access key id of a SigV4-signed request".into()
+        },
+    })
+}
+
 /// `POST /`: one Step Functions action.
-pub async fn dispatch(
-    _admin: crate::auth::Admin,
-    State(st): State<AppState>,
-    headers: HeaderMap,
-    body: Bytes,
-) -> Response {
+pub async fn dispatch(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
+    if let Err(e) = allowed(&st, &headers) {
+        return e.into_response();
+    }
     let target = headers
         .get("x-amz-target")
         .and_then(|v| v.to_str().ok())

@@ -20,10 +20,14 @@ fn execution_arn(name: &str) -> String {
 }
 
 fn client(url: &str) -> Client {
+    client_as(url, "local")
+}
+
+fn client_as(url: &str, access_key: &str) -> Client {
     let config = aws_sdk_sfn::Config::builder()
         .behavior_version(BehaviorVersion::latest())
         .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("local", "local", None, None, "test"))
+        .credentials_provider(Credentials::new(access_key, "local", None, None, "test"))
         .endpoint_url(url)
         .build();
     Client::from_conf(config)
@@ -550,4 +554,32 @@ async fn stopping_a_running_execution_aborts_it_and_cleans_up_the_reel() {
         .await
         .unwrap();
     assert_eq!(d2.stop_date(), d.stop_date());
+}
+
+/// With an admin token the API answers only requests that carry it: SDKs sign with SigV4,
+/// so the token is their access key id.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_api_needs_the_admin_token_when_there_is_one() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--admin-token", "s3cret-token"]);
+    let denied = client_as(&server.url, "wrong")
+        .list_state_machines()
+        .send()
+        .await
+        .expect_err("a wrong key");
+    assert_eq!(
+        denied.raw_response().map(|r| r.status().as_u16()),
+        Some(403)
+    );
+    let (status, body) = call(&server.url, "ListStateMachines", json!({})).await;
+    assert_eq!(
+        (status, body["__type"].as_str()),
+        (403, Some("AccessDeniedException"))
+    );
+    let ok = client_as(&server.url, "s3cret-token")
+        .list_state_machines()
+        .send()
+        .await
+        .expect("the token as the access key");
+    assert_eq!(ok.state_machines().len(), 1);
 }
