@@ -401,6 +401,11 @@ pub async fn execution_page(
                     button type="submit" name="action" value="redrive" { "Redrive" }
                 }
             }
+            @if let (true, Some(id)) = (summary.redrivable(), &reel_id) {
+                form method="post" action={ "/console/reels/" (id) "/reprocess" } {
+                    button.secondary type="submit" name="action" value="reprocess" title="A FAILED reel whose raw file was kept runs again in a new execution" { "Reprocess the reel" }
+                }
+            }
             @if running {
                 form method="post" action={ "/console/executions/" (summary.name) "/stop" } {
                     button.danger type="submit" name="action" value="stop" { "Stop" }
@@ -490,6 +495,34 @@ pub async fn execution_page(
     };
     let title = format!("Execution {}", summary.name);
     Ok(Html(page(&title, body).into_string()))
+}
+
+/// Reprocess the reel an execution ran for (`pipeline::reprocess`: FAILED with its raw file
+/// kept → PROCESSING, a new execution), then show the execution that runs it now.
+pub async fn reprocess(
+    _admin: Admin,
+    State(st): State<AppState>,
+    wants: Wants,
+    Path(id): Path<String>,
+) -> Result<Redirect, ApiError> {
+    if !pipeline::keys::is_valid_id(&id) {
+        return Err(ApiError::not_found(format!("no reel {id}")).for_client(wants));
+    }
+    let done = st
+        .intake
+        .reprocess(&id)
+        .await
+        .map_err(|e| ApiError::from(e).for_client(wants))?;
+    let name = done
+        .execution_arn
+        .as_deref()
+        .and_then(|arn| arn.rsplit(':').next())
+        .unwrap_or(&done.id)
+        .to_owned();
+    Ok(Redirect::to(&format!(
+        "/console/executions/{}",
+        urlencode(&name)
+    )))
 }
 
 pub async fn redrive(

@@ -541,6 +541,27 @@ async fn stopping_a_running_execution_aborts_it_and_cleans_up_the_reel() {
     assert_eq!(out.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&out.stderr).contains("ExecutionDoesNotExist"));
 
+    // the console's reprocess: the stopped reel (raw file kept) runs again, in a new execution
+    let resp = reqwest::Client::builder()
+        .redirect(reqwest::redirect::Policy::none())
+        .build()
+        .unwrap()
+        .post(format!("{}/console/reels/{id}/reprocess", server.url))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 303);
+    let to = resp.headers()["location"].to_str().unwrap().to_owned();
+    assert!(to.starts_with("/console/executions/"), "{to}");
+    let again = server.reel(&id).await;
+    assert_eq!(again["status"], "PROCESSING", "{again}");
+    let new_name = to.rsplit('/').next().unwrap();
+    assert_ne!(new_name, id, "a new execution");
+    assert!(
+        again["executionArn"].as_str().unwrap().ends_with(new_name),
+        "{again}"
+    );
+
     // a stop of a closed execution changes nothing
     sfn.stop_execution()
         .execution_arn(&arn)
