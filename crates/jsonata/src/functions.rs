@@ -771,6 +771,14 @@ pub fn call<'a>(
             None | Some(Val::Undef) => Val::Undef,
             Some(v) => j(Value::Bool(!truthy(v))),
         },
+        "now" | "fromMillis" | "toMillis" if args.len() > usize::from(name != "now") => {
+            return Err(err(
+                "D3135",
+                format!(
+                    "${name}: picture and timezone arguments are not supported by this JSONata implementation; dates are ISO 8601 in UTC"
+                ),
+            ))
+        }
         "now" => j(Value::String(
             chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         )),

@@ -108,6 +108,33 @@ mod tests {
 }
 
 #[cfg(test)]
+mod refusals {
+    use super::*;
+
+    fn code(e: &str) -> String {
+        match Expr::parse(e) {
+            Err(err) => err.code,
+            Ok(x) => x
+                .evaluate(None, &NoEnv)
+                .map(|_| String::new())
+                .unwrap_or_else(|err| err.code),
+        }
+    }
+
+    #[test]
+    fn gaps_are_refused_with_a_clear_error_never_ignored() {
+        assert_eq!(code("$fromMillis(0, '[Y0001]')"), "D3135");
+        assert_eq!(code("$toMillis('2024', '[Y0001]')"), "D3135");
+        assert_eq!(code("$now('[H01]')"), "D3135");
+        assert_eq!(code("$fromMillis(0)"), "");
+        assert_eq!(code("$ ~> |$|{'a': 1}|"), "S0211");
+        assert_eq!(code("%.a"), "S0217");
+        let msg = Expr::parse("$ ~> |$|{}|").unwrap_err().message;
+        assert!(msg.contains("transform"), "{msg}");
+    }
+}
+
+#[cfg(test)]
 mod more_tests {
     use super::*;
     use serde_json::json;

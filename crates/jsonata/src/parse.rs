@@ -430,6 +430,12 @@ impl Parser {
                     Node::Array(items)
                 }
                 "{" => Node::Object(self.object_body()?),
+                "|" => {
+                    return Err(err(
+                        "S0211",
+                        "The transform operator |pattern|update[, delete]| is not supported by this JSONata implementation",
+                    ))
+                }
                 other => {
                     return Err(err(
                         "S0211",
