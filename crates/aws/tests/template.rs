@@ -1353,7 +1353,7 @@ async fn reconcile_policy_grants_exactly_what_its_sweep_calls() {
     plain.create(&stuck).await.unwrap();
     log.clear();
     let n = intake
-        .restart_stuck(std::time::Duration::from_secs(900))
+        .restart_processing(std::time::Duration::from_secs(900))
         .await
         .unwrap();
     assert_eq!(n, 1);
@@ -1364,7 +1364,7 @@ async fn reconcile_policy_grants_exactly_what_its_sweep_calls() {
     // run again: its execution is running now, nothing starts
     assert_eq!(
         intake
-            .restart_stuck(std::time::Duration::from_secs(900))
+            .restart_processing(std::time::Duration::from_secs(900))
             .await
             .unwrap(),
         0

@@ -8,12 +8,9 @@
 //! the record then names (`executionArn`). The API (`POST /api/reels/{id}/reprocess`) and
 //! `media-hub reprocess ID` call this.
 
-use std::time::Duration;
-
-use crate::cursor::{Cursor, Direction};
 use crate::declared::DeclaredType;
 use crate::intake::Intake;
-use crate::ports::{ListQuery, StoreError, Transition};
+use crate::ports::{StoreError, Transition};
 use crate::reel::{ExecutionInput, Status};
 
 /// How many times one reel may be started again under a new name.
@@ -59,53 +56,6 @@ pub struct Reprocessed {
 }
 
 impl Intake {
-    /// Start again every PROCESSING reel created more than `older_than` ago that no live
-    /// execution runs (its start failed after the record was written, or its execution
-    /// ended without reaching CommitRecord or Cleanup): the engine's `restart`, so on Step
-    /// Functions a new `{id}-rN` execution, which the record then names. Pages the
-    /// PROCESSING reels oldest last with the `(createdAt, id)` cursor, so none is skipped.
-    /// Returns how many executions were started. The scheduled `reconcile` function runs it.
-    pub async fn restart_stuck(&self, older_than: Duration) -> Result<usize, StoreError> {
-        let cutoff = chrono::Utc::now()
-            - chrono::Duration::from_std(older_than).unwrap_or(chrono::Duration::zero());
-        let cutoff = cutoff.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        let mut started = 0;
-        let mut cursor: Option<Cursor> = None;
-        loop {
-            let page = self
-                .records
-                .list(&ListQuery {
-                    status: Some(Status::Processing),
-                    limit: 100,
-                    before: Some(cutoff.clone()),
-                    cursor: cursor.clone(),
-                })
-                .await?;
-            let Some(last) = page.last() else { break };
-            cursor = Some(Cursor::at(last, Direction::Older));
-            for reel in page.iter().filter(|r| r.status == Status::Processing) {
-                let input = ExecutionInput {
-                    id: reel.id.clone(),
-                    raw_key: reel.raw_key.clone(),
-                    declared_type: DeclaredType::of_upload(&reel.original_filename, None)
-                        .map(|d| d.mime().to_owned()),
-                };
-                let s = self.workflow.restart(&input).await?;
-                if !s.already_started {
-                    self.records
-                        .set_execution_arn(&reel.id, &s.execution_arn)
-                        .await?;
-                    tracing::info!(id = %reel.id, arn = %s.execution_arn, "stuck reel started again");
-                    started += 1;
-                }
-            }
-            if page.len() < 100 {
-                break;
-            }
-        }
-        Ok(started)
-    }
-
     /// Reprocess the FAILED reel `id` from its kept raw file.
     pub async fn reprocess(&self, id: &str) -> Result<Reprocessed, ReprocessError> {
         let reel = self
@@ -208,38 +158,6 @@ mod tests {
         let again = intake.reprocess("r1").await.unwrap_err();
         assert!(matches!(again, ReprocessError::NotFailed { .. }), "{again}");
         assert_eq!(workflow.0.lock().unwrap().len(), 1);
-    }
-
-    #[tokio::test]
-    async fn stuck_processing_reels_start_again_and_recent_ones_wait() {
-        let (_, blobs, records) = pipeline();
-        let mut old = processing_reel("s1");
-        old.created_at = "2026-01-01T00:00:00.000Z".into();
-        records.create(&old).await.unwrap();
-        let mut recent = processing_reel("s2");
-        recent.created_at = chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
-        records.create(&recent).await.unwrap();
-        let workflow = Arc::new(MemWorkflow::default());
-        let intake = Intake {
-            blobs,
-            records,
-            workflow: workflow.clone(),
-            settings: Arc::new(Settings::default()),
-            signer: None,
-        };
-        let n = intake
-            .restart_stuck(std::time::Duration::from_secs(900))
-            .await
-            .unwrap();
-        assert_eq!(n, 1);
-        let started: Vec<String> = workflow
-            .0
-            .lock()
-            .unwrap()
-            .iter()
-            .map(|i| i.id.clone())
-            .collect();
-        assert_eq!(started, vec!["s1".to_owned()]);
     }
 
     #[tokio::test]

@@ -1,7 +1,7 @@
 //! The `reconcile` Lambda: wiring only. EventBridge Scheduler invokes it every few minutes
 //! (template.yaml's `ReconcileEveryMinutes`); it starts again every PROCESSING reel older
-//! than `RESTART_AFTER_MINUTES` that no live execution runs (`Intake::restart_stuck`: on
-//! Step Functions a new `{id}-rN` execution, which the record then names), so an upload
+//! than `RESTART_AFTER_MINUTES` that no live execution runs (`Intake::restart_processing`,
+//! the reconcile sweep's restart: on Step Functions a new `{id}-rN` execution, which the record then names), so an upload
 //! whose StartExecution failed after its record was written does not stay PROCESSING.
 //! Its answer is `{"restarted": n}`.
 
@@ -29,7 +29,7 @@ async fn main() -> Result<(), lambda_runtime::Error> {
         let intake = intake.clone();
         async move {
             let restarted = intake
-                .restart_stuck(older_than)
+                .restart_processing(older_than)
                 .await
                 .map_err(|e| lambda_runtime::Error::from(e.to_string()))?;
             Ok::<Value, lambda_runtime::Error>(json!({ "restarted": restarted }))
