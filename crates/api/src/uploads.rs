@@ -85,6 +85,7 @@ async fn accept(st: &AppState, request: Request) -> Result<(pipeline::Reel, Stri
             if let Some(s) = &stored {
                 st.intake.discard(s).await;
             }
+            drain(&mut form).await;
             return Err(e);
         }
     };
@@ -93,6 +94,16 @@ async fn accept(st: &AppState, request: Request) -> Result<(pipeline::Reel, Stri
     let (token, token_hash) = new_delete_token();
     let reel = st.intake.register(&id, fields, stored, token_hash).await?;
     Ok((reel, token))
+}
+
+/// Read (and drop) what is left of a refused form, as a lingering close does: a client that
+/// sends its whole body before it reads the answer (most HTTP libraries do) then gets the
+/// refusal instead of a reset connection. Bounded by the body limit: past it, or on any read
+/// error, it stops.
+async fn drain(form: &mut Multipart) {
+    while let Ok(Some(mut field)) = form.next_field().await {
+        while let Ok(Some(_)) = field.chunk().await {}
+    }
 }
 
 /// 415 for anything but a multipart form; 413 at once when the declared length is too big.
