@@ -104,10 +104,7 @@ async fn a_video_reel_plays_and_seeks_in_a_real_browser() {
     let reel = server.wait_terminal(&id).await;
     assert_eq!(reel["status"], "READY", "{reel}");
     assert_eq!(reel["video"]["transcoded"], true, "{reel}");
-    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| tmp.path().join("screenshots"))
-        .join("video");
+    let shots = screenshots_dir("video");
     let script = common::repo_root().join("crates/cli/tests/browser/video_player.py");
     let (url, shots_arg) = (server.url.clone(), shots.clone());
     let out = tokio::task::spawn_blocking(move || {
@@ -229,10 +226,7 @@ async fn upload_in_browser(
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().to_path_buf();
     let server = Server::start(&dir.join("data"), server_args);
-    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| dir.join("screenshots"))
-        .join(name);
+    let shots = screenshots_dir(name);
     let script = common::repo_root().join("crates/cli/tests/browser/upload_form.py");
     let url = server.url.clone();
     let photo = fixture("photo_exif.jpg");
@@ -340,10 +334,7 @@ async fn pages_hold_on_a_phone_and_update_live() {
         &tmp.path().join("data"),
         &["--definition", held.to_str().unwrap()],
     );
-    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| tmp.path().join("screenshots"))
-        .join("pages");
+    let shots = screenshots_dir("pages");
     let script = common::repo_root().join("crates/cli/tests/browser/pages.py");
     let (url, photo, shots_arg) = (server.url.clone(), fixture("photo_exif.jpg"), shots.clone());
     let out = tokio::task::spawn_blocking(move || {
@@ -431,4 +422,13 @@ async fn pages_hold_on_a_phone_and_update_live() {
             .unwrap_or(0);
         assert!(len > 1000, "screenshot of {page} missing");
     }
+}
+
+/// Where a browser test keeps its screenshots for people to look at: `MEDIA_HUB_SCREENSHOTS`,
+/// else `target/screenshots/{name}` (kept after the run, as the console test's are).
+fn screenshots_dir(name: &str) -> std::path::PathBuf {
+    std::env::var("MEDIA_HUB_SCREENSHOTS")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_else(|_| common::repo_root().join("target/screenshots"))
+        .join(name)
 }
