@@ -6,30 +6,8 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{ffmpeg, fixture, Server};
+use common::{browser_ready, ffmpeg, fixture, run_browser_script, screenshots_dir, Server};
 use serde_json::Value;
-
-fn browser_ready() -> Result<(), String> {
-    for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-        if !std::path::Path::new(bin).exists() {
-            return Err(format!(
-                "{bin} is missing (apt-get install chromium chromium-driver)"
-            ));
-        }
-    }
-    let ok = Command::new("python3")
-        .args(["-c", "import selenium"])
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    if ok {
-        Ok(())
-    } else {
-        Err("python3 cannot import selenium (pip install selenium)".into())
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_form_uploads_in_a_real_browser_and_the_reel_turns_ready() {
@@ -105,26 +83,12 @@ async fn a_video_reel_plays_and_seeks_in_a_real_browser() {
     assert_eq!(reel["status"], "READY", "{reel}");
     assert_eq!(reel["video"]["transcoded"], true, "{reel}");
     let shots = screenshots_dir("video");
-    let script = common::repo_root().join("crates/cli/tests/browser/video_player.py");
-    let (url, shots_arg) = (server.url.clone(), shots.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .arg(url)
-            .arg(id)
-            .arg(shots_arg)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("run the browser script");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    let args = vec![
+        server.url.clone().into(),
+        id.clone().into(),
+        shots.clone().into(),
+    ];
+    let seen = run_browser_script("video_player.py", args).await;
     let before = &seen["before_play"];
     assert_eq!(before["preload"], "metadata", "{seen}");
     assert_eq!(before["controls"], true, "{seen}");
@@ -227,28 +191,12 @@ async fn upload_in_browser(
     let dir = tmp.path().to_path_buf();
     let server = Server::start(&dir.join("data"), server_args);
     let shots = screenshots_dir(name);
-    let script = common::repo_root().join("crates/cli/tests/browser/upload_form.py");
-    let url = server.url.clone();
-    let photo = fixture("photo_exif.jpg");
-    let shots_arg = shots.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .arg(url)
-            .arg(photo)
-            .arg(shots_arg)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("run the browser script");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    let args = vec![
+        server.url.clone().into(),
+        fixture("photo_exif.jpg").into(),
+        shots.clone().into(),
+    ];
+    let seen = run_browser_script("upload_form.py", args).await;
     assert_eq!(seen["status"], "READY", "{seen}");
     // at 1200 px the largest thumbnail (810×1080, the photo's EXIF rotation applied)
     assert_eq!(seen["hero_src"], "1080.jpg", "{seen}");
@@ -335,26 +283,12 @@ async fn pages_hold_on_a_phone_and_update_live() {
         &["--definition", held.to_str().unwrap()],
     );
     let shots = screenshots_dir("pages");
-    let script = common::repo_root().join("crates/cli/tests/browser/pages.py");
-    let (url, photo, shots_arg) = (server.url.clone(), fixture("photo_exif.jpg"), shots.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .arg(url)
-            .arg(photo)
-            .arg(shots_arg)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("run the browser script");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    let args = vec![
+        server.url.clone().into(),
+        fixture("photo_exif.jpg").into(),
+        shots.clone().into(),
+    ];
+    let seen = run_browser_script("pages.py", args).await;
 
     // the drop zone
     assert_eq!(seen["preview_visible"], true, "{seen}");
@@ -422,13 +356,4 @@ async fn pages_hold_on_a_phone_and_update_live() {
             .unwrap_or(0);
         assert!(len > 1000, "screenshot of {page} missing");
     }
-}
-
-/// Where a browser test keeps its screenshots for people to look at: `MEDIA_HUB_SCREENSHOTS`,
-/// else `target/screenshots/{name}` (kept after the run, as the console test's are).
-fn screenshots_dir(name: &str) -> std::path::PathBuf {
-    std::env::var("MEDIA_HUB_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| common::repo_root().join("target/screenshots"))
-        .join(name)
 }

@@ -6,29 +6,8 @@
 
 mod common;
 
-use std::process::Command;
-
-use common::{fixture, repo_root, Server};
+use common::{browser_ready, fixture, run_browser_script, screenshots_dir, Server};
 use serde_json::{json, Value};
-
-fn browser_ready() -> Result<(), String> {
-    for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
-        if !std::path::Path::new(bin).exists() {
-            return Err(format!(
-                "{bin} is missing (apt-get install chromium chromium-driver)"
-            ));
-        }
-    }
-    let ok = Command::new("python3")
-        .args(["-c", "import selenium"])
-        .status()
-        .is_ok_and(|s| s.success());
-    if ok {
-        Ok(())
-    } else {
-        Err("python3 cannot import selenium (pip install selenium)".into())
-    }
-}
 
 /// StartExecution on the server's Step Functions API.
 async fn start_execution(url: &str, name: &str, input: Value) {
@@ -86,29 +65,14 @@ async fn the_console_in_a_real_browser() {
         "FAILED"
     );
 
-    let shots = std::env::var("MEDIA_HUB_SCREENSHOTS")
-        .map(std::path::PathBuf::from)
-        .unwrap_or_else(|_| repo_root().join("target/screenshots"))
-        .join("console");
-    let script = repo_root().join("crates/cli/tests/browser/console.py");
-    let (url, id, shots_arg) = (server.url.clone(), ready[0].clone(), shots.clone());
-    let out = tokio::task::spawn_blocking(move || {
-        Command::new("python3")
-            .arg(script)
-            .args([&url, &id, failed])
-            .arg(shots_arg)
-            .output()
-    })
-    .await
-    .unwrap()
-    .expect("run the browser script");
-    assert!(
-        out.status.success(),
-        "browser script failed:\n{}\n{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    let seen: Value = serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line");
+    let shots = screenshots_dir("console");
+    let args = vec![
+        server.url.clone().into(),
+        ready[0].clone().into(),
+        failed.into(),
+        shots.clone().into(),
+    ];
+    let seen = run_browser_script("console.py", args).await;
     let pairs = |key: &str| -> Vec<(String, String)> {
         seen[key]
             .as_array()

@@ -148,7 +148,9 @@ try:
     area.clear()
     area.send_keys('{"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}')
     driver.find_element(By.CSS_SELECTOR, "form.definition button[type=submit]").click()
-    seen["invalid_definition"] = driver.find_element(By.CSS_SELECTOR, ".invalid .cause-text").text
+    # the answer is a new page: wait for it rather than read the one the click left
+    seen["invalid_definition"] = WebDriverWait(driver, 15).until(
+        lambda d: d.find_element(By.CSS_SELECTOR, ".invalid .cause-text")).text
     shot("11-definition-invalid")
 
     # 360 px: nothing wider than the screen

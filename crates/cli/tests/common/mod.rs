@@ -244,3 +244,53 @@ pub fn executions_cli(data_dir: &Path, args: &[&str]) -> String {
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
 }
+
+// --- the browser tests' harness (Debian's chromium + chromedriver, driven by selenium) ---
+
+/// Whether Chromium, chromedriver and selenium are here; why not, when they are not.
+pub fn browser_ready() -> Result<(), String> {
+    for bin in ["/usr/bin/chromium", "/usr/bin/chromedriver"] {
+        if !Path::new(bin).exists() {
+            return Err(format!(
+                "{bin} is missing (apt-get install chromium chromium-driver)"
+            ));
+        }
+    }
+    let ok = Command::new("python3")
+        .args(["-c", "import selenium"])
+        .status()
+        .is_ok_and(|s| s.success());
+    if ok {
+        Ok(())
+    } else {
+        Err("python3 cannot import selenium (pip install selenium)".into())
+    }
+}
+
+/// Where a browser test keeps its screenshots for people to look at: `MEDIA_HUB_SCREENSHOTS`,
+/// else `target/screenshots/{name}` (kept after the run).
+pub fn screenshots_dir(name: &str) -> PathBuf {
+    std::env::var("MEDIA_HUB_SCREENSHOTS")
+        .map(PathBuf::from)
+        .unwrap_or_else(|_| repo_root().join("target/screenshots"))
+        .join(name)
+}
+
+/// Run `crates/cli/tests/browser/{script}` with `args` off the async runtime, and return the
+/// one JSON line it prints of what it saw. Panics with its output when it fails.
+pub async fn run_browser_script(script: &str, args: Vec<std::ffi::OsString>) -> Value {
+    let script = repo_root().join("crates/cli/tests/browser").join(script);
+    let out = tokio::task::spawn_blocking(move || {
+        Command::new("python3").arg(script).args(args).output()
+    })
+    .await
+    .expect("the browser script's thread")
+    .expect("run the browser script");
+    assert!(
+        out.status.success(),
+        "browser script failed:\n{}\n{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(out.stdout.trim_ascii()).expect("one JSON line")
+}
