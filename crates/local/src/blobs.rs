@@ -118,6 +118,30 @@ impl BlobStore for FsBlobStore {
         result
     }
 
+    async fn local_file(&self, key: &str) -> Result<pipeline::blob_files::LocalFile, StoreError> {
+        let path = self.path_of(key)?;
+        match tokio::fs::metadata(&path).await {
+            Ok(m) if m.is_file() => Ok(pipeline::blob_files::LocalFile::Store(path)),
+            Ok(_) => Err(StoreError::NotFound(key.to_owned())),
+            Err(e) => Err(io_at(key, e)),
+        }
+    }
+
+    /// A copy beside the object, renamed into place (a reader never sees half a file).
+    async fn put_file(
+        &self,
+        key: &str,
+        source: &Path,
+        _content_type: &str,
+    ) -> Result<u64, StoreError> {
+        let path = self.path_of(key)?;
+        let tmp = self.temp_beside(&path).await?;
+        let copied = tokio::fs::copy(source, &tmp).await;
+        let bytes = copied.as_ref().map_or(0, |n| *n);
+        place(copied.map(|_| ()), &tmp, &path).await.map_err(io)?;
+        Ok(bytes)
+    }
+
     async fn get(&self, key: &str) -> Result<Bytes, StoreError> {
         let path = self.path_of(key)?;
         tokio::fs::read(&path)
@@ -337,6 +361,53 @@ fn list_sync(root: &Path, prefix: &str) -> Result<Vec<String>, StoreError> {
 mod tests {
     use super::*;
     use futures_util::stream;
+
+    #[tokio::test]
+    async fn objects_are_handed_out_as_their_own_files_and_taken_in_whole() {
+        let dir = tempfile::tempdir().unwrap();
+        let s = FsBlobStore::new(dir.path()).unwrap();
+        s.put(
+            "raw/a/original.mp4",
+            Bytes::from_static(b"movie"),
+            "video/mp4",
+        )
+        .await
+        .unwrap();
+        let file = s.local_file("raw/a/original.mp4").await.unwrap();
+        assert_eq!(file.path(), dir.path().join("raw/a/original.mp4"));
+        assert!(matches!(
+            s.local_file("raw/b/original.mp4").await,
+            Err(StoreError::NotFound(_))
+        ));
+        assert!(matches!(
+            s.local_file("raw/../etc").await,
+            Err(StoreError::Invalid(_))
+        ));
+        let made = dir.path().join("made.mp4");
+        std::fs::write(&made, b"rendition").unwrap();
+        let n = s
+            .put_file("renditions/a/web.mp4", &made, "video/mp4")
+            .await
+            .unwrap();
+        assert_eq!(n, 9);
+        assert_eq!(
+            s.get("renditions/a/web.mp4").await.unwrap().as_ref(),
+            b"rendition"
+        );
+        let missing = dir.path().join("missing.mp4");
+        assert!(s
+            .put_file("renditions/b/web.mp4", &missing, "video/mp4")
+            .await
+            .is_err());
+        assert_eq!(s.list("renditions/b").await.unwrap(), Vec::<String>::new());
+        assert_eq!(
+            s.sweep_partial_writes(std::time::Duration::ZERO)
+                .await
+                .unwrap(),
+            0,
+            "a failed copy leaves no partial file"
+        );
+    }
 
     #[tokio::test]
     async fn partial_writes_are_swept_and_finished_ones_kept() {

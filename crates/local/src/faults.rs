@@ -137,6 +137,19 @@ impl BlobStore for FaultyBlobs {
         self.faults.before("get").await?;
         self.inner.get(key).await
     }
+    async fn local_file(&self, key: &str) -> Result<pipeline::blob_files::LocalFile, StoreError> {
+        self.faults.before("local_file").await?;
+        self.inner.local_file(key).await
+    }
+    async fn put_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> Result<u64, StoreError> {
+        self.faults.before("put_file").await?;
+        self.inner.put_file(key, path, content_type).await
+    }
     async fn get_head(&self, key: &str, len: usize) -> Result<Bytes, StoreError> {
         self.faults.before("get_head").await?;
         self.inner.get_head(key, len).await

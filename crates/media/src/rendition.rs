@@ -265,14 +265,89 @@ pub fn ffmpeg_args(plan: &Plan, spec: &WebSpec, limits: &Limits) -> Vec<String> 
     a
 }
 
-/// Makes the web rendition of the video at `input` (of sniffed type `format`) into `output`.
-pub fn web_rendition(
+/// A probed video and how its rendition will be made: the first half of
+/// [`web_rendition`], so a caller can decide what the second half needs (a re-encode takes
+/// a decode slot; a remux does not).
+///
+/// For an MP4 or MOV, the likely fast path, the remux is started *while* ffprobe runs, so
+/// the fast path costs the longer of the two rather than their sum (most of either is
+/// ffmpeg's start-up). When the plan turns out to be a re-encode, that remux is killed and
+/// its output removed; dropping a `Prepared` unused does the same.
+pub struct Prepared {
+    pub info: VideoInfo,
+    pub plan: Plan,
+    speculative: Speculative,
+}
+
+impl std::fmt::Debug for Prepared {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Prepared")
+            .field("info", &self.info)
+            .field("plan", &self.plan)
+            .field("speculative", &self.speculative.0.is_some())
+            .finish()
+    }
+}
+
+impl Prepared {
+    /// A re-encode (CPU- and memory-heavy), as opposed to a remux.
+    pub fn encodes(&self) -> bool {
+        self.plan != Plan::Remux
+    }
+}
+
+/// A remux started ahead of the plan, killed (and its output removed) unless taken.
+struct Speculative(Option<(video::Running, std::path::PathBuf)>);
+
+impl Speculative {
+    fn take(&mut self) -> Option<video::Running> {
+        self.0.take().map(|(running, _)| running)
+    }
+}
+
+impl Drop for Speculative {
+    fn drop(&mut self) {
+        if let Some((mut running, output)) = self.0.take() {
+            running.kill();
+            let _ = std::fs::remove_file(output);
+        }
+    }
+}
+
+fn ffmpeg_command(
+    plan: &Plan,
+    input: &Path,
+    output: &Path,
+    spec: &WebSpec,
+    limits: &Limits,
+) -> Command {
+    let mut cmd = Command::new("ffmpeg");
+    cmd.args(["-nostdin", "-v", "error", "-y", "-i"])
+        .arg(input)
+        .args(ffmpeg_args(plan, spec, limits))
+        .arg(output);
+    cmd
+}
+
+/// Probe `input` (a `format` video), check the duration and size limits, and plan; for an
+/// MP4/MOV the remux into `output` is already running meanwhile.
+pub fn prepare(
     format: Format,
     input: &Path,
     output: &Path,
     spec: &WebSpec,
     limits: &Limits,
-) -> Result<WebRendition, MediaError> {
+) -> Result<Prepared, MediaError> {
+    let speculative = Speculative(if matches!(format, Format::Mp4 | Format::Mov) {
+        let cmd = ffmpeg_command(&Plan::Remux, input, output, spec, limits);
+        Some((
+            video::start(cmd, "ffmpeg", 64 * 1024)?,
+            output.to_path_buf(),
+        ))
+    } else {
+        None
+    });
+    // on an error here the speculative remux is dropped: killed, its output removed
     let info = video::ffprobe(input)?;
     video::checked(&info, limits)?;
     let plan = plan(format, &info, spec);
@@ -287,13 +362,40 @@ pub fn web_rendition(
             tracing::info!(%reason, width, height, "rendition: re-encode")
         }
     }
-    let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-v", "error", "-y", "-i"])
-        .arg(input)
-        .args(ffmpeg_args(&plan, spec, limits))
-        .arg(output);
+    let speculative = match plan {
+        Plan::Remux => speculative,
+        // not wanted: killed and removed now, before the encode writes the same file
+        Plan::Encode { .. } => {
+            drop(speculative);
+            Speculative(None)
+        }
+    };
+    Ok(Prepared {
+        info,
+        plan,
+        speculative,
+    })
+}
+
+/// Make the planned rendition of `input` at `output` (the same paths as [`prepare`]'s).
+pub fn make(
+    mut prepared: Prepared,
+    input: &Path,
+    output: &Path,
+    spec: &WebSpec,
+    limits: &Limits,
+) -> Result<WebRendition, MediaError> {
+    let running = match prepared.speculative.take() {
+        Some(running) => running,
+        None => video::start(
+            ffmpeg_command(&prepared.plan, input, output, spec, limits),
+            "ffmpeg",
+            64 * 1024,
+        )?,
+    };
+    let Prepared { info, plan, .. } = prepared;
     let timeout = Duration::from_secs(spec.timeout_secs.max(1));
-    let (ok, _, err) = video::run(cmd, "ffmpeg", 64 * 1024, timeout)?;
+    let (ok, _, err) = running.wait(timeout)?;
     if !ok {
         return Err(MediaError::Corrupt(format!(
             "the video does not convert: {}",
@@ -302,7 +404,7 @@ pub fn web_rendition(
     }
     let bytes = std::fs::metadata(output)
         .map(|m| m.len())
-        .map_err(|e| MediaError::Corrupt(format!("no rendition written: {e}")))?;
+        .map_err(|e| MediaError::Io(format!("no rendition written: {e}")))?;
     let (width, height) = match plan {
         Plan::Remux => display_size(&info),
         Plan::Encode { width, height, .. } => (width, height),
@@ -321,31 +423,16 @@ pub fn web_rendition(
     })
 }
 
-/// The same from bytes in memory: writes them to a temporary file first (ffmpeg seeks in
-/// MP4/MOV) and returns the rendition's bytes.
-pub fn web_rendition_bytes(
-    data: &[u8],
+/// The web rendition of `input` (a `format` video) at `output`: [`prepare`], then [`make`].
+pub fn web_rendition(
+    format: Format,
+    input: &Path,
+    output: &Path,
     spec: &WebSpec,
     limits: &Limits,
-) -> Result<(WebRendition, Vec<u8>), MediaError> {
-    let format = crate::sniff::detect(data)?;
-    if format.kind() != crate::MediaKind::Video {
-        return Err(MediaError::Unsupported(format!(
-            "{} is not a video",
-            format.mime()
-        )));
-    }
-    crate::polyglot::check(format, data)?;
-    let input = video::temp_file(data, format)?;
-    let out_dir = tempfile::Builder::new()
-        .prefix("rendition-")
-        .tempdir()
-        .map_err(|e| MediaError::Corrupt(format!("temporary folder: {e}")))?;
-    let output = out_dir.path().join("web.mp4");
-    let made = web_rendition(format, input.path(), &output, spec, limits)?;
-    let bytes = std::fs::read(&output)
-        .map_err(|e| MediaError::Corrupt(format!("reading the rendition: {e}")))?;
-    Ok((made, bytes))
+) -> Result<WebRendition, MediaError> {
+    let prepared = prepare(format, input, output, spec, limits)?;
+    make(prepared, input, output, spec, limits)
 }
 
 #[cfg(test)]

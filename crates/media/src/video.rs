@@ -83,11 +83,31 @@ fn tool_missing(tool: &'static str, e: &std::io::Error) -> MediaError {
 /// Runs a command with a time limit, collecting at most `max_out` bytes of stdout.
 /// Past `timeout` the child is killed and the result is [`MediaError::TimedOut`].
 pub(crate) fn run(
-    mut cmd: Command,
+    cmd: Command,
     tool: &'static str,
     max_out: usize,
     timeout: Duration,
 ) -> Result<(bool, Vec<u8>, String), MediaError> {
+    start(cmd, tool, max_out)?.wait(timeout)
+}
+
+/// A tool started by [`start`]: its pipes are drained on their own threads (so it never
+/// blocks on a full pipe) until [`Running::wait`] or [`Running::kill`].
+pub(crate) struct Running {
+    child: std::process::Child,
+    tool: &'static str,
+    max_out: usize,
+    started: Instant,
+    out_reader: std::thread::JoinHandle<std::io::Result<Vec<u8>>>,
+    err_reader: std::thread::JoinHandle<String>,
+}
+
+/// Starts a command, collecting at most `max_out` bytes of its stdout.
+pub(crate) fn start(
+    mut cmd: Command,
+    tool: &'static str,
+    max_out: usize,
+) -> Result<Running, MediaError> {
     let mut child = cmd
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -100,14 +120,13 @@ pub(crate) fn run(
             // out of processes or memory: the machine's trouble, worth a retry
             _ => MediaError::Io(format!("starting {tool}: {e}")),
         })?;
-    let mut stdout = child
-        .stdout
-        .take()
-        .ok_or_else(|| MediaError::Io(format!("{tool}: no stdout pipe")))?;
-    let mut stderr = child
-        .stderr
-        .take()
-        .ok_or_else(|| MediaError::Io(format!("{tool}: no stderr pipe")))?;
+    let stdout = child.stdout.take();
+    let stderr = child.stderr.take();
+    let (Some(mut stdout), Some(mut stderr)) = (stdout, stderr) else {
+        let _ = child.kill();
+        let _ = child.wait();
+        return Err(MediaError::Io(format!("{tool}: no output pipes")));
+    };
     let out_reader = std::thread::spawn(move || {
         let mut buf = Vec::new();
         let r = (&mut stdout).take(max_out as u64 + 1).read_to_end(&mut buf);
@@ -121,35 +140,57 @@ pub(crate) fn run(
         let _ = std::io::copy(&mut stderr, &mut std::io::sink());
         String::from_utf8_lossy(&buf).into_owned()
     });
-    let timeout = env_timeout().unwrap_or(timeout);
-    let start = Instant::now();
-    let status = loop {
-        match child.try_wait() {
-            Ok(Some(s)) => break s,
-            Ok(None) if start.elapsed() > timeout => {
-                let _ = child.kill();
-                let _ = child.wait();
-                tracing::warn!(tool, ?timeout, "killed after its deadline");
-                return Err(MediaError::TimedOut(format!(
-                    "{tool} did not finish within {} s",
-                    timeout.as_secs()
-                )));
+    Ok(Running {
+        child,
+        tool,
+        max_out,
+        started: Instant::now(),
+        out_reader,
+        err_reader,
+    })
+}
+
+impl Running {
+    /// Waits until the tool ends, at most `timeout` from its start (then it is killed and
+    /// the result is [`MediaError::TimedOut`]): whether it succeeded, its stdout, its stderr.
+    pub(crate) fn wait(mut self, timeout: Duration) -> Result<(bool, Vec<u8>, String), MediaError> {
+        let tool = self.tool;
+        let timeout = env_timeout().unwrap_or(timeout);
+        let status = loop {
+            match self.child.try_wait() {
+                Ok(Some(s)) => break s,
+                Ok(None) if self.started.elapsed() > timeout => {
+                    self.kill();
+                    tracing::warn!(tool, ?timeout, "killed after its deadline");
+                    return Err(MediaError::TimedOut(format!(
+                        "{tool} did not finish within {} s",
+                        timeout.as_secs()
+                    )));
+                }
+                Ok(None) => std::thread::sleep(Duration::from_millis(2)),
+                Err(e) => return Err(MediaError::Io(format!("{tool}: {e}"))),
             }
-            Ok(None) => std::thread::sleep(Duration::from_millis(5)),
-            Err(e) => return Err(MediaError::Io(format!("{tool}: {e}"))),
+        };
+        let out = self
+            .out_reader
+            .join()
+            .map_err(|_| MediaError::Internal(format!("{tool}: reader panicked")))?
+            .map_err(|e| MediaError::Io(format!("{tool}: {e}")))?;
+        let err = self.err_reader.join().unwrap_or_default();
+        if out.len() > self.max_out {
+            return Err(MediaError::TooLarge(format!(
+                "{tool} output over {} bytes",
+                self.max_out
+            )));
         }
-    };
-    let out = out_reader
-        .join()
-        .map_err(|_| MediaError::Internal(format!("{tool}: reader panicked")))?
-        .map_err(|e| MediaError::Io(format!("{tool}: {e}")))?;
-    let err = err_reader.join().unwrap_or_default();
-    if out.len() > max_out {
-        return Err(MediaError::TooLarge(format!(
-            "{tool} output over {max_out} bytes"
-        )));
+        Ok((status.success(), out, err))
     }
-    Ok((status.success(), out, err))
+
+    /// Ends the tool now (its output is not wanted).
+    pub(crate) fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
 }
 
 /// The bytes in a temporary file (ffmpeg needs to seek in MP4/MOV).
@@ -411,8 +452,6 @@ pub fn poster_frame(
     limits: &Limits,
 ) -> Result<Rgb, MediaError> {
     let f = temp_file(data, format)?;
-    let info = ffprobe(f.path())?;
-    checked(&info, limits)?;
     let bound = sizes
         .iter()
         .copied()
@@ -423,8 +462,11 @@ pub fn poster_frame(
     let scale = format!(
         "scale=w='min(iw,{bound})':h='min(ih,{bound})':force_original_aspect_ratio=decrease:flags=lanczos"
     );
+    // the decoder itself refuses frames over the pixel limit: it starts before the probe
+    let max_pixels = limits.max_pixels.min(i32::MAX as u64).to_string();
     let mut cmd = Command::new("ffmpeg");
-    cmd.args(["-nostdin", "-v", "error", "-threads", "1", "-i"])
+    cmd.args(["-nostdin", "-v", "error", "-threads", "1"])
+        .args(["-max_pixels", &max_pixels, "-i"])
         .arg(f.path())
         .args([
             "-map",
@@ -440,7 +482,15 @@ pub fn poster_frame(
             "-",
         ]);
     let max_out = (u64::from(bound) * u64::from(bound) * 3 + 64).min(limits.max_alloc) as usize;
-    let (ok, out, err) = run(cmd, "ffmpeg", max_out, TIMEOUT)?;
+    // the frame is decoded while ffprobe checks the limits (most of either is start-up);
+    // past a limit the decode is killed and its frame never used
+    let mut frame = start(cmd, "ffmpeg", max_out)?;
+    let info = ffprobe(f.path()).and_then(|info| checked(&info, limits));
+    if let Err(e) = info {
+        frame.kill();
+        return Err(e);
+    }
+    let (ok, out, err) = frame.wait(TIMEOUT)?;
     if !ok || out.is_empty() {
         return Err(MediaError::Corrupt(format!(
             "no decodable video frame: {}",

@@ -89,29 +89,54 @@ impl DecodeBudget {
         L: Future<Output = Result<Bytes, StoreError>>,
         F: FnOnce(Bytes) -> Result<T, media::MediaError> + Send + 'static,
     {
-        self.run_within(what, self.deadline, load, decode).await
+        let permit = self.take_slot().await?;
+        let data = load.await?;
+        self.finish(what, self.deadline, Some(permit), move || decode(data))
+            .await
     }
 
-    /// [`Self::run`] with its own deadline (a transcode, whose ffmpeg has a longer one).
-    pub async fn run_within<T, L, F>(
+    /// Run `work` (which reads and writes files, not bytes held here) on a blocking thread
+    /// under `deadline`. With `slot` it first takes a decode slot, as a re-encode must; a
+    /// remux or a probe, which hold little memory, run beside the decodes without one.
+    pub async fn run_files<T, F>(
         &self,
         what: &'static str,
         deadline: Duration,
-        load: L,
-        decode: F,
+        slot: bool,
+        work: F,
     ) -> Result<T, TaskError>
     where
         T: Send + 'static,
-        L: Future<Output = Result<Bytes, StoreError>>,
-        F: FnOnce(Bytes) -> Result<T, media::MediaError> + Send + 'static,
+        F: FnOnce() -> Result<T, media::MediaError> + Send + 'static,
     {
+        let permit = if slot {
+            Some(self.take_slot().await?)
+        } else {
+            None
+        };
+        self.finish(what, deadline, permit, work).await
+    }
+
+    async fn take_slot(&self) -> Result<tokio::sync::OwnedSemaphorePermit, TaskError> {
         self.waiting.fetch_add(1, Ordering::Relaxed);
         let permit = self.slots.clone().acquire_owned().await;
         self.waiting.fetch_sub(1, Ordering::Relaxed);
-        let permit = permit.map_err(|_| {
-            TaskError::new(ErrorName::InternalError, "the decode budget was closed")
-        })?;
-        let data = load.await?;
+        permit.map_err(|_| TaskError::new(ErrorName::InternalError, "the decode budget was closed"))
+    }
+
+    /// Run `work` on a blocking thread holding `permit` until it ends (even past the
+    /// deadline), and name what went wrong: a panic, the deadline, the work's own error.
+    async fn finish<T, F>(
+        &self,
+        what: &'static str,
+        deadline: Duration,
+        permit: Option<tokio::sync::OwnedSemaphorePermit>,
+        work: F,
+    ) -> Result<T, TaskError>
+    where
+        T: Send + 'static,
+        F: FnOnce() -> Result<T, media::MediaError> + Send + 'static,
+    {
         let panic_injected = self.panic_injected.load(Ordering::SeqCst);
         let handle = tokio::task::spawn_blocking(move || {
             // the slot is given back when the decoder ends, not when we stop waiting for it
@@ -119,7 +144,7 @@ impl DecodeBudget {
             if panic_injected {
                 panic!("injected decoder panic");
             }
-            decode(data)
+            work()
         });
         match tokio::time::timeout(deadline, handle).await {
             Err(_) => Err(TaskError::new(

@@ -3,6 +3,7 @@
 //! live elsewhere (`local`, `aws`); this crate never imports an AWS SDK, axum or SQLite.
 
 pub mod backfill;
+pub mod blob_files;
 pub mod budget;
 pub mod cursor;
 pub mod declared;

@@ -93,6 +93,32 @@ pub trait BlobStore: Send + Sync {
         })))
     }
 
+    /// The object as a file on this machine, for tools that read files (ffmpeg). A store
+    /// that keeps objects as files hands out its own (read only); the default streams a
+    /// temporary copy, removed when the result is dropped.
+    async fn local_file(&self, key: &str) -> Result<crate::blob_files::LocalFile, StoreError> {
+        crate::blob_files::copy_to_temp(self, key).await
+    }
+
+    /// Store the file at `path` under `key`, streamed (never held whole in memory).
+    async fn put_file(
+        &self,
+        key: &str,
+        path: &std::path::Path,
+        content_type: &str,
+    ) -> Result<u64, StoreError> {
+        let file = tokio::fs::File::open(path)
+            .await
+            .map_err(|e| StoreError::Unavailable(format!("{}: {e}", path.display())))?;
+        self.put_stream(
+            key,
+            crate::blob_files::file_stream(file),
+            content_type,
+            u64::MAX,
+        )
+        .await
+    }
+
     /// Copy an object within the store (server-side where the store can), setting the
     /// copy's content type. `NotFound` when `from` does not exist.
     async fn copy(&self, from: &str, to: &str, content_type: &str) -> Result<(), StoreError>;

@@ -177,6 +177,22 @@ async fn wait_ready(client: &reqwest::Client, url: &str, id: &str) -> Result<(),
     }
 }
 
+/// A line on stderr every second while the run lasts: how far it has got.
+async fn report_progress(tally: Arc<Mutex<Tally>>, count: usize) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.tick().await;
+    loop {
+        tick.tick().await;
+        let t = tally.lock().await;
+        eprintln!(
+            "bench: {}/{count} accepted, {} READY, {} errors",
+            t.accepted.len(),
+            t.ready.len(),
+            t.errors.len()
+        );
+    }
+}
+
 async fn upload(a: UploadArgs) -> anyhow::Result<i32> {
     anyhow::ensure!(
         a.concurrency > 0 && a.count > 0,
@@ -245,10 +261,19 @@ async fn upload(a: UploadArgs) -> anyhow::Result<i32> {
             }
         }));
     }
+    let progress = tokio::spawn(report_progress(tally.clone(), a.count));
     for w in workers {
         w.await.context("a bench worker")?;
     }
+    progress.abort();
     let mut t = tally.lock().await;
+    eprintln!(
+        "bench: done, {}/{} accepted, {} READY, {} errors",
+        t.accepted.len(),
+        a.count,
+        t.ready.len(),
+        t.errors.len()
+    );
     t.accepted.sort();
     t.ready.sort();
     let secs = |d: Duration| d.as_secs_f64();

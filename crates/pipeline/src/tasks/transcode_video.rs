@@ -2,8 +2,6 @@
 //! MP4; remuxed when the original already is one within the limits). Runs only for videos
 //! (the state machine's Choice on the validated kind).
 
-use bytes::Bytes;
-
 use super::{check_raw_key, MediaRef, Pipeline, VideoOutput};
 use crate::error::{ErrorName, TaskError};
 use crate::keys::rendition_key;
@@ -16,18 +14,54 @@ impl Pipeline {
         let limits = self.settings.limits;
         // ffmpeg kills itself at its own deadline; this one only backs it up
         let deadline = std::time::Duration::from_secs(spec.timeout_secs.saturating_add(30));
-        let (made, mp4) = self
-            .budget
-            .run_within(
-                "transcode",
-                deadline,
-                self.blobs.get(&input.raw_key),
-                move |data| media::rendition::web_rendition_bytes(&data, &spec, &limits),
-            )
+        let head = self
+            .blobs
+            .get_head(&input.raw_key, media::SNIFF_LEN)
             .await?;
+        let format = media::sniff::detect(&head).map_err(TaskError::from)?;
+        if format.kind() != media::MediaKind::Video {
+            return Err(TaskError::new(
+                ErrorName::UnsupportedMediaType,
+                format!("{} is not a video", format.mime()),
+            ));
+        }
+        // ffmpeg reads the store's own file where there is one (a folder), else a copy;
+        // the polyglot check is the sibling branches' (a rendition of a refused file is
+        // removed by Cleanup)
+        let source = self.blobs.local_file(&input.raw_key).await?;
+        let path = source.path().to_owned();
+        let out_dir = tempfile::Builder::new()
+            .prefix("rendition-")
+            .tempdir()
+            .map_err(|e| {
+                TaskError::new(
+                    ErrorName::StorageUnavailable,
+                    format!("temporary folder: {e}"),
+                )
+            })?;
+        let output = out_dir.path().join("web.mp4");
+        let prepared = {
+            let (spec, path, output) = (spec.clone(), path.clone(), output.clone());
+            self.budget
+                .run_files("probe", deadline, false, move || {
+                    media::rendition::prepare(format, &path, &output, &spec, &limits)
+                })
+                .await?
+        };
+        // a re-encode is heavy and waits for a decode slot; a remux copies packets beside them
+        let made = {
+            let output = output.clone();
+            self.budget
+                .run_files("transcode", deadline, prepared.encodes(), move || {
+                    media::rendition::make(prepared, &path, &output, &spec, &limits)
+                })
+                .await?
+        };
+        drop(source);
 
         let key = rendition_key(&input.id);
-        self.blobs.put(&key, Bytes::from(mp4), "video/mp4").await?;
+        self.blobs.put_file(&key, &output, "video/mp4").await?;
+        drop(out_dir);
         // As for thumbnails: a sibling may have failed meanwhile and Cleanup swept already;
         // then the rendition goes too, or a FAILED record would leave it behind.
         if let Some(reel) = self.records.get(&input.id).await? {
