@@ -110,3 +110,71 @@ async fn backfill_regenerates_every_reel_with_the_new_sizes() {
     }
     server.stop();
 }
+
+/// A video reel made before its rendition existed (its `renditions/{id}/web.mp4` gone), then
+/// the video box made smaller: the backfill makes the rendition again with the current
+/// settings and the record names it.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn backfill_makes_a_videos_rendition_with_the_current_settings() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = dir.path().join("data");
+    let server = Server::start(&data, &[]);
+    let id = server.upload_ok(&fixture("clip.webm"), "clip.webm").await;
+    let before = server.wait_terminal(&id).await;
+    assert_eq!(before["status"], "READY", "{before}");
+    assert_eq!(before["video"]["width"], 640, "{before}");
+    let rendition = server.blob(&format!("renditions/{id}/web.mp4"));
+    assert!(rendition.is_file());
+    server.stop();
+    std::fs::remove_file(&rendition).unwrap();
+
+    let out = Command::new(env!("CARGO_BIN_EXE_media-hub"))
+        .current_dir(repo_root())
+        .args([
+            "backfill",
+            "--video-long-side",
+            "320",
+            "--video-short-side",
+            "180",
+            "--data-dir",
+        ])
+        .arg(&data)
+        .output()
+        .expect("run media-hub backfill");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "backfill failed: {stderr}");
+    let summary: Value = serde_json::from_slice(&out.stdout).expect("a JSON summary");
+    assert_eq!(summary["status"], "SUCCEEDED", "{summary}");
+    assert_eq!(summary["reelsDone"], 1, "{summary}");
+
+    assert!(rendition.is_file(), "no rendition after the backfill");
+    let probe = Command::new("ffprobe")
+        .args(["-v", "error", "-select_streams", "v:0"])
+        .args([
+            "-show_entries",
+            "stream=codec_name,width,height",
+            "-of",
+            "csv=p=0",
+        ])
+        .arg(&rendition)
+        .output()
+        .expect("ffprobe runs");
+    let probed = String::from_utf8_lossy(&probe.stdout).trim().to_owned();
+    assert_eq!(probed, "h264,320,180", "the rendition on disk");
+
+    let server = Server::start(&data, &[]);
+    let reel = server.reel(&id).await;
+    assert_eq!(reel["status"], "READY", "{reel}");
+    assert_eq!(reel["video"]["key"], format!("renditions/{id}/web.mp4"));
+    assert_eq!(
+        (
+            reel["video"]["width"].as_u64(),
+            reel["video"]["height"].as_u64()
+        ),
+        (Some(320), Some(180)),
+        "{reel}"
+    );
+    assert_eq!(reel["video"]["transcoded"], true, "{reel}");
+    server.assert_invariants(&reel);
+    server.stop();
+}

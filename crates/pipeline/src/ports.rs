@@ -165,14 +165,15 @@ pub trait RecordStore: Send + Sync {
         )))
     }
 
-    /// Conditional write for a backfill: a READY record gets new thumbnails and metadata
-    /// and stays READY. Any other current state is left as it is; a missing record is
-    /// `NotFound`.
+    /// Conditional write for a backfill: a READY record gets new thumbnails, metadata and
+    /// (a video) its rendition, and stays READY. Any other current state is left as it is;
+    /// a missing record is `NotFound`.
     async fn refresh(
         &self,
         id: &str,
         _thumbnails: &[crate::reel::ThumbnailRef],
         _metadata: Option<&Value>,
+        _video: Option<&crate::reel::VideoRef>,
     ) -> Result<Transition, StoreError> {
         Err(StoreError::Invalid(format!(
             "this record store cannot refresh {id} for a backfill"
