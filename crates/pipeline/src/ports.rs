@@ -413,6 +413,23 @@ pub trait ExecutionLog: Send + Sync {
         None
     }
 
+    /// The definition `summary`'s execution runs (ASL JSON): the backfill's for a backfill
+    /// run, else [`Self::definition`].
+    async fn definition_of(&self, _summary: &ExecutionSummary) -> Result<Value, StoreError> {
+        self.definition().await
+    }
+
+    /// Start a run of the backfill state machine over every READY reel, making thumbnails of
+    /// `sizes` (None: the current settings); the run is an execution of this log.
+    async fn start_backfill(
+        &self,
+        _sizes: Option<&[u32]>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "a backfill cannot be started from here on this backend: start the Backfill state machine (README, \"Backfill on AWS\")".into(),
+        ))
+    }
+
     /// One page of executions. The default reads one list and filters it (no further pages).
     async fn list_page(&self, query: &ExecutionQuery) -> Result<ExecutionPage, StoreError> {
         let list = self
