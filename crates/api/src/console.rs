@@ -122,7 +122,7 @@ pub async fn execution_json(
         .await?
         .ok_or_else(|| ApiError::not_found(format!("no execution {name}")))?;
     let history = log.execution_history(&name).await?;
-    let def = log.definition().await?;
+    let def = log.definition_of(&summary).await?;
     let states = state_rows(&def, &history, summary.status == "RUNNING");
     Ok(Json(
         serde_json::json!({ "execution": summary, "states": states, "events": history }),
@@ -248,6 +248,7 @@ pub async fn executions_page(
                 a.reset href="/console" { "clear" }
             }
         }
+        (backfill_form())
         @if page_of.executions.is_empty() {
             p.empty { "No executions match." }
         } @else {
@@ -353,7 +354,7 @@ pub async fn execution_page(
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
     let def = log
-        .definition()
+        .definition_of(&summary)
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
     let running = summary.status == "RUNNING";
@@ -573,6 +574,96 @@ pub async fn stop(
     Ok(Redirect::to(&format!(
         "/console/executions/{}",
         urlencode(&done.name)
+    )))
+}
+
+/// The backfill's form: every READY reel processed again (optionally with other thumbnail
+/// sizes), or the FAILED reels whose raw file was kept reprocessed.
+fn backfill_form() -> Markup {
+    html! {
+        details.backfill {
+            summary { "Backfill: process every reel again" }
+            form.backfill method="post" action="/console/backfill" {
+                p.muted { "Every READY reel gets thumbnails of the sizes below (empty: the server's), fresh metadata and, for a video, its web rendition, through the backfill state machine (a distributed Map). A reel that fails keeps its record." }
+                label { "Thumbnail sizes " input type="text" name="sizes" inputmode="numeric" placeholder="e.g. 1080,480,160" pattern="[0-9, ]*"; }
+                label { input type="checkbox" name="onlyFailed" value="on"; " Only the FAILED reels (reprocessed with the server's settings)" }
+                button type="submit" name="action" value="backfill" { "Start the backfill" }
+            }
+        }
+    }
+}
+
+#[derive(Debug, Deserialize)]
+pub struct BackfillForm {
+    #[serde(default)]
+    sizes: Option<String>,
+    #[serde(default, rename = "onlyFailed")]
+    only_failed: Option<String>,
+}
+
+/// `POST /console/backfill`: a backfill run, to its execution's page; with `onlyFailed`,
+/// every FAILED reel whose raw file was kept reprocessed (`pipeline::reprocess`), to the
+/// executions list.
+pub async fn backfill(
+    _admin: Admin,
+    State(st): State<AppState>,
+    wants: Wants,
+    Form(f): Form<BackfillForm>,
+) -> Result<Redirect, ApiError> {
+    let sizes = match f.sizes.as_deref().map(str::trim).filter(|s| !s.is_empty()) {
+        Some(text) => Some(pipeline::Settings::parse_sizes(text).map_err(|m| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidField",
+                format!("sizes: {m}"),
+            )
+            .for_client(wants)
+        })?),
+        None => None,
+    };
+    let only_failed = matches!(f.only_failed.as_deref(), Some("on" | "true" | "1"));
+    if only_failed {
+        if sizes.is_some() {
+            return Err(ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "InvalidField",
+                "sizes: the FAILED reels are reprocessed with the server's settings; sizes apply to a backfill of the READY reels",
+            )
+            .for_client(wants));
+        }
+        let failed = st
+            .intake
+            .records
+            .list(&pipeline::ListQuery {
+                status: Some(pipeline::Status::Failed),
+                limit: usize::MAX,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| ApiError::from(e).for_client(wants))?;
+        let mut started = 0usize;
+        for reel in &failed {
+            match st.intake.reprocess(&reel.id).await {
+                Ok(_) => started += 1,
+                Err(e) => {
+                    tracing::info!(id = %reel.id, reason = %e, "not reprocessed by the backfill")
+                }
+            }
+        }
+        tracing::info!(
+            failed = failed.len(),
+            started,
+            "backfill of the FAILED reels"
+        );
+        return Ok(Redirect::to("/console"));
+    }
+    let run = log(&st, wants)?
+        .start_backfill(sizes.as_deref())
+        .await
+        .map_err(|e| refused(e, wants))?;
+    Ok(Redirect::to(&format!(
+        "/console/executions/{}",
+        urlencode(&run.name)
     )))
 }
 

@@ -92,6 +92,7 @@ pub fn router(state: AppState) -> Router {
         .route("/console/executions/{name}/redrive", post(console::redrive))
         .route("/console/executions/{name}/stop", post(console::stop))
         .route("/console/reels/{id}/reprocess", post(console::reprocess))
+        .route("/console/backfill", post(console::backfill))
         .route(
             "/console/statemachine",
             get(console::definition_page).post(console::validate_definition),

@@ -483,6 +483,7 @@ impl RecordStore for DynamoRecordStore {
         id: &str,
         thumbnails: &[pipeline::ThumbnailRef],
         metadata: Option<&serde_json::Value>,
+        video: Option<&pipeline::VideoRef>,
     ) -> Result<Transition, StoreError> {
         let mut request = self
             .client
@@ -496,13 +497,20 @@ impl RecordStore for DynamoRecordStore {
             .expression_attribute_values(":ready", s(Status::Ready.as_str()))
             .expression_attribute_values(":now", s(now()))
             .expression_attribute_values(":th", to_attr(thumbnails)?);
-        request = match metadata {
-            Some(md) => request
-                .update_expression("SET #u = :now, #th = :th, #md = :md")
+        let mut set = String::from("SET #u = :now, #th = :th");
+        if let Some(md) = metadata {
+            set.push_str(", #md = :md");
+            request = request
                 .expression_attribute_names("#md", "metadata")
-                .expression_attribute_values(":md", to_attr(md)?),
-            None => request.update_expression("SET #u = :now, #th = :th"),
-        };
+                .expression_attribute_values(":md", to_attr(md)?);
+        }
+        if let Some(video) = video {
+            set.push_str(", #v = :v");
+            request = request
+                .expression_attribute_names("#v", "video")
+                .expression_attribute_values(":v", to_attr(video)?);
+        }
+        request = request.update_expression(set);
         match request.send().await {
             Ok(_) => {
                 tracing::info!(id, "record refreshed by a backfill");

@@ -59,6 +59,49 @@ pub async fn run_task(task: pipeline::Task) -> Result<(), lambda_runtime::Error>
     .await
 }
 
+/// The life of the backfill function: each item of the backfill's distributed Map
+/// (`{"Key": "raw/{id}/…"}` or `{"id": …}`) handed to `Pipeline::backfill_reel`.
+pub async fn run_backfill() -> Result<(), lambda_runtime::Error> {
+    init_tracing();
+    let backend = crate::AwsBackend::from_env().await?;
+    let settings = crate::config::settings_from_env()?;
+    let pipeline = std::sync::Arc::new(pipeline::Pipeline::new(
+        backend.blobs,
+        backend.records,
+        settings,
+    ));
+    lambda_runtime::run(lambda_runtime::service_fn(
+        move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
+            let pipeline = pipeline.clone();
+            async move {
+                let started = std::time::Instant::now();
+                let result = backfill_item(&pipeline, event.payload).await;
+                tracing::info!(
+                    task = "backfill-reel",
+                    reel_id = %result.as_ref().map(|o| o.id.as_str()).unwrap_or_default(),
+                    request_id = %event.context.request_id,
+                    duration_ms = started.elapsed().as_millis() as u64,
+                    outcome = result.as_ref().map_or_else(|e| e.name.as_str(), |_| "ok"),
+                    "task"
+                );
+                result.map_err(LambdaError::from)
+            }
+        },
+    ))
+    .await
+}
+
+/// One backfill item from its Step Functions payload.
+pub async fn backfill_item(
+    pipeline: &pipeline::Pipeline,
+    payload: serde_json::Value,
+) -> Result<pipeline::backfill::BackfillOutput, TaskError> {
+    let item: pipeline::backfill::BackfillItem = serde_json::from_value(payload).map_err(|e| {
+        TaskError::new(pipeline::ErrorName::InvalidPayload, format!("payload: {e}"))
+    })?;
+    pipeline.backfill_reel(item).await
+}
+
 /// Structured logs as the Lambda runtime expects them (`AWS_LAMBDA_LOG_FORMAT`,
 /// `AWS_LAMBDA_LOG_LEVEL`, `RUST_LOG`).
 pub fn init_tracing() {

@@ -371,21 +371,37 @@ async fn dynamo_record_store_contract() {
         bytes: 300,
     }];
     let md = serde_json::json!({"width": 96, "height": 64});
+    let video = pipeline::VideoRef {
+        key: "renditions/a/web.mp4".into(),
+        width: 160,
+        height: 120,
+        duration: 1.0,
+        bytes: 4000,
+        codec: "h264".into(),
+        transcoded: true,
+    };
     assert_eq!(
-        db.refresh("a", &new_thumbs, Some(&md)).await.unwrap(),
+        db.refresh("a", &new_thumbs, Some(&md), Some(&video))
+            .await
+            .unwrap(),
         Transition::Applied
     );
     let stored = db.get("a").await.unwrap().unwrap();
     assert_eq!(
-        (stored.status, stored.thumbnails, stored.metadata),
-        (Status::Ready, new_thumbs.clone(), Some(md))
+        (
+            stored.status,
+            stored.thumbnails,
+            stored.metadata,
+            stored.video
+        ),
+        (Status::Ready, new_thumbs.clone(), Some(md), Some(video))
     );
     assert_eq!(
-        db.refresh("b", &new_thumbs, None).await.unwrap(),
+        db.refresh("b", &new_thumbs, None, None).await.unwrap(),
         Transition::Unchanged(Status::Failed)
     );
     assert!(matches!(
-        db.refresh("nope", &new_thumbs, None).await,
+        db.refresh("nope", &new_thumbs, None, None).await,
         Err(StoreError::NotFound(_))
     ));
 

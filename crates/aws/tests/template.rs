@@ -288,6 +288,7 @@ impl World {
         let mut r = reel(id);
         r.status = status;
         r.raw_key = format!("raw/{id}/original.mp4");
+        r.media_type = Some("video/mp4".into());
         self.records.create(&r).await.unwrap();
         self.blobs
             .put(&r.raw_key, video.clone(), "video/mp4")
@@ -743,7 +744,7 @@ async fn upload_policy_covers_what_the_api_calls() {
 }
 
 /// Every Task state of the ASL (inside Parallel branches and Map processors too).
-fn asl_tasks() -> Vec<(String, serde_json::Value)> {
+fn asl_tasks(file: &str) -> Vec<(String, serde_json::Value)> {
     fn walk(states: &serde_json::Value, out: &mut Vec<(String, serde_json::Value)>) {
         for (name, s) in states.as_object().into_iter().flatten() {
             if s["Type"] == "Task" {
@@ -758,7 +759,7 @@ fn asl_tasks() -> Vec<(String, serde_json::Value)> {
         }
     }
     let asl: serde_json::Value = serde_json::from_str(
-        &std::fs::read_to_string(format!("{ROOT}/statemachine/media-pipeline.asl.json")).unwrap(),
+        &std::fs::read_to_string(format!("{ROOT}/statemachine/{file}")).unwrap(),
     )
     .unwrap();
     let mut out = Vec::new();
@@ -767,9 +768,9 @@ fn asl_tasks() -> Vec<(String, serde_json::Value)> {
 }
 
 /// A function's `Timeout` (its own, else the Globals'), by the `${...FunctionArn}` of a Task.
-fn function_timeout(t: &Yaml, placeholder: &str) -> u64 {
+fn function_timeout(t: &Yaml, machine: &str, placeholder: &str) -> u64 {
     let subs = resources(t)
-        .get("MediaPipeline")
+        .get(machine)
         .and_then(|m| m.get("Properties"))
         .and_then(|p| p.get("DefinitionSubstitutions"))
         .expect("DefinitionSubstitutions");
@@ -795,9 +796,19 @@ fn function_timeout(t: &Yaml, placeholder: &str) -> u64 {
 #[test]
 fn every_task_times_out_before_its_function_and_retries_lambda_failures() {
     let t = template();
-    let tasks = asl_tasks();
-    assert!(tasks.len() >= 5, "{tasks:?}");
-    for (name, task) in tasks {
+    let pipeline = asl_tasks("media-pipeline.asl.json");
+    assert!(pipeline.len() >= 5, "{pipeline:?}");
+    let backfill = asl_tasks("backfill.asl.json");
+    assert!(!backfill.is_empty());
+    let tasks = pipeline
+        .into_iter()
+        .map(|(name, task)| ("MediaPipeline", name, task))
+        .chain(
+            backfill
+                .into_iter()
+                .map(|(name, task)| ("Backfill", name, task)),
+        );
+    for (machine, name, task) in tasks {
         let timeout = task["TimeoutSeconds"]
             .as_u64()
             .unwrap_or_else(|| panic!("{name}: no TimeoutSeconds"));
@@ -816,7 +827,7 @@ fn every_task_times_out_before_its_function_and_retries_lambda_failures() {
             continue;
         };
         let placeholder = function.trim_start_matches("${").trim_end_matches('}');
-        let lambda_timeout = function_timeout(&t, placeholder);
+        let lambda_timeout = function_timeout(&t, machine, placeholder);
         assert!(
             timeout < lambda_timeout,
             "{name}: TimeoutSeconds {timeout} is not below {placeholder}'s Timeout {lambda_timeout}"
@@ -854,6 +865,11 @@ fn every_task_times_out_before_its_function_and_retries_lambda_failures() {
         eprintln!(
             "{name}: {attempts} attempts at most, {timeout} s each, {backoff} s of backoff at most, Lambda Timeout {lambda_timeout} s"
         );
+        // the 15-minute bound is the reconcile sweep's (a PROCESSING reel older than that is
+        // started again); a backfill item holds no PROCESSING reel
+        if machine == "Backfill" {
+            continue;
+        }
         assert!(
             attempts * timeout + backoff < 15 * 60,
             "{name}: a Task may hold an execution longer than 15 min"
@@ -1370,4 +1386,281 @@ async fn reconcile_policy_grants_exactly_what_its_sweep_calls() {
         0
     );
     check(&t, "reconcile", &log);
+}
+
+/// The backfill's placeholders: the bucket, and the function that serves its items, built
+/// from `functions/backfill-reel`.
+#[test]
+fn the_backfill_definitions_placeholders_name_the_bucket_and_its_function() {
+    let t = template();
+    let asl = std::fs::read_to_string(format!("{ROOT}/statemachine/backfill.asl.json")).unwrap();
+    let mut placeholders = BTreeSet::new();
+    let mut rest = asl.as_str();
+    while let Some(start) = rest.find("${") {
+        let after = &rest[start + 2..];
+        let end = after.find('}').expect("closed placeholder");
+        placeholders.insert(after[..end].to_owned());
+        rest = &after[end..];
+    }
+    let p = props(&t, "Backfill");
+    assert_eq!(
+        p.get("DefinitionUri").and_then(Yaml::as_str),
+        Some("statemachine/backfill.asl.json")
+    );
+    let subs = p
+        .get("DefinitionSubstitutions")
+        .and_then(Yaml::as_mapping)
+        .expect("DefinitionSubstitutions");
+    let names: BTreeSet<String> = subs
+        .keys()
+        .filter_map(Yaml::as_str)
+        .map(str::to_owned)
+        .collect();
+    assert_eq!(names, placeholders);
+    assert_eq!(
+        subs.get("MediaBucketName").and_then(target),
+        Some(("MediaBucket".to_owned(), String::new()))
+    );
+    let (function, attr) = subs
+        .get("BackfillReelFunctionArn")
+        .and_then(target)
+        .expect("a GetAtt");
+    assert_eq!(attr, "Arn");
+    assert_eq!(
+        functions(&t).get(&function).map(String::as_str),
+        Some("backfill-reel")
+    );
+    // its local ARN (local::backfill) names the same function
+    assert!(local_backfill_arn().ends_with(":function:media-hub-backfill-reel"));
+}
+
+fn local_backfill_arn() -> String {
+    // crates/local is not a dependency of this crate: read the constant from its source
+    let text = std::fs::read_to_string(format!("{ROOT}/crates/local/src/backfill.rs")).unwrap();
+    let start = text
+        .find("\"arn:aws:lambda:local")
+        .expect("BACKFILL_FUNCTION_ARN");
+    let rest = &text[start + 1..];
+    rest[..rest.find('"').unwrap()].to_owned()
+}
+
+/// The backfill role's grants in a small vocabulary: `self` (this state machine),
+/// `self-executions` (its Map Run's child executions), `bucket`, `bucket/PREFIX*`,
+/// `function:ID[:*]`; logs and X-Ray (which take only "*") left out.
+fn role_grants(t: &Yaml, machine: &str) -> BTreeSet<(String, String)> {
+    let name = format!("${{AWS::StackName}}-{}", machine.to_lowercase());
+    let arn = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}";
+    let mut out = BTreeSet::new();
+    for policy in list(props(t, machine).get("Policies")) {
+        for statement in list(policy.get("Statement")) {
+            assert_eq!(
+                statement.get("Effect").and_then(Yaml::as_str),
+                Some("Allow")
+            );
+            for action in list(statement.get("Action")) {
+                let action = action.as_str().unwrap_or_default().to_owned();
+                if action.starts_with("logs:") || action.starts_with("xray:") {
+                    continue;
+                }
+                for resource in list(statement.get("Resource")) {
+                    let r = render(&resource);
+                    let r = if r == format!("{arn}:stateMachine:{name}") {
+                        "self".to_owned()
+                    } else if r == format!("{arn}:execution:{name}/*") {
+                        "self-executions".to_owned()
+                    } else if let Some(rest) = r.strip_prefix("${MediaBucket.Arn}") {
+                        format!("bucket{rest}")
+                    } else if let Some(rest) = r
+                        .strip_prefix("${")
+                        .and_then(|x| x.split_once(".Arn}"))
+                        .map(|(id, tail)| format!("function:{id}{tail}"))
+                    {
+                        rest
+                    } else {
+                        r
+                    };
+                    out.insert((action.clone(), r));
+                }
+            }
+        }
+    }
+    out
+}
+
+/// What a state machine calls, from its definition, by AWS's documented policies: a
+/// distributed Map starts, describes and stops child executions of its own state machine;
+/// an `s3:listObjectsV2` ItemReader lists the bucket; a manifest (`s3:getObject`, its key
+/// from the input) is read under the ResultWriter's prefix; the ResultWriter writes there
+/// (PutObject, GetObject, ListMultipartUploadParts, AbortMultipartUpload); a
+/// `lambda:invoke` Task invokes its function (and its versions).
+fn definition_calls(t: &Yaml, machine: &str, file: &str) -> BTreeSet<(String, String)> {
+    let asl: serde_json::Value = serde_json::from_str(
+        &std::fs::read_to_string(format!("{ROOT}/statemachine/{file}")).unwrap(),
+    )
+    .unwrap();
+    let subs = props(t, machine)
+        .get("DefinitionSubstitutions")
+        .and_then(Yaml::as_mapping)
+        .expect("DefinitionSubstitutions")
+        .clone();
+    let mut out = BTreeSet::new();
+    fn walk(
+        states: &serde_json::Value,
+        subs: &serde_yaml::Mapping,
+        out: &mut BTreeSet<(String, String)>,
+    ) {
+        let grant = |out: &mut BTreeSet<(String, String)>, a: &str, r: &str| {
+            out.insert((a.to_owned(), r.to_owned()));
+        };
+        for (_, s) in states.as_object().into_iter().flatten() {
+            if s["ItemProcessor"]["ProcessorConfig"]["Mode"] == "DISTRIBUTED" {
+                grant(out, "states:StartExecution", "self");
+                grant(out, "states:DescribeExecution", "self-executions");
+                grant(out, "states:StopExecution", "self-executions");
+            }
+            let writer_prefix = s["ResultWriter"]["Parameters"]["Prefix"].as_str();
+            if let Some(prefix) = writer_prefix {
+                assert_eq!(
+                    s["ResultWriter"]["Parameters"]["Bucket"],
+                    "${MediaBucketName}"
+                );
+                for a in [
+                    "s3:PutObject",
+                    "s3:GetObject",
+                    "s3:ListMultipartUploadParts",
+                    "s3:AbortMultipartUpload",
+                ] {
+                    grant(out, a, &format!("bucket/{prefix}/*"));
+                }
+            }
+            let reader = &s["ItemReader"];
+            match reader["Resource"].as_str() {
+                Some("arn:aws:states:::s3:listObjectsV2") => {
+                    assert_eq!(reader["Parameters"]["Bucket"], "${MediaBucketName}");
+                    grant(out, "s3:ListBucket", "bucket");
+                }
+                Some("arn:aws:states:::s3:getObject") => {
+                    assert_eq!(reader["Parameters"]["Bucket"], "${MediaBucketName}");
+                    let prefix = writer_prefix.expect("manifests live under the results prefix");
+                    grant(out, "s3:GetObject", &format!("bucket/{prefix}/*"));
+                }
+                Some(other) => panic!("an ItemReader this check does not know: {other}"),
+                None => {}
+            }
+            if s["Type"] == "Task" {
+                assert_eq!(s["Resource"], "arn:aws:states:::lambda:invoke");
+                let f = s["Parameters"]["FunctionName"].as_str().unwrap_or_default();
+                let placeholder = f.trim_start_matches("${").trim_end_matches('}');
+                let (id, _) =
+                    target(subs.get(placeholder).expect("a substitution")).expect("a GetAtt");
+                grant(out, "lambda:InvokeFunction", &format!("function:{id}"));
+                grant(out, "lambda:InvokeFunction", &format!("function:{id}:*"));
+            }
+            for key in ["ItemProcessor", "Iterator"] {
+                walk(&s[key]["States"], subs, out);
+            }
+            for branch in s["Branches"].as_array().into_iter().flatten() {
+                walk(&branch["States"], subs, out);
+            }
+        }
+    }
+    walk(&asl["States"], &subs, &mut out);
+    out
+}
+
+/// The backfill's role grants exactly what its definition calls (AWS's documented policy
+/// for a distributed Map, scoped to the bucket's prefixes), and its listing is scoped to
+/// the prefix the ItemReader lists.
+#[test]
+fn backfill_role_grants_exactly_what_its_distributed_map_calls() {
+    let t = template();
+    let granted = role_grants(&t, "Backfill");
+    let used = definition_calls(&t, "Backfill", "backfill.asl.json");
+    assert!(used.contains(&("states:StartExecution".into(), "self".into())));
+    assert_eq!(granted, used);
+    let listing = list(props(&t, "Backfill").get("Policies"))
+        .into_iter()
+        .flat_map(|p| list(p.get("Statement")))
+        .find(|s| {
+            list(s.get("Action"))
+                .iter()
+                .any(|a| a.as_str() == Some("s3:ListBucket"))
+        })
+        .expect("a listing statement");
+    let prefixes = list(
+        listing
+            .get("Condition")
+            .and_then(|c| c.get("StringLike"))
+            .and_then(|c| c.get("s3:prefix")),
+    );
+    assert_eq!(
+        prefixes.iter().filter_map(Yaml::as_str).collect::<Vec<_>>(),
+        vec!["raw/*"]
+    );
+    // the fixed name the role's ARNs assume
+    assert_eq!(
+        props(&t, "Backfill").get("Name").map(render).as_deref(),
+        Some("${AWS::StackName}-backfill")
+    );
+}
+
+#[tokio::test]
+async fn backfill_function_policy_grants_exactly_what_its_items_call() {
+    let Some(url) = common::endpoint("backfill_function_policy_grants_exactly_what_its_items_call")
+    else {
+        return;
+    };
+    let t = template();
+    let w = world(&url).await;
+    // a READY photo with a thumbnail of a size no longer made
+    let mut photo_reel = reel("b1");
+    photo_reel.status = Status::Ready;
+    photo_reel.media_type = Some("image/jpeg".into());
+    photo_reel.thumbnails = vec![pipeline::ThumbnailRef {
+        size: 1080,
+        key: "thumbnails/b1/1080.jpg".into(),
+        width: 96,
+        height: 64,
+        bytes: 2240,
+    }];
+    w.records.create(&photo_reel).await.unwrap();
+    w.blobs
+        .put(&photo_reel.raw_key, photo(), "image/jpeg")
+        .await
+        .unwrap();
+    w.blobs
+        .put("thumbnails/b1/1080.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
+    // a READY video, and a FAILED reel (refused: reprocessed, not backfilled)
+    let video = clip();
+    w.seed_video("b2", Status::Ready, &video).await;
+    w.seed("b3", Status::Failed).await;
+    w.log.clear();
+
+    let out = aws::lambda::backfill_item(&w.pipeline, json!({"Key": "raw/b1/original.jpg"}))
+        .await
+        .unwrap();
+    assert_eq!(out.sizes, vec![160]);
+    assert_eq!(out.removed, vec!["thumbnails/b1/1080.jpg".to_owned()]);
+    let out = aws::lambda::backfill_item(&w.pipeline, json!({"id": "b2"}))
+        .await
+        .unwrap();
+    assert_eq!(
+        out.video.as_ref().map(|v| v.key.as_str()),
+        Some("renditions/b2/web.mp4")
+    );
+    let stored = w.records.get("b2").await.unwrap().unwrap();
+    assert_eq!(stored.video, out.video);
+    assert!(w
+        .blobs
+        .size("renditions/b2/web.mp4")
+        .await
+        .unwrap()
+        .is_some());
+    let e = aws::lambda::backfill_item(&w.pipeline, json!({"id": "b3"}))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
+    check(&t, "backfill-reel", &w.log);
 }

@@ -81,6 +81,27 @@ pub async fn run(
     manifest_key: Option<&str>,
     report: impl Fn(&Progress) + Send + Sync + 'static,
 ) -> Result<(states::ExecutionOutcome, Arc<Progress>), WorkflowError> {
+    let definition = parse(definition_text)?;
+    let options = states::ExecutionOptions {
+        name: format!("backfill-{}", uuid::Uuid::now_v7()),
+        state_machine_name: "media-backfill".into(),
+        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:media-backfill".into(),
+        ..Default::default()
+    };
+    Ok(run_parsed(
+        &definition,
+        pipeline,
+        manifest_key,
+        report,
+        &states::NoHistory,
+        options,
+        None,
+    )
+    .await)
+}
+
+/// The backfill definition filled with the local bucket and function.
+fn filled(definition_text: Option<&str>) -> Result<String, WorkflowError> {
     let text = definition_text.unwrap_or(EMBEDDED_BACKFILL);
     let values: BTreeMap<String, String> = [
         ("MediaBucketName".to_owned(), LOCAL_BUCKET.to_owned()),
@@ -91,12 +112,34 @@ pub async fn run(
     ]
     .into_iter()
     .collect();
-    let filled = substitute_placeholders(text, &values)?;
-    let definition =
-        states::Definition::parse(&filled).map_err(|error| WorkflowError::Invalid {
-            source_name: "backfill.asl.json".into(),
-            error,
-        })?;
+    Ok(substitute_placeholders(text, &values)?)
+}
+
+/// Parse the filled backfill definition.
+pub fn parse(definition_text: Option<&str>) -> Result<states::Definition, WorkflowError> {
+    states::Definition::parse(&filled(definition_text)?).map_err(|error| WorkflowError::Invalid {
+        source_name: "backfill.asl.json".into(),
+        error,
+    })
+}
+
+/// The filled backfill definition as JSON (the console draws its graph).
+pub fn definition_json(definition_text: Option<&str>) -> Result<Value, WorkflowError> {
+    let text = filled(definition_text)?;
+    Ok(serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// Run a parsed backfill definition, its history to `history`, until it ends or `stop`
+/// fires.
+pub async fn run_parsed(
+    definition: &states::Definition,
+    pipeline: Pipeline,
+    manifest_key: Option<&str>,
+    report: impl Fn(&Progress) + Send + Sync + 'static,
+    history: &dyn states::HistorySink,
+    options: states::ExecutionOptions,
+    stop: Option<futures_util::future::BoxFuture<'static, states::StopRequest>>,
+) -> (states::ExecutionOutcome, Arc<Progress>) {
     let progress = Arc::new(Progress::default());
     let invoker = BackfillInvoker {
         pipeline: pipeline.clone(),
@@ -115,21 +158,20 @@ pub async fn run(
         Some(k) => json!({"manifestKey": k}),
         None => json!({}),
     };
-    let options = states::ExecutionOptions {
-        name: format!("backfill-{}", uuid::Uuid::now_v7()),
-        state_machine_name: "media-backfill".into(),
-        state_machine_arn: "arn:aws:states:local:000000000000:stateMachine:media-backfill".into(),
-        ..Default::default()
+    let control = states::RunControl {
+        services,
+        redrive: None,
+        stop,
     };
-    let outcome = states::execute_with(
-        &definition,
+    let outcome = states::execute_controlled(
+        definition,
         input,
         &options,
         &invoker,
-        &states::NoHistory,
+        history,
         &states::SystemClock,
-        &services,
+        control,
     )
     .await;
-    Ok((outcome, progress))
+    (outcome, progress)
 }

@@ -230,9 +230,10 @@ impl RecordStore for FaultyRecords {
         id: &str,
         thumbnails: &[pipeline::ThumbnailRef],
         metadata: Option<&serde_json::Value>,
+        video: Option<&pipeline::VideoRef>,
     ) -> Result<Transition, StoreError> {
         self.faults.before("refresh").await?;
-        self.inner.refresh(id, thumbnails, metadata).await
+        self.inner.refresh(id, thumbnails, metadata, video).await
     }
 }
 

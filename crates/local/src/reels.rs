@@ -190,8 +190,14 @@ impl RecordStore for SqliteStore {
         id: &str,
         thumbnails: &[pipeline::ThumbnailRef],
         metadata: Option<&serde_json::Value>,
+        video: Option<&pipeline::VideoRef>,
     ) -> Result<Transition, StoreError> {
-        let (id, thumbnails, metadata) = (id.to_owned(), thumbnails.to_vec(), metadata.cloned());
+        let (id, thumbnails, metadata, video) = (
+            id.to_owned(),
+            thumbnails.to_vec(),
+            metadata.cloned(),
+            video.cloned(),
+        );
         self.with(move |c| {
             let tx = c.transaction().map_err(db)?;
             let doc: Option<String> = tx
@@ -205,6 +211,9 @@ impl RecordStore for SqliteStore {
             reel.thumbnails = thumbnails;
             if metadata.is_some() {
                 reel.metadata = metadata;
+            }
+            if video.is_some() {
+                reel.video = video;
             }
             reel.updated_at = now();
             let n = tx

@@ -20,6 +20,9 @@ use crate::definition::{load_definition, substitute_placeholders, DefinitionSour
 use crate::invoker::{local_function_arn, LambdaInvoker};
 
 pub const STATE_MACHINE_NAME: &str = "media-pipeline";
+/// The backfill's state machine (`statemachine/backfill.asl.json`), whose runs the console
+/// starts and shows among the executions.
+pub const BACKFILL_MACHINE_NAME: &str = "media-backfill";
 /// The region and account of local ARNs: AWS's format, so SDKs and the AWS CLI parse them.
 const ARN_PREFIX: &str = "arn:aws:states:us-east-1:000000000000";
 
@@ -127,6 +130,106 @@ impl LocalWorkflow {
 
     pub fn execution_arn(name: &str) -> String {
         format!("{ARN_PREFIX}:execution:{STATE_MACHINE_NAME}:{name}")
+    }
+
+    pub fn backfill_execution_arn(name: &str) -> String {
+        format!("{ARN_PREFIX}:execution:{BACKFILL_MACHINE_NAME}:{name}")
+    }
+
+    /// Whether an execution ARN is a backfill run's.
+    pub fn is_backfill(execution_arn: &str) -> bool {
+        execution_arn.contains(&format!(":execution:{BACKFILL_MACHINE_NAME}:"))
+    }
+
+    /// Start a backfill run (`./statemachine/backfill.asl.json`, else the built-in copy)
+    /// over every READY reel, making thumbnails of `sizes` (None: this server's). It is
+    /// recorded with its history like any execution, and StopExecution stops it.
+    pub fn start_backfill(
+        self: &Arc<Self>,
+        sizes: Option<&[u32]>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        let text = std::fs::read_to_string("statemachine/backfill.asl.json").ok();
+        let definition = crate::backfill::parse(text.as_deref())
+            .map_err(|e| ExecutionError::InvalidDefinition(e.to_string()))?;
+        let mut settings = (*self.pipeline.settings).clone();
+        if let Some(sizes) = sizes {
+            settings.thumbnail_sizes = sizes.to_vec();
+        }
+        let pipeline = Pipeline {
+            settings: Arc::new(settings),
+            ..self.pipeline.clone()
+        };
+        let name = format!("backfill-{}", uuid::Uuid::now_v7());
+        let arn = Self::backfill_execution_arn(&name);
+        let input = serde_json::json!({});
+        self.store.begin_execution(&name, &arn, &input, &now())?;
+        let (tx, rx) = watch::channel(false);
+        let (stop_tx, stop_rx) = oneshot::channel::<states::StopRequest>();
+        self.live_lock().insert(
+            name.clone(),
+            Live {
+                done: rx,
+                stop: Some(stop_tx),
+            },
+        );
+        let me = Arc::clone(self);
+        let run_name = name.clone();
+        tokio::spawn(async move {
+            let name = run_name;
+            let options = states::ExecutionOptions {
+                name: name.clone(),
+                execution_arn: Self::backfill_execution_arn(&name),
+                state_machine_arn: format!("{ARN_PREFIX}:stateMachine:{BACKFILL_MACHINE_NAME}"),
+                state_machine_name: BACKFILL_MACHINE_NAME.into(),
+                role_arn: "arn:aws:iam::000000000000:role/media-backfill".into(),
+            };
+            let sink = StoreSink {
+                store: me.store.clone(),
+                execution: name.clone(),
+            };
+            let stop: futures_util::future::BoxFuture<'static, states::StopRequest> =
+                Box::pin(async move {
+                    match stop_rx.await {
+                        Ok(r) => r,
+                        Err(_) => std::future::pending().await,
+                    }
+                });
+            let (outcome, progress) = crate::backfill::run_parsed(
+                &definition,
+                pipeline,
+                None,
+                |_| {},
+                &sink,
+                options,
+                Some(stop),
+            )
+            .await;
+            let status = serde_json::to_value(outcome.status)
+                .ok()
+                .and_then(|v| v.as_str().map(str::to_owned))
+                .unwrap_or_else(|| "FAILED".into());
+            if let Err(e) = me.store.finish_execution(
+                &name,
+                &status,
+                outcome.output.as_ref(),
+                outcome.error.as_deref(),
+                outcome.cause.as_deref(),
+                &now(),
+            ) {
+                tracing::error!(execution = %name, error = %e, "could not record the end of a backfill");
+            }
+            use std::sync::atomic::Ordering::Relaxed;
+            tracing::info!(
+                execution = %name,
+                %status,
+                done = progress.done.load(Relaxed),
+                failed = progress.failed.load(Relaxed),
+                "backfill ended"
+            );
+            me.live_lock().remove(&name);
+            let _ = tx.send(true);
+        });
+        self.summary(&name)
     }
 
     fn live_lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Live>> {
@@ -452,6 +555,20 @@ impl ExecutionLog for LocalStarter {
     fn state_machine_arn(&self) -> Option<String> {
         Some(LocalWorkflow::state_machine_arn())
     }
+    async fn definition_of(&self, summary: &ExecutionSummary) -> Result<Value, StoreError> {
+        if LocalWorkflow::is_backfill(&summary.execution_arn) {
+            let text = std::fs::read_to_string("statemachine/backfill.asl.json").ok();
+            return crate::backfill::definition_json(text.as_deref())
+                .map_err(|e| StoreError::Invalid(e.to_string()));
+        }
+        self.0.definition().await
+    }
+    async fn start_backfill(
+        &self,
+        sizes: Option<&[u32]>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        self.0.start_backfill(sizes)
+    }
     async fn list_page(&self, query: &ExecutionQuery) -> Result<ExecutionPage, StoreError> {
         self.0.store.list_page(query).await
     }
@@ -526,6 +643,12 @@ impl ExecutionLog for LocalStarter {
     async fn redrive_execution(&self, name: &str) -> Result<ExecutionSummary, ExecutionError> {
         let wf = &self.0;
         let summary = wf.summary(name)?;
+        if LocalWorkflow::is_backfill(&summary.execution_arn) {
+            return Err(ExecutionError::NotRedrivable(format!(
+                "Execution {} is a backfill run: start a new backfill instead",
+                summary.execution_arn
+            )));
+        }
         if !summary.redrivable() || wf.live_lock().contains_key(&summary.name) {
             return Err(ExecutionError::NotRedrivable(format!(
                 "Execution {} is {} and cannot be redriven: only FAILED, TIMED_OUT and ABORTED executions can",

@@ -1,6 +1,7 @@
 //! Backfill: a READY reel processed again with the current settings (thumbnail sizes,
-//! metadata), one item of the backfill state machine's distributed Map
-//! (`statemachine/backfill.asl.json`). The new thumbnails are written first, then the
+//! metadata, and a video's web rendition), one item of the backfill state machine's distributed Map
+//! (`statemachine/backfill.asl.json`). The new thumbnails (and a video's rendition,
+//! `renditions/{id}/web.mp4`, with the current video settings) are written first, then the
 //! record is refreshed with a conditional READY → READY write, then the thumbnails of sizes
 //! no longer made are deleted, so the record never names an object storage doesn't hold.
 //! A FAILED reel is reprocessed instead (`crate::reprocess`).
@@ -10,7 +11,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::{ErrorName, TaskError};
 use crate::keys::thumbnail_prefix;
 use crate::ports::Transition;
-use crate::reel::Status;
+use crate::reel::{Status, VideoRef};
 use crate::tasks::{MediaRef, Pipeline};
 
 /// One backfill item: a reel id, or an object of the `raw/` listing (`Key`).
@@ -22,7 +23,7 @@ pub struct BackfillItem {
     pub key: Option<String>,
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase")]
 pub struct BackfillOutput {
     pub id: String,
@@ -30,6 +31,9 @@ pub struct BackfillOutput {
     pub sizes: Vec<u32>,
     /// thumbnails of sizes no longer made, deleted
     pub removed: Vec<String>,
+    /// a video's web rendition, made again
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub video: Option<VideoRef>,
 }
 
 impl BackfillItem {
@@ -78,11 +82,26 @@ impl Pipeline {
             raw_key: reel.raw_key.clone(),
             declared_type: None,
         };
+        let is_video = reel.video.is_some()
+            || reel
+                .media_type
+                .as_deref()
+                .is_some_and(|m| m.starts_with("video/"));
         let thumbs = self.generate_thumbnails(media.clone()).await?;
-        let metadata = self.extract_metadata(media).await?;
+        let metadata = self.extract_metadata(media.clone()).await?;
+        let video = if is_video {
+            Some(self.transcode_video(media).await?.video)
+        } else {
+            None
+        };
         match self
             .records
-            .refresh(&id, &thumbs.thumbnails, Some(&metadata.metadata))
+            .refresh(
+                &id,
+                &thumbs.thumbnails,
+                Some(&metadata.metadata),
+                video.as_ref(),
+            )
             .await?
         {
             Transition::Applied => {}
@@ -101,11 +120,12 @@ impl Pipeline {
                 removed.push(key);
             }
         }
-        tracing::info!(id = %id, removed = removed.len(), "reel backfilled");
+        tracing::info!(id = %id, removed = removed.len(), video = video.is_some(), "reel backfilled");
         Ok(BackfillOutput {
             id,
             sizes: thumbs.thumbnails.iter().map(|t| t.size).collect(),
             removed,
+            video,
         })
     }
 }

@@ -191,14 +191,15 @@ pub trait RecordStore: Send + Sync {
         )))
     }
 
-    /// Conditional write for a backfill: a READY record gets new thumbnails and metadata
-    /// and stays READY. Any other current state is left as it is; a missing record is
-    /// `NotFound`.
+    /// Conditional write for a backfill: a READY record gets new thumbnails, metadata and
+    /// (a video) its rendition, and stays READY. Any other current state is left as it is;
+    /// a missing record is `NotFound`.
     async fn refresh(
         &self,
         id: &str,
         _thumbnails: &[crate::reel::ThumbnailRef],
         _metadata: Option<&Value>,
+        _video: Option<&crate::reel::VideoRef>,
     ) -> Result<Transition, StoreError> {
         Err(StoreError::Invalid(format!(
             "this record store cannot refresh {id} for a backfill"
@@ -436,6 +437,23 @@ pub trait ExecutionLog: Send + Sync {
     /// The ARN of the state machine, when this log knows it.
     fn state_machine_arn(&self) -> Option<String> {
         None
+    }
+
+    /// The definition `summary`'s execution runs (ASL JSON): the backfill's for a backfill
+    /// run, else [`Self::definition`].
+    async fn definition_of(&self, _summary: &ExecutionSummary) -> Result<Value, StoreError> {
+        self.definition().await
+    }
+
+    /// Start a run of the backfill state machine over every READY reel, making thumbnails of
+    /// `sizes` (None: the current settings); the run is an execution of this log.
+    async fn start_backfill(
+        &self,
+        _sizes: Option<&[u32]>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        Err(ExecutionError::Unsupported(
+            "a backfill cannot be started from here on this backend: start the Backfill state machine (README, \"Backfill on AWS\")".into(),
+        ))
     }
 
     /// One page of executions. The default reads one list and filters it (no further pages).

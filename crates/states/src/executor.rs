@@ -8,7 +8,7 @@ use crate::error::Failure;
 use crate::history::Recorder;
 use crate::intrinsics::Call;
 use crate::path::{Path, Root};
-use crate::template::{type_name, JExpr, Resolver, Template};
+use crate::template::{JExpr, Resolver, Template};
 use crate::{TaskInvoker, TaskRequest};
 use serde_json::{json, Map, Value};
 use std::collections::HashMap;
@@ -774,9 +774,11 @@ impl<'a> Exec<'a> {
                     };
                     return Err(sc.fail(
                         "States.QueryEvaluationError",
-                        format!(
-                            "The JSONata expression '{text}' specified for the field 'Condition' returned an unexpected result type. Expected 'boolean', but was '{}' for value: {}",
-                            type_name(&other), other
+                        crate::template::unexpected_type_cause(
+                            &text,
+                            "Condition",
+                            "boolean",
+                            &other,
                         ),
                     ));
                 }

@@ -119,14 +119,9 @@ pub(crate) fn items(sc: &Scope<'_>, spec: &MapSpec, eff: &Value) -> Result<Vec<V
                         crate::template::Template::Expr(e, _) => e.text.clone(),
                         _ => other.to_string(),
                     };
-                    let shown: String = other.to_string();
                     return Err(sc.fail(
                         "States.QueryEvaluationError",
-                        format!(
-                            "The JSONata expression '{text}' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was '{}' for value: {}",
-                            type_name(&other),
-                            shown
-                        ),
+                        crate::template::unexpected_type_cause(&text, "Items", "array", &other),
                     ));
                 }
             },

@@ -232,9 +232,39 @@ pub fn type_name(v: &Value) -> &'static str {
     }
 }
 
+/// AWS's cause when a JSONata field evaluates to a value of the wrong type (`Items` not an
+/// array, a Choice `Condition` not a boolean). The value is shown as AWS shows it: a string
+/// between double quotes as it is (not JSON-escaped), anything else as compact JSON.
+pub fn unexpected_type_cause(expr: &str, field: &str, expected: &str, value: &Value) -> String {
+    let shown = match value {
+        Value::String(s) => format!("\"{s}\""),
+        other => other.to_string(),
+    };
+    format!(
+        "The JSONata expression '{expr}' specified for the field '{field}' returned an unexpected result type. Expected '{expected}', but was '{}' for value: {shown}",
+        type_name(value)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     use super::StatesUse;
+
+    #[test]
+    fn unexpected_type_causes_show_the_value_as_aws_does() {
+        use serde_json::json;
+        let cause = |v: serde_json::Value| super::unexpected_type_cause("$x", "Items", "array", &v);
+        assert_eq!(
+            cause(json!("string")),
+            "The JSONata expression '$x' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'string' for value: \"string\""
+        );
+        // a string is quoted as it is, not JSON-escaped
+        assert!(cause(json!("say \"hi\"\nbye")).ends_with("for value: \"say \"hi\"\nbye\""));
+        assert!(cause(json!({"foo": "b\"r"})).ends_with(r#"for value: {"foo":"b\"r"}"#));
+        assert!(cause(json!(null)).ends_with("'null' for value: null"));
+        assert!(cause(json!(true)).ends_with("'boolean' for value: true"));
+        assert!(cause(json!(1)).ends_with("'number' for value: 1"));
+    }
 
     #[test]
     fn states_use_scan() {

@@ -516,3 +516,42 @@ fn execute_future_is_send() {
     let fut = execute(&d, json!({}), &opts, &tasks, &NoHistory);
     assert_send(&fut);
 }
+
+/// A Map's JSONata `Items` that fails: an error raised while evaluating it, nothing, or a
+/// value that is not an array (a string shown as it is, between quotes), each with AWS's
+/// cause text and the Map state's entered event.
+#[tokio::test]
+async fn jsonata_items_failures_have_aws_causes() {
+    let map = |items: &str| {
+        json!({
+            "QueryLanguage": "JSONata",
+            "StartAt": "M",
+            "States": {"M": {"Type": "Map", "Items": items, "End": true,
+                "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "P",
+                    "States": {"P": {"Type": "Pass", "End": true}}}}}
+        })
+    };
+    let prefix = "An error occurred while executing the state 'M' (entered at the event id #2). ";
+    for (items, cause) in [
+        (
+            "{% $error('no items') %}",
+            "The JSONata expression '$error('no items')' specified for the field 'Items' threw an error during evaluation. D3137: no items",
+        ),
+        (
+            "{% $states.input.missing %}",
+            "The JSONata expression '$states.input.missing' specified for the field 'Items' returned nothing (undefined).",
+        ),
+        (
+            "{% $states.input.text %}",
+            "The JSONata expression '$states.input.text' specified for the field 'Items' returned an unexpected result type. Expected 'array', but was 'string' for value: \"say \"hi\"\"",
+        ),
+    ] {
+        let o = run(map(items), json!({"text": "say \"hi\""}), &Script::default()).await;
+        assert_eq!(
+            o.error.as_deref(),
+            Some("States.QueryEvaluationError"),
+            "{items}: {o:?}"
+        );
+        assert_eq!(o.cause.as_deref(), Some(format!("{prefix}{cause}").as_str()), "{items}");
+    }
+}
