@@ -11,6 +11,7 @@ pub mod error;
 pub mod intake;
 pub mod keys;
 pub mod metrics;
+pub mod moderation;
 pub mod ports;
 pub mod reconcile;
 pub mod reel;
@@ -26,6 +27,7 @@ pub use ports::{
     ExecutionSummary, ListQuery, ObjectInfo, PostConditions, PresignedPost, RecordStore, Started,
     StateTest, StoreError, Transition, UploadSigner, WorkflowStarter, EXECUTION_STATUSES,
 };
-pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef, VideoRef};
+pub use moderation::{ModerationInput, ModerationSettings, Review, TimeoutPolicy};
+pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef, VideoRef, Visibility};
 pub use settings::Settings;
 pub use tasks::{Pipeline, Task};
