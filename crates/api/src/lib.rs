@@ -94,7 +94,10 @@ pub fn router(state: AppState) -> Router {
         .route("/console/executions/{name}/stop", post(console::stop))
         .route("/console/reels/{id}/reprocess", post(console::reprocess))
         .route("/console/moderation", get(moderation::queue_page))
-        .route("/console/moderation/{id}/approve", post(moderation::approve))
+        .route(
+            "/console/moderation/{id}/approve",
+            post(moderation::approve),
+        )
         .route("/console/moderation/{id}/reject", post(moderation::reject))
         .route(
             "/console/statemachine",

@@ -54,8 +54,7 @@ pub async fn serve(
     }
     // a reel awaiting review shows its media to the operator only (the moderation queue)
     let pending = reel.visibility == pipeline::Visibility::Pending;
-    if pending
-        && crate::privacy::Audience::of(&st, &request) != crate::privacy::Audience::Operator
+    if pending && crate::privacy::Audience::of(&st, &request) != crate::privacy::Audience::Operator
     {
         return Err(missing());
     }

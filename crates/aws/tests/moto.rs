@@ -31,6 +31,8 @@ fn reel(id: &str, created_at: &str) -> Reel {
         error: None,
         cause: None,
         execution_arn: None,
+        visibility: Default::default(),
+        moderation_token: None,
         created_at: created_at.into(),
         updated_at: created_at.into(),
     }

@@ -272,6 +272,8 @@ mod tests {
             error: None,
             cause: None,
             execution_arn: None,
+            visibility: Default::default(),
+            moderation_token: None,
             created_at: created.into(),
             updated_at: created.into(),
         }

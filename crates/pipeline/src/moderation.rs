@@ -93,7 +93,9 @@ impl ModerationSettings {
             let timeout = self.timeout_secs.max(1);
             ModerationInput {
                 timeout_seconds: timeout,
-                heartbeat_seconds: self.heartbeat_secs.clamp(1, timeout.saturating_sub(1).max(1)),
+                heartbeat_seconds: self
+                    .heartbeat_secs
+                    .clamp(1, timeout.saturating_sub(1).max(1)),
                 on_timeout: self.on_timeout,
             }
         })
@@ -188,7 +190,10 @@ pub struct ModerationOutput {
 
 impl Pipeline {
     /// The `moderation` function.
-    pub async fn moderation(&self, action: ModerationAction) -> Result<ModerationOutput, TaskError> {
+    pub async fn moderation(
+        &self,
+        action: ModerationAction,
+    ) -> Result<ModerationOutput, TaskError> {
         let (id, review) = match action {
             ModerationAction::Request { id, task_token } => {
                 if task_token.is_empty() {

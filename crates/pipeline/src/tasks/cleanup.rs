@@ -82,7 +82,8 @@ impl Pipeline {
     /// every derived object go. A reel that is public already is left alone.
     async fn cleanup_rejected(&self, input: CleanupInput) -> Result<CleanupOutput, TaskError> {
         let reason = readable_cause(&input.error.cause);
-        let transition = crate::moderation::reject_record(self.records.as_ref(), &input.id, &reason).await?;
+        let transition =
+            crate::moderation::reject_record(self.records.as_ref(), &input.id, &reason).await?;
         let status = match &transition {
             Some(Transition::Applied) => Some(Status::Rejected),
             Some(Transition::Unchanged(s)) => Some(*s),
