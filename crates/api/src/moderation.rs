@@ -102,7 +102,6 @@ fn item(reel: &Reel) -> Markup {
                 @if !reel.caption.is_empty() { p.caption { (reel.caption) } }
                 dl.facts {
                     @for (label, words) in facts(reel) { dt { (label) } dd { (words) } }
-                    dt { "Uploaded" } dd { time datetime=(reel.created_at) { (reel.created_at.replace('T', " ").trim_end_matches('Z')) " UTC" } }
                     dt { "Original name" } dd { (reel.original_filename) }
                 }
                 @if reel.moderation_token.is_some() {

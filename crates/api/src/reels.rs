@@ -389,13 +389,19 @@ pub async fn reel_page(
     let reel = visible(&stored, audience, &settings.public_metadata);
     let original = (settings.public_originals || audience == Audience::Operator)
         && reel.status == Status::Ready;
-    if reel.visibility == Visibility::Pending && audience == Audience::Public {
+    if reel.visibility == Visibility::Pending
+        && audience == Audience::Public
+        && reel.status != Status::Rejected
+    {
         return Ok(Html(awaiting_review_page(&reel).into_string()));
     }
     let body = html! {
         article.reel data-id=(reel.id) data-status=(reel.status.as_str()) {
-            h1 { (reel.name) " " (badge(reel.status.as_str())) }
-            @if reel.visibility == Visibility::Pending {
+            h1 {
+                @if reel.name.is_empty() && reel.status == Status::Rejected { "Not published" } @else { (reel.name) }
+                " " (badge(reel.status.as_str()))
+            }
+            @if reel.visibility == Visibility::Pending && reel.status == Status::Ready {
                 p.notice role="status" { "Awaiting review: only the operator sees this reel until a moderator approves it. "
                     a href="/console/moderation" { "Moderation queue" } }
             }
