@@ -38,7 +38,7 @@ pub struct ListParams {
     limit: Option<usize>,
 }
 
-fn log(st: &AppState, wants: Wants) -> Result<&dyn ExecutionLog, ApiError> {
+pub(crate) fn log(st: &AppState, wants: Wants) -> Result<&dyn ExecutionLog, ApiError> {
     st.executions.as_deref().ok_or_else(|| {
         ApiError::not_found(
             "this backend keeps no execution log here: use the Step Functions console",
@@ -48,7 +48,7 @@ fn log(st: &AppState, wants: Wants) -> Result<&dyn ExecutionLog, ApiError> {
 }
 
 /// An action refused, with Step Functions' error name.
-fn refused(e: ExecutionError, wants: Wants) -> ApiError {
+pub(crate) fn refused(e: ExecutionError, wants: Wants) -> ApiError {
     let message = e.to_string();
     let (status, code) = match e {
         ExecutionError::DoesNotExist(_) => (StatusCode::NOT_FOUND, "ExecutionDoesNotExist"),
@@ -239,7 +239,7 @@ pub async fn executions_page(
     });
     let body = html! {
         h1 { "Executions" }
-        p.muted { "State machine " a href="/console/statemachine" { code { "media-pipeline" } } " · " a href="/console/statemachine" { "view, edit and validate the definition" } }
+        p.muted { "State machine " a href="/console/statemachine" { code { "media-pipeline" } } " · " a href="/console/statemachine" { "view, edit and validate the definition" } " · " a href="/console/moderation" { "moderation queue" } }
         form.filters method="get" action="/console" role="search" {
             input type="search" name="q" value=[q.name_prefix.as_deref()] placeholder="Execution name or id prefix" aria-label="Search by name or id prefix";
             (status_options(q.status.as_deref()))

@@ -25,6 +25,7 @@ fn status_event(reel: &Reel) -> Event {
     let data = serde_json::json!({
         "id": reel.id,
         "status": reel.status,
+        "visibility": reel.visibility,
         "error": reel.error,
     });
     Event::default().event("status").data(data.to_string())

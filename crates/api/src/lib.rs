@@ -16,6 +16,7 @@ pub mod gate;
 mod graph;
 mod html;
 mod media;
+mod moderation;
 mod paging;
 mod privacy;
 mod ranged;
@@ -93,6 +94,12 @@ pub fn router(state: AppState) -> Router {
         .route("/console/executions/{name}/stop", post(console::stop))
         .route("/console/reels/{id}/reprocess", post(console::reprocess))
         .route("/console/backfill", post(console::backfill))
+        .route("/console/moderation", get(moderation::queue_page))
+        .route(
+            "/console/moderation/{id}/approve",
+            post(moderation::approve),
+        )
+        .route("/console/moderation/{id}/reject", post(moderation::reject))
         .route(
             "/console/statemachine",
             get(console::definition_page).post(console::validate_definition),

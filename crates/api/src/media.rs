@@ -2,7 +2,8 @@
 //! (the reel's `updatedAt`) and `304` for a current copy; video renditions with range
 //! requests and the store's validators (`ranged`). On AWS both are a redirect to a
 //! presigned S3 GET instead (the objects carry their own `Cache-Control`). Only derived
-//! objects of an existing reel are public; raw uploads are not served.
+//! objects of an existing reel are public (those of a reel awaiting review only to the
+//! operator); raw uploads are not served.
 
 use std::time::{Duration, SystemTime};
 
@@ -51,6 +52,17 @@ pub async fn serve(
     if kind == "renditions" && !key.ends_with(".mp4") {
         return Err(missing());
     }
+    // a reel awaiting review shows its media to the operator only (the moderation queue)
+    let pending = reel.visibility == pipeline::Visibility::Pending;
+    if pending && crate::privacy::Audience::of(&st, &request) != crate::privacy::Audience::Operator
+    {
+        return Err(missing());
+    }
+    let cache_control = if pending {
+        "private, no-store"
+    } else {
+        "public, max-age=86400"
+    };
     // On AWS the browser fetches the object from S3 with a presigned GET (ranges and
     // validators answered by S3): no image passes through a Lambda, and a video could not
     // (Lambda's 6 MB response).
@@ -74,7 +86,7 @@ pub async fn serve(
         let ranged = Ranged {
             key: &key,
             content_type: "video/mp4",
-            cache_control: "public, max-age=86400",
+            cache_control,
         };
         return ranged
             .respond(st.intake.blobs.as_ref(), &request)
@@ -90,7 +102,7 @@ pub async fn serve(
     Ok(Cacheable {
         body,
         content_type: "image/jpeg",
-        cache_control: "public, max-age=86400",
+        cache_control,
         modified: system_time(&reel.updated_at),
     }
     .respond(&request))

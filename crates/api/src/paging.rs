@@ -2,7 +2,7 @@
 //! A page says whether there is anything older and anything newer, so the gallery and the
 //! JSON API link exactly the pages that exist and no reel is skipped or repeated.
 
-use pipeline::{Cursor, Direction, ListQuery, RecordStore, Reel, Status, StoreError};
+use pipeline::{Cursor, Direction, ListQuery, RecordStore, Reel, Status, StoreError, Visibility};
 
 /// One page, newest first, with the cursors of its neighbours.
 #[derive(Debug, Default)]
@@ -16,6 +16,7 @@ pub struct Page {
 pub async fn page(
     records: &dyn RecordStore,
     status: Option<Status>,
+    visibility: Option<Visibility>,
     limit: usize,
     cursor: Option<Cursor>,
 ) -> Result<Page, StoreError> {
@@ -23,6 +24,7 @@ pub async fn page(
     let mut reels = records
         .list(&ListQuery {
             status,
+            visibility,
             limit: limit + 1,
             cursor: cursor.clone(),
             ..Default::default()
@@ -43,6 +45,7 @@ pub async fn page(
     let any_beyond = |from: &Reel, direction: Direction| {
         let query = ListQuery {
             status,
+            visibility,
             limit: 1,
             cursor: Some(Cursor::at(from, direction)),
             ..Default::default()
@@ -99,7 +102,7 @@ mod tests {
             let mut seen = Vec::new();
             let mut cursor = None;
             let last = loop {
-                let p = page(&records, None, limit, cursor).await.unwrap();
+                let p = page(&records, None, None, limit, cursor).await.unwrap();
                 seen.extend(p.reels.iter().map(|r| r.id.clone()));
                 match p.older.clone() {
                     Some(c) => cursor = Some(c),
@@ -111,7 +114,7 @@ mod tests {
             let mut back: Vec<String> = last.reels.iter().map(|r| r.id.clone()).collect();
             let mut cursor = last.newer.clone();
             while let Some(c) = cursor {
-                let p = page(&records, None, limit, Some(c)).await.unwrap();
+                let p = page(&records, None, None, limit, Some(c)).await.unwrap();
                 let mut ids: Vec<String> = p.reels.iter().map(|r| r.id.clone()).collect();
                 ids.extend(back);
                 back = ids;

@@ -2,10 +2,12 @@
 //! position, no serial numbers, no lens or software, and no original filename: only the
 //! fields in [`PUBLIC_METADATA`] (camera make and model among them). The operator widens
 //! that with `--public-metadata` (a list of field names, or `all`). A request that carries
-//! the admin token sees everything. The hash of the delete token is never shown.
+//! the admin token sees everything. The hash of the delete token is never shown. A reel
+//! awaiting review (moderation, `visibility: pending`) shows the public only its id, status
+//! and that it waits: no name, caption, media or metadata until a moderator approves it.
 
 use axum::http::HeaderMap;
-use pipeline::Reel;
+use pipeline::{Reel, Visibility};
 use serde_json::{Map, Value};
 
 use crate::auth::AdminAccess;
@@ -57,6 +59,18 @@ pub fn visible(reel: &Reel, audience: Audience, published: &[String]) -> Reel {
     let mut out = reel.clone();
     out.delete_token_hash = None;
     if audience == Audience::Operator {
+        return out;
+    }
+    out.moderation_token = None;
+    if reel.visibility == Visibility::Pending {
+        // not reviewed yet: nothing of what was uploaded (name, caption, media, metadata)
+        // reaches the public, only that it waits
+        out.name = String::new();
+        out.caption = String::new();
+        out.original_filename = String::new();
+        out.thumbnails.clear();
+        out.video = None;
+        out.metadata = None;
         return out;
     }
     let all = published.iter().any(|f| f == "all");

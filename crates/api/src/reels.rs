@@ -1,14 +1,15 @@
 //! Reels: the upload form with the newest reels, the gallery, one reel's page, and their
-//! JSON under `/api/reels`. Lists show READY reels only (FAILED ones keep their own page and
-//! the console), newest first, paged both ways by an opaque cursor. What each audience sees
-//! of a reel is `crate::privacy`'s call.
+//! JSON under `/api/reels`. Lists show the public READY reels that are public only (FAILED
+//! ones keep their own page and the console; with moderation, reels awaiting review are in
+//! the console's queue), newest first, paged both ways by an opaque cursor. What each
+//! audience sees of a reel is `crate::privacy`'s call.
 
 use axum::extract::{Path, Query, State};
 use axum::http::{header, HeaderMap, StatusCode};
 use axum::response::{Html, IntoResponse, Response};
 use axum::Json;
 use maud::{html, Markup};
-use pipeline::{Cursor, Reel, Status};
+use pipeline::{Cursor, Reel, Status, Visibility};
 use serde::Deserialize;
 
 use crate::describe::facts;
@@ -25,11 +26,14 @@ pub struct ListParams {
     status: Option<String>,
     limit: Option<usize>,
     cursor: Option<String>,
+    /// `public` or `pending` (the operator only)
+    visibility: Option<String>,
 }
 
 /// What a list request asks for, checked.
 struct ListRequest {
     status: Option<Status>,
+    visibility: Option<Visibility>,
     limit: usize,
     cursor: Option<Cursor>,
 }
@@ -44,8 +48,31 @@ impl ListParams {
         let status = match self.status.as_deref() {
             None | Some("") => None,
             Some(s) => Some(Status::parse(s).ok_or_else(|| {
-                bad_request(format!("status {s:?} is not PROCESSING, READY or FAILED"))
+                bad_request(format!(
+                    "status {s:?} is not PROCESSING, READY, FAILED or REJECTED"
+                ))
             })?),
+        };
+        let visibility = match self.visibility.as_deref() {
+            None | Some("") => None,
+            Some("public") => Some(Visibility::Public),
+            Some("pending") => Some(Visibility::Pending),
+            Some(v) => {
+                return Err(bad_request(format!(
+                    "visibility {v:?} is not public or pending"
+                )))
+            }
+        };
+        let visibility = match (audience, visibility) {
+            (Audience::Operator, v) => v,
+            (Audience::Public, None | Some(Visibility::Public)) => Some(Visibility::Public),
+            (Audience::Public, Some(Visibility::Pending)) => {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "AccessDenied",
+                    "only the operator lists reels awaiting review".to_owned(),
+                ))
+            }
         };
         let status = match (audience, status) {
             (Audience::Operator, s) => s,
@@ -67,6 +94,7 @@ impl ListParams {
         };
         Ok(ListRequest {
             status,
+            visibility,
             limit: self.limit.unwrap_or(default_limit).clamp(1, 200),
             cursor,
         })
@@ -86,6 +114,7 @@ async fn list_page(
     page(
         st.intake.records.as_ref(),
         req.status,
+        req.visibility,
         req.limit,
         req.cursor,
     )
@@ -182,6 +211,7 @@ fn card(reel: &Reel) -> Markup {
             div.meta {
                 strong { (reel.name) }
                 @if reel.status != Status::Ready { " " (badge(reel.status.as_str())) }
+                @else if reel.visibility == Visibility::Pending { " " (badge("PENDING")) }
                 p { (reel.caption) }
             }
         }
@@ -245,6 +275,7 @@ pub async fn home(
         status: None,
         limit: Some(12),
         cursor: None,
+        visibility: None,
     };
     let newest = list_page(&st, &params, audience, 12, wants).await?;
     let body = html! {
@@ -358,16 +389,29 @@ pub async fn reel_page(
     let reel = visible(&stored, audience, &settings.public_metadata);
     let original = (settings.public_originals || audience == Audience::Operator)
         && reel.status == Status::Ready;
+    if reel.visibility == Visibility::Pending
+        && audience == Audience::Public
+        && reel.status != Status::Rejected
+    {
+        return Ok(Html(awaiting_review_page(&reel).into_string()));
+    }
     let body = html! {
         article.reel data-id=(reel.id) data-status=(reel.status.as_str()) {
-            h1 { (reel.name) " " (badge(reel.status.as_str())) }
+            h1 {
+                @if reel.name.is_empty() && reel.status == Status::Rejected { "Not published" } @else { (reel.name) }
+                " " (badge(reel.status.as_str()))
+            }
+            @if reel.visibility == Visibility::Pending && reel.status == Status::Ready {
+                p.notice role="status" { "Awaiting review: only the operator sees this reel until a moderator approves it. "
+                    a href="/console/moderation" { "Moderation queue" } }
+            }
             @match reel.status {
                 Status::Processing => @if video_view::is_video(&reel) {
                     (video_view::being_prepared())
                 } @else {
                     p.processing role="status" { "Processing… this page updates by itself." }
                 },
-                Status::Failed => (failed_view(&reel)),
+                Status::Failed | Status::Rejected => (failed_view(&reel)),
                 Status::Ready => (ready_view(&reel)),
             }
             @if !reel.caption.is_empty() { p.caption { (reel.caption) } }
@@ -394,6 +438,31 @@ pub async fn reel_page(
     Ok(Html(layout.render(body).into_string()))
 }
 
+/// A reel awaiting review, as the public (and its uploader) sees it: that it waits, nothing
+/// of what was uploaded. The page follows the status like a processing one.
+fn awaiting_review_page(reel: &Reel) -> Markup {
+    let body = html! {
+        article.reel data-id=(reel.id) data-status=(reel.status.as_str()) data-visibility="pending" {
+            h1 { "Awaiting review " (badge("PENDING")) }
+            @if reel.status == Status::Processing {
+                p.processing role="status" { "Processing… this page updates by itself." }
+            }
+            p role="status" { "This reel will appear in the gallery once a moderator has approved it." }
+            section.owner #owner hidden {
+                h2 { "You uploaded this" }
+                p { "This browser kept the key to delete it." }
+                button.danger #delete-button type="button" { "Delete this reel" }
+                p #delete-status role="status" {}
+            }
+        }
+    };
+    let mut layout = Page::new("Awaiting review").script("reel.js");
+    if reel.status == Status::Processing {
+        layout = layout.refresh_without_js(3);
+    }
+    layout.render(body)
+}
+
 /// `GET /reels/{id}/original`: the raw upload, where the operator allows it
 /// (`--public-originals`) or to the operator. Named by id and real type, never by the
 /// client's filename, for the public.
@@ -405,8 +474,9 @@ pub async fn original(
 ) -> Result<Response, ApiError> {
     let reel = load(&st, &id, wants).await?;
     let audience = Audience::of(&st, &headers);
+    let public = reel.visibility == Visibility::Public;
     if reel.status != Status::Ready
-        || !(st.intake.settings.public_originals || audience == Audience::Operator)
+        || !((st.intake.settings.public_originals && public) || audience == Audience::Operator)
     {
         return Err(
             ApiError::not_found(format!("no original of reel {id} to download")).for_client(wants),

@@ -60,6 +60,10 @@ pub fn plain(name: &str, looks_like: Option<&str>) -> Plain {
             "We can't read this kind of file on this server yet. It's not your file's fault, and it has been kept.",
             "Nothing to do: the operator can process it again once the missing part is installed.",
         ),
+        "Rejected" => other(
+            "A moderator decided not to publish this reel, and its files have been removed.",
+            "The reason is in the details below; you can upload another one.",
+        ),
         "StorageUnavailable" | "StorageError" => other(
             "Our storage didn't answer just now.",
             "Please try again in a minute.",

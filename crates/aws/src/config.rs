@@ -73,7 +73,9 @@ impl AwsSettings {
 /// Pipeline settings: the defaults of docs/design.md overridden by `MAX_UPLOAD_BYTES`,
 /// `THUMBNAIL_SIZES` (`1080,480,160`), `MAX_PIXELS`, `MAX_SIDE`,
 /// `PRESIGNED_POST_EXPIRY_SECONDS`, `DIRECT_UPLOAD_ABOVE_BYTES`, `MAX_VIDEO_SECONDS`,
-/// `VIDEO_LONG_SIDE`, `VIDEO_SHORT_SIDE` and `TRANSCODE_TIMEOUT_SECONDS`.
+/// `VIDEO_LONG_SIDE`, `VIDEO_SHORT_SIDE`, `TRANSCODE_TIMEOUT_SECONDS` and moderation's
+/// `MODERATION` (`true`/`false`), `MODERATION_TIMEOUT_SECONDS`,
+/// `MODERATION_HEARTBEAT_SECONDS` and `MODERATION_ON_TIMEOUT` (`approve`/`reject`).
 pub fn settings_from_env() -> Result<Settings, ConfigError> {
     settings_from(var)
 }
@@ -122,8 +124,50 @@ pub fn settings_from(
     if let Some(v) = lookup(ENV_TRANSCODE_TIMEOUT) {
         s.video.timeout_secs = number(ENV_TRANSCODE_TIMEOUT, &v)?;
     }
+    if let Some(v) = lookup(ENV_MODERATION) {
+        s.moderation.enabled = match v.trim().to_ascii_lowercase().as_str() {
+            "true" | "1" | "yes" | "on" => true,
+            "false" | "0" | "no" | "off" | "" => false,
+            _ => {
+                return Err(ConfigError::Invalid {
+                    name: ENV_MODERATION,
+                    message: format!("{v:?} is not true or false"),
+                })
+            }
+        };
+    }
+    if let Some(v) = lookup(ENV_MODERATION_TIMEOUT) {
+        s.moderation.timeout_secs = number(ENV_MODERATION_TIMEOUT, &v)?;
+        s.moderation.heartbeat_secs = s
+            .moderation
+            .heartbeat_secs
+            .min(s.moderation.timeout_secs.saturating_sub(1));
+    }
+    if let Some(v) = lookup(ENV_MODERATION_HEARTBEAT) {
+        s.moderation.heartbeat_secs = number(ENV_MODERATION_HEARTBEAT, &v)?;
+    }
+    if let Some(v) = lookup(ENV_MODERATION_ON_TIMEOUT) {
+        s.moderation.on_timeout =
+            pipeline::TimeoutPolicy::parse(&v).ok_or_else(|| ConfigError::Invalid {
+                name: ENV_MODERATION_ON_TIMEOUT,
+                message: format!("{v:?} is not approve or reject"),
+            })?;
+    }
+    if s.moderation.enabled {
+        s.moderation
+            .check()
+            .map_err(|message| ConfigError::Invalid {
+                name: ENV_MODERATION_TIMEOUT,
+                message,
+            })?;
+    }
     Ok(s)
 }
+
+pub const ENV_MODERATION: &str = "MODERATION";
+pub const ENV_MODERATION_TIMEOUT: &str = "MODERATION_TIMEOUT_SECONDS";
+pub const ENV_MODERATION_HEARTBEAT: &str = "MODERATION_HEARTBEAT_SECONDS";
+pub const ENV_MODERATION_ON_TIMEOUT: &str = "MODERATION_ON_TIMEOUT";
 
 /// `MEDIA_HUB_AWS_ATTEMPT_TIMEOUT_SECS`: the longest one SDK request attempt may take.
 pub const ENV_ATTEMPT_TIMEOUT: &str = "MEDIA_HUB_AWS_ATTEMPT_TIMEOUT_SECS";

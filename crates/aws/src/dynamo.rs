@@ -7,7 +7,8 @@
 //! index partitions instead of one (about 1,000 writes/s each; README "Scale of the table").
 //! A page of one status queries its shards concurrently, newest first, each up to the page
 //! size, and merges them by `(createdAt, id)`; an unfiltered page does the same over the
-//! three statuses. Pages follow an opaque `(createdAt, id)` cursor: the key condition
+//! statuses (a READY reel awaiting review lists under `READY_PENDING#k`, apart from the
+//! published ones). Pages follow an opaque `(createdAt, id)` cursor: the key condition
 //! bounds `createdAt`, the id breaks ties client-side. GSIs are eventually consistent, so a record may appear in a list a moment
 //! after it was written; single-record reads are consistent.
 
@@ -23,7 +24,9 @@ use aws_sdk_dynamodb::types::{
 };
 use aws_sdk_dynamodb::Client;
 use pipeline::ports::ListQuery;
-use pipeline::{Completion, Direction, RecordStore, Reel, Status, StoreError, Transition};
+use pipeline::{
+    Completion, Direction, RecordStore, Reel, Review, Status, StoreError, Transition, Visibility,
+};
 
 use crate::error::{classify, code};
 use crate::item::{item_to_reel, reel_to_item, to_attr};
@@ -48,6 +51,52 @@ pub fn shard_of(id: &str) -> u32 {
 /// The index partition of a record of this status and id.
 pub fn shard_value(status: Status, id: &str) -> String {
     format!("{}#{}", status.as_str(), shard_of(id))
+}
+
+/// The index partitions of a READY reel awaiting review (moderation): apart from the
+/// public READY ones, so a public page reads only published reels.
+pub const READY_PENDING: &str = "READY_PENDING";
+
+/// The name of the partitions a record lists under: its status, except a READY reel still
+/// `pending` ([`READY_PENDING`]).
+pub fn listing_of(status: Status, visibility: Visibility) -> &'static str {
+    match (status, visibility) {
+        (Status::Ready, Visibility::Pending) => READY_PENDING,
+        (s, _) => s.as_str(),
+    }
+}
+
+/// The index partition of a record (status, visibility and id).
+pub fn listing_shard(status: Status, visibility: Visibility, id: &str) -> String {
+    format!("{}#{}", listing_of(status, visibility), shard_of(id))
+}
+
+/// The partitions a query reads.
+fn listings(query: &ListQuery) -> Vec<&'static str> {
+    let all = [
+        Status::Processing,
+        Status::Ready,
+        Status::Failed,
+        Status::Rejected,
+    ];
+    let statuses: Vec<Status> = match query.status {
+        Some(one) => vec![one],
+        None => all.to_vec(),
+    };
+    let mut out = Vec::new();
+    for status in statuses {
+        if status == Status::Ready {
+            if query.visibility != Some(Visibility::Pending) {
+                out.push(Status::Ready.as_str());
+            }
+            if query.visibility != Some(Visibility::Public) {
+                out.push(READY_PENDING);
+            }
+        } else {
+            out.push(status.as_str());
+        }
+    }
+    out
 }
 
 const CONDITION_FAILED: &str = "ConditionalCheckFailedException";
@@ -168,14 +217,10 @@ impl DynamoRecordStore {
         Ok(out.item)
     }
 
-    /// One status: its shards queried at once, merged by `(createdAt, id)`, a page of them.
-    async fn list_status(
-        &self,
-        status: Status,
-        query: &ListQuery,
-    ) -> Result<Vec<Reel>, StoreError> {
-        let shards =
-            (0..SHARDS).map(|k| self.list_partition(format!("{}#{k}", status.as_str()), query));
+    /// One listing (a status, or [`READY_PENDING`]): its shards queried at once, merged by
+    /// `(createdAt, id)`, a page of them.
+    async fn list_status(&self, listing: &str, query: &ListQuery) -> Result<Vec<Reel>, StoreError> {
+        let shards = (0..SHARDS).map(|k| self.list_partition(format!("{listing}#{k}"), query));
         let mut all: Vec<Reel> = futures::future::try_join_all(shards)
             .await?
             .into_iter()
@@ -278,7 +323,10 @@ impl RecordStore for DynamoRecordStore {
             .table_name(&self.table)
             .set_item(Some({
                 let mut item = reel_to_item(reel)?;
-                item.insert(SHARD_KEY.into(), s(shard_value(reel.status, &reel.id)));
+                item.insert(
+                    SHARD_KEY.into(),
+                    s(listing_shard(reel.status, reel.visibility, &reel.id)),
+                );
                 item
             }))
             .condition_expression("attribute_not_exists(id)")
@@ -302,13 +350,14 @@ impl RecordStore for DynamoRecordStore {
     }
 
     async fn list(&self, query: &ListQuery) -> Result<Vec<Reel>, StoreError> {
-        let statuses = match query.status {
-            Some(one) => vec![one],
-            None => vec![Status::Processing, Status::Ready, Status::Failed],
-        };
         let mut all = Vec::new();
-        for status in statuses {
-            all.extend(self.list_status(status, query).await?);
+        for listing in listings(query) {
+            all.extend(self.list_status(listing, query).await?);
+        }
+        // a visibility asked of other statuses than READY (a PROCESSING reel already
+        // pending): filtered here
+        if let Some(v) = query.visibility {
+            all.retain(|r| r.visibility == v);
         }
         one_page(&mut all, query);
         Ok(all)
@@ -351,6 +400,14 @@ impl RecordStore for DynamoRecordStore {
     }
 
     async fn complete(&self, id: &str, completion: &Completion) -> Result<Transition, StoreError> {
+        // A READY reel lists by its visibility, set at upload and unchanged while PROCESSING
+        let visibility = match completion {
+            Completion::Ready { .. } => match self.get(id).await? {
+                Some(reel) => reel.visibility,
+                None => return Err(StoreError::NotFound(id.to_owned())),
+            },
+            Completion::Failed { .. } => Visibility::Public,
+        };
         let mut request = self
             .client
             .update_item()
@@ -363,7 +420,10 @@ impl RecordStore for DynamoRecordStore {
             .expression_attribute_values(":processing", s(Status::Processing.as_str()))
             .expression_attribute_values(":new", s(completion.status().as_str()))
             .expression_attribute_names("#shard", SHARD_KEY)
-            .expression_attribute_values(":shard", s(shard_value(completion.status(), id)))
+            .expression_attribute_values(
+                ":shard",
+                s(listing_shard(completion.status(), visibility, id)),
+            )
             .expression_attribute_values(":now", s(now()));
         request = match completion {
             Completion::Ready {
@@ -468,6 +528,63 @@ impl RecordStore for DynamoRecordStore {
         match update {
             Ok(_) => {
                 tracing::info!(id, "record reopened for a reprocess");
+                Ok(Transition::Applied)
+            }
+            Err(e) if code(&e) == Some(CONDITION_FAILED) => match self.get(id).await? {
+                Some(reel) => Ok(Transition::Unchanged(reel.status)),
+                None => Err(StoreError::NotFound(id.to_owned())),
+            },
+            Err(e) => Err(classify("UpdateItem", e)),
+        }
+    }
+
+    async fn review(&self, id: &str, review: &Review) -> Result<Transition, StoreError> {
+        let request = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("id", s(id))
+            .condition_expression("#status = :ready AND #vis = :pending")
+            .expression_attribute_names("#status", "status")
+            .expression_attribute_names("#vis", "visibility")
+            .expression_attribute_names("#u", "updatedAt")
+            .expression_attribute_names("#tok", "moderationToken")
+            .expression_attribute_values(":ready", s(Status::Ready.as_str()))
+            .expression_attribute_values(":pending", s(Visibility::Pending.as_str()))
+            .expression_attribute_values(":now", s(now()));
+        let request = match review {
+            Review::Hold { token } => request
+                .update_expression("SET #tok = :tok, #u = :now")
+                .expression_attribute_values(":tok", s(token.as_str())),
+            Review::Publish => request
+                .update_expression("SET #vis = :public, #shard = :shard, #u = :now REMOVE #tok")
+                .expression_attribute_names("#shard", SHARD_KEY)
+                .expression_attribute_values(":public", s(Visibility::Public.as_str()))
+                .expression_attribute_values(
+                    ":shard",
+                    s(listing_shard(Status::Ready, Visibility::Public, id)),
+                ),
+            Review::Reject { reason } => request
+                .update_expression(
+                    "SET #status = :rejected, #shard = :shard, #u = :now, #e = :e, #c = :c, #th = :none REMOVE #tok, #vd",
+                )
+                .expression_attribute_names("#shard", SHARD_KEY)
+                .expression_attribute_names("#e", "error")
+                .expression_attribute_names("#c", "cause")
+                .expression_attribute_names("#th", "thumbnails")
+                .expression_attribute_names("#vd", "video")
+                .expression_attribute_values(":rejected", s(Status::Rejected.as_str()))
+                .expression_attribute_values(
+                    ":shard",
+                    s(listing_shard(Status::Rejected, Visibility::Pending, id)),
+                )
+                .expression_attribute_values(":e", s(pipeline::moderation::REJECTED))
+                .expression_attribute_values(":c", s(reason.as_str()))
+                .expression_attribute_values(":none", AttributeValue::L(vec![])),
+        };
+        match request.send().await {
+            Ok(_) => {
+                tracing::info!(id, "record reviewed");
                 Ok(Transition::Applied)
             }
             Err(e) if code(&e) == Some(CONDITION_FAILED) => match self.get(id).await? {

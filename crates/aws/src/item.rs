@@ -65,6 +65,8 @@ mod tests {
             error: None,
             cause: None,
             execution_arn: None,
+            visibility: Default::default(),
+            moderation_token: None,
             created_at: "2026-01-01T00:00:00.000Z".into(),
             updated_at: "2026-01-01T00:00:01.000Z".into(),
         }

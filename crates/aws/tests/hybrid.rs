@@ -142,6 +142,7 @@ async fn an_upload_ends_ready_with_objects_in_s3_and_the_item_in_dynamodb() {
         id: id.clone(),
         raw_key: reel.raw_key.clone(),
         declared_type: None,
+        moderation: None,
     };
     let again = h.intake.workflow.start(&input).await.unwrap();
     assert!(again.already_started);

@@ -31,6 +31,8 @@ fn reel(id: &str, created_at: &str) -> Reel {
         error: None,
         cause: None,
         execution_arn: None,
+        visibility: Default::default(),
+        moderation_token: None,
         created_at: created_at.into(),
         updated_at: created_at.into(),
     }
@@ -544,6 +546,7 @@ async fn start_execution_is_idempotent_per_media_id() {
         id: "0193a5b0-7c1e-7d2a-9f00-0000000000bb".into(),
         raw_key: "raw/0193a5b0-7c1e-7d2a-9f00-0000000000bb/original.jpg".into(),
         declared_type: Some("image/jpeg".into()),
+        moderation: None,
     };
     let first = starter.start(&input).await.unwrap();
     assert!(!first.already_started);

@@ -58,6 +58,7 @@ async fn a_codec_unavailable_reel_runs_again_under_a_new_execution() {
             id: id.clone(),
             raw_key: raw_key.clone(),
             declared_type: Some("image/heic".into()),
+            moderation: None,
         })
         .await
         .unwrap();
@@ -122,6 +123,7 @@ async fn a_codec_unavailable_reel_runs_again_under_a_new_execution() {
             id: id.clone(),
             raw_key: raw_key.clone(),
             declared_type: None,
+            moderation: None,
         })
         .await
         .unwrap();

@@ -251,6 +251,8 @@ fn reel(id: &str) -> pipeline::Reel {
         error: None,
         cause: None,
         execution_arn: None,
+        visibility: Default::default(),
+        moderation_token: None,
         created_at: "2026-01-01T00:00:00.000Z".into(),
         updated_at: "2026-01-01T00:00:00.000Z".into(),
     }
@@ -276,6 +278,25 @@ impl World {
     async fn seed(&self, id: &str, status: Status) {
         let mut r = reel(id);
         r.status = status;
+        self.records.create(&r).await.unwrap();
+        self.blobs
+            .put(&r.raw_key, photo(), "image/jpeg")
+            .await
+            .unwrap();
+    }
+
+    /// A READY reel awaiting review (moderation) with its raw photo and a thumbnail.
+    async fn seed_pending(&self, id: &str) {
+        let mut r = reel(id);
+        r.status = Status::Ready;
+        r.visibility = pipeline::Visibility::Pending;
+        r.thumbnails = vec![pipeline::ThumbnailRef {
+            size: 160,
+            key: format!("thumbnails/{id}/160.jpg"),
+            width: 96,
+            height: 64,
+            bytes: 2240,
+        }];
         self.records.create(&r).await.unwrap();
         self.blobs
             .put(&r.raw_key, photo(), "image/jpeg")
@@ -467,7 +488,55 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     w.run(Task::Cleanup, cleanup("x2", "StorageUnavailable"))
         .await
         .unwrap();
+    // a moderator's rejection of a READY reel awaiting review: the record ends REJECTED,
+    // then the raw file and every derived object go
+    w.seed_pending("x3").await;
+    w.blobs
+        .put("thumbnails/x3/160.jpg", photo(), "image/jpeg")
+        .await
+        .unwrap();
+    let out = w
+        .run(Task::Cleanup, cleanup("x3", "Rejected"))
+        .await
+        .unwrap();
+    assert_eq!(out["status"], json!("REJECTED"), "{out}");
+    assert_eq!(out["rawDeleted"], json!(true), "{out}");
+    assert!(w.blobs.list("thumbnails/x3/").await.unwrap().is_empty());
+    let rejected = w.records.get("x3").await.unwrap().unwrap();
+    assert_eq!(rejected.status, Status::Rejected);
+    assert!(rejected.thumbnails.is_empty());
     check(&t, "cleanup", &w.log);
+
+    // Moderation: keep a token (and again: a retry's new token), publish, publish again,
+    // and a request for a reel that is not awaiting review
+    let w = world(&url).await;
+    w.seed_pending("r1").await;
+    w.seed("r2", Status::Processing).await;
+    w.log.clear();
+    let request =
+        |id: &str, token: &str| json!({"action": "request", "id": id, "taskToken": token});
+    w.run(Task::Moderation, request("r1", "t1")).await.unwrap();
+    w.run(Task::Moderation, request("r1", "t2")).await.unwrap();
+    let held = w.records.get("r1").await.unwrap().unwrap();
+    assert_eq!(held.moderation_token.as_deref(), Some("t2"));
+    let publish = json!({"action": "publish", "id": "r1"});
+    assert_eq!(
+        w.run(Task::Moderation, publish.clone()).await.unwrap()["changed"],
+        json!(true)
+    );
+    assert_eq!(
+        w.run(Task::Moderation, publish).await.unwrap()["changed"],
+        json!(false)
+    );
+    let published = w.records.get("r1").await.unwrap().unwrap();
+    assert_eq!(published.visibility, pipeline::Visibility::Public);
+    assert_eq!(published.moderation_token, None);
+    let e = w
+        .run(Task::Moderation, request("r2", "t3"))
+        .await
+        .unwrap_err();
+    assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
+    check(&t, "moderation", &w.log);
 }
 
 #[tokio::test]
@@ -706,6 +775,37 @@ async fn upload_policy_covers_what_the_api_calls() {
             );
         }
     }
+    // the moderation queue: a READY reel awaiting review with a token (not one Step
+    // Functions issued, so the answers are refused, but each call is made): opening the
+    // queue sends a heartbeat, Approve SendTaskSuccess, Reject SendTaskFailure
+    let plain = aws::DynamoRecordStore::new(&sdk, &names.table);
+    let mut pending = reel("mod1");
+    pending.status = Status::Ready;
+    pending.visibility = pipeline::Visibility::Pending;
+    pending.moderation_token = Some("AAAAKgAAAAIAAAAAAAAAAf-not-a-real-token".into());
+    plain.create(&pending).await.unwrap();
+    for (method, path, body) in [
+        ("GET", "/console/moderation", None),
+        ("POST", "/console/moderation/mod1/approve", None),
+        (
+            "POST",
+            "/console/moderation/mod1/reject",
+            Some((
+                "application/x-www-form-urlencoded",
+                b"reason=blurry".as_slice(),
+            )),
+        ),
+    ] {
+        let out = aws::invoke::invoke_http(app.clone(), event(method, path, body)).await;
+        let status = out
+            .response()
+            .map(|r| r["statusCode"].clone())
+            .unwrap_or_default();
+        eprintln!("{method} {path}: {status}");
+        if method == "GET" {
+            assert_eq!(status, json!(200), "GET {path}");
+        }
+    }
     // the uploader deletes the direct upload's reel: the record and every object of it
     let mut delete = event("DELETE", &format!("/api/reels/{direct_id}"), None);
     delete["headers"]["x-delete-token"] = json!(delete_token);
@@ -809,6 +909,23 @@ fn every_task_times_out_before_its_function_and_retries_lambda_failures() {
                 .map(|(name, task)| ("Backfill", name, task)),
         );
     for (machine, name, task) in tasks {
+        if task["Resource"]
+            .as_str()
+            .is_some_and(|r| r.ends_with(".waitForTaskToken"))
+        {
+            // a callback task (AwaitModeration) waits for a person, not for its function
+            // (which returns at once): its timeout and heartbeat come from the execution
+            // input, set by the template's parameters
+            assert!(
+                task["TimeoutSeconds"].is_u64() || task["TimeoutSecondsPath"].is_string(),
+                "{name}: a callback task without a timeout waits up to a year"
+            );
+            assert!(
+                task["HeartbeatSeconds"].is_u64() || task["HeartbeatSecondsPath"].is_string(),
+                "{name}: no heartbeat"
+            );
+            continue;
+        }
         let timeout = task["TimeoutSeconds"]
             .as_u64()
             .unwrap_or_else(|| panic!("{name}: no TimeoutSeconds"));

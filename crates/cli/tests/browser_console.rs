@@ -214,3 +214,87 @@ async fn the_console_in_a_real_browser() {
         assert!(len > 1000, "screenshot {shot} missing");
     }
 }
+
+/// The moderation queue: signed in through the form, one reel rejected with a reason and
+/// one approved by their buttons (`browser/moderation.py`); screenshots at 360 px and desktop.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_moderation_queue_in_a_real_browser() {
+    if let Err(why) = browser_ready() {
+        assert!(
+            std::env::var("CI").is_err(),
+            "CI must run the browser test: {why}"
+        );
+        eprintln!("SKIPPED the moderation browser test: {why}");
+        return;
+    }
+    const TOKEN: &str = "browser-moderator";
+    let dir = tempfile::tempdir().unwrap();
+    let server = Server::start(dir.path(), &["--admin-token", TOKEN, "--moderation"]);
+    let admin = reqwest::Client::new();
+    let mut ids = Vec::new();
+    for (file, caption) in [
+        ("photo_exif.jpg", "Harbour at dawn"),
+        ("photo_plain.jpg", "Blurry cat"),
+    ] {
+        let resp = server.upload("Ada", caption, &fixture(file), file).await;
+        assert_eq!(resp.status(), 202);
+        let body: serde_json::Value = resp.json().await.unwrap();
+        ids.push(body["id"].as_str().unwrap().to_owned());
+    }
+    // both wait for review, each with its task token
+    for id in &ids {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
+        loop {
+            let reel: serde_json::Value = admin
+                .get(format!("{}/api/reels/{id}", server.url))
+                .bearer_auth(TOKEN)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            if reel["moderationToken"].is_string() {
+                break;
+            }
+            assert!(std::time::Instant::now() < deadline, "{reel}");
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+    }
+    let shots = screenshots_dir("moderation");
+    let args = vec![
+        server.url.clone().into(),
+        TOKEN.into(),
+        ids[0].clone().into(),
+        ids[1].clone().into(),
+        shots.clone().into_os_string(),
+    ];
+    let seen = run_browser_script("moderation.py", args).await;
+    eprintln!("browser saw: {seen}");
+    let mut expected = ids.clone();
+    expected.sort();
+    assert_eq!(seen["signin_first"], true, "{seen}");
+    assert_eq!(seen["queue"], json!(expected), "{seen}");
+    assert_eq!(seen["thumbnails_loaded"], true, "{seen}");
+    assert_eq!(seen["desktop_overflow"], false, "{seen}");
+    assert_eq!(seen["mobile_overflow"], false, "{seen}");
+    assert_eq!(seen["queue_after"], json!([]), "{seen}");
+    // the decisions took: one public, one REJECTED with its reason
+    let approved = server.reel(&ids[0]).await;
+    assert_eq!(approved["visibility"], "public", "{approved}");
+    assert_eq!(approved["status"], "READY");
+    let rejected = server.reel(&ids[1]).await;
+    assert_eq!(rejected["status"], "REJECTED", "{rejected}");
+    assert_eq!(
+        rejected["cause"],
+        "Out of focus: please upload a sharper one."
+    );
+    for name in [
+        "1-queue-desktop",
+        "2-queue-360",
+        "3-after-reject",
+        "4-queue-empty",
+    ] {
+        assert!(shots.join(format!("{name}.png")).is_file(), "{name}");
+    }
+}

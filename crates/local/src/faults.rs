@@ -235,6 +235,10 @@ impl RecordStore for FaultyRecords {
         self.faults.before("refresh").await?;
         self.inner.refresh(id, thumbnails, metadata, video).await
     }
+    async fn review(&self, id: &str, review: &pipeline::Review) -> Result<Transition, StoreError> {
+        self.faults.before("review").await?;
+        self.inner.review(id, review).await
+    }
 }
 
 #[cfg(test)]

@@ -54,6 +54,7 @@ impl RecordStore for SqliteStore {
         self.with(move |c| {
             let limit = if q.limit == 0 { 50 } else { q.limit.min(1000) } as i64;
             let status = q.status.map(|s| s.as_str().to_owned());
+            let visibility = q.visibility.map(|v| v.as_str());
             let newer = q
                 .cursor
                 .as_ref()
@@ -64,6 +65,7 @@ impl RecordStore for SqliteStore {
                 "SELECT doc FROM reels
                  WHERE (?1 IS NULL OR status = ?1) AND (?2 IS NULL OR created_at < ?2)
                    AND (?3 IS NULL OR (created_at, id) {bound} (?3, ?4))
+                   AND (?6 IS NULL OR COALESCE(json_extract(doc, '$.visibility'), 'public') = ?6)
                  ORDER BY created_at {order}, id {order} LIMIT ?5"
             );
             let (at, id) = match &q.cursor {
@@ -72,7 +74,7 @@ impl RecordStore for SqliteStore {
             };
             let mut stmt = c.prepare(&sql).map_err(db)?;
             let mut docs = stmt
-                .query_map(params![status, q.before, at, id, limit], |r| {
+                .query_map(params![status, q.before, at, id, limit, visibility], |r| {
                     r.get::<_, String>(0)
                 })
                 .map_err(db)?
@@ -185,6 +187,30 @@ impl RecordStore for SqliteStore {
         .await
     }
 
+    async fn review(&self, id: &str, review: &pipeline::Review) -> Result<Transition, StoreError> {
+        let (id, review) = (id.to_owned(), review.clone());
+        self.with(move |c| {
+            let tx = c.transaction().map_err(db)?;
+            let doc: Option<String> = tx
+                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
+                .optional()
+                .map_err(db)?;
+            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
+            let t = review.apply(&mut reel, &now());
+            if t != Transition::Applied {
+                return Ok(t);
+            }
+            tx.execute(
+                "UPDATE reels SET status = ?2, updated_at = ?3, doc = ?4 WHERE id = ?1 AND status = 'READY'",
+                params![id, reel.status.as_str(), reel.updated_at, to_doc(&reel)?],
+            )
+            .map_err(db)?;
+            tx.commit().map_err(db)?;
+            Ok(Transition::Applied)
+        })
+        .await
+    }
+
     async fn refresh(
         &self,
         id: &str,
@@ -255,6 +281,8 @@ mod tests {
             error: None,
             cause: None,
             execution_arn: None,
+            visibility: Default::default(),
+            moderation_token: None,
             created_at: created.into(),
             updated_at: created.into(),
         }

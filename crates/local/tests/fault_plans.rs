@@ -223,6 +223,8 @@ async fn run_case(
                     }
                 }
             }
+            // moderation is off in these plans: a rejection by a moderator cannot happen
+            Status::Rejected => return Err(format!("{id} is REJECTED without moderation")),
             Status::Failed => {
                 if !thumbs.is_empty() {
                     return Err(format!("FAILED {id} keeps thumbnails {thumbs:?}"));

@@ -15,6 +15,9 @@ pub enum ErrorName {
     MediaTooLarge,
     /// Rejection: a video longer than the duration limit (3 minutes by default).
     MediaTooLong,
+    /// Rejection by a moderator (moderation on): `SendTaskFailure` with this error and the
+    /// reason as cause, or the timeout policy `reject`. The reel ends REJECTED.
+    Rejected,
     /// Transient: storage could not be reached; retried by the state machine.
     StorageUnavailable,
     /// Deployment: a codec the function loads at run time (libheif) is missing, so the
@@ -43,6 +46,7 @@ impl ErrorName {
             ErrorName::CorruptMedia => "CorruptMedia",
             ErrorName::MediaTooLarge => "MediaTooLarge",
             ErrorName::MediaTooLong => "MediaTooLong",
+            ErrorName::Rejected => "Rejected",
             ErrorName::StorageUnavailable => "StorageUnavailable",
             ErrorName::CodecUnavailable => "CodecUnavailable",
             ErrorName::ProcessingTimeout => "ProcessingTimeout",
@@ -59,6 +63,7 @@ impl ErrorName {
             ErrorName::CorruptMedia,
             ErrorName::MediaTooLarge,
             ErrorName::MediaTooLong,
+            ErrorName::Rejected,
             ErrorName::StorageUnavailable,
             ErrorName::CodecUnavailable,
             ErrorName::ProcessingTimeout,
@@ -79,6 +84,7 @@ impl ErrorName {
                 | ErrorName::CorruptMedia
                 | ErrorName::MediaTooLarge
                 | ErrorName::MediaTooLong
+                | ErrorName::Rejected
         )
     }
 }
@@ -146,6 +152,7 @@ mod tests {
             ErrorName::CorruptMedia,
             ErrorName::MediaTooLarge,
             ErrorName::MediaTooLong,
+            ErrorName::Rejected,
             ErrorName::StorageUnavailable,
             ErrorName::CodecUnavailable,
             ErrorName::ProcessingTimeout,

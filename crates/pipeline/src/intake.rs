@@ -298,6 +298,8 @@ impl Intake {
             name: fields.name,
             caption: fields.caption,
             status: Status::Processing,
+            visibility: self.settings.moderation.initial_visibility(),
+            moderation_token: None,
             media_type: stored.media_type,
             size: stored.size,
             original_filename: stored.original_filename,
@@ -329,6 +331,7 @@ impl Intake {
             id: id.to_owned(),
             raw_key: stored.key,
             declared_type: stored.declared_type,
+            moderation: self.settings.moderation.input_for(reel.visibility),
         };
         // The record exists: if the start fails, the record stays PROCESSING and is
         // started again by the reconcile sweep (`crate::reconcile`).

@@ -12,6 +12,7 @@ pub mod error;
 pub mod intake;
 pub mod keys;
 pub mod metrics;
+pub mod moderation;
 pub mod ports;
 pub mod reconcile;
 pub mod reel;
@@ -22,11 +23,12 @@ pub mod tasks;
 
 pub use cursor::{Cursor, Direction};
 pub use error::{ErrorName, TaskError};
+pub use moderation::{ModerationInput, ModerationSettings, Review, TimeoutPolicy};
 pub use ports::{
     BlobStore, BlobStream, ExecutionError, ExecutionLog, ExecutionPage, ExecutionQuery,
     ExecutionSummary, ListQuery, ObjectInfo, PostConditions, PresignedPost, RecordStore, Started,
     StateTest, StoreError, Transition, UploadSigner, WorkflowStarter, EXECUTION_STATUSES,
 };
-pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef, VideoRef};
+pub use reel::{Completion, ExecutionInput, Reel, Status, ThumbnailRef, VideoRef, Visibility};
 pub use settings::Settings;
 pub use tasks::{Pipeline, Task};

@@ -159,6 +159,8 @@ pub struct ListQuery {
     pub before: Option<String>,
     /// only records strictly older (or newer) than one record by `(createdAt, id)`
     pub cursor: Option<crate::cursor::Cursor>,
+    /// only records of this visibility (the public lists: READY and `public`)
+    pub visibility: Option<crate::reel::Visibility>,
 }
 
 /// The `reels` table.
@@ -203,6 +205,20 @@ pub trait RecordStore: Send + Sync {
     ) -> Result<Transition, StoreError> {
         Err(StoreError::Invalid(format!(
             "this record store cannot refresh {id} for a backfill"
+        )))
+    }
+
+    /// Conditional write for moderation: a READY record still `pending` takes the review
+    /// (keeps a task token, goes public, or ends REJECTED naming no object). Any other
+    /// current state is left as it is (`Unchanged` with its status: `READY` then means
+    /// public already); a missing record is `NotFound`.
+    async fn review(
+        &self,
+        id: &str,
+        _review: &crate::moderation::Review,
+    ) -> Result<Transition, StoreError> {
+        Err(StoreError::Invalid(format!(
+            "this record store cannot moderate {id}"
         )))
     }
 }

@@ -168,6 +168,7 @@ impl Intake {
                     limit: 100,
                     before: None,
                     cursor: cursor.clone(),
+                    visibility: None,
                 })
                 .await?;
             let Some(last) = page.last() else { break };
@@ -196,6 +197,7 @@ impl Intake {
             id: reel.id.clone(),
             raw_key: reel.raw_key.clone(),
             declared_type: reel.declared_type.clone(),
+            moderation: self.settings.moderation.input_for(reel.visibility),
         };
         let mut s = self.workflow.start(&input).await?;
         if s.already_started {

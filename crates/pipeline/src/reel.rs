@@ -3,13 +3,15 @@
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// `PROCESSING` → `READY` | `FAILED`.
+/// `PROCESSING` → `READY` | `FAILED`; with moderation, a READY reel still `pending` may end
+/// `REJECTED` (its objects removed, the reason as `cause`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum Status {
     Processing,
     Ready,
     Failed,
+    Rejected,
 }
 
 impl Status {
@@ -18,6 +20,7 @@ impl Status {
             Status::Processing => "PROCESSING",
             Status::Ready => "READY",
             Status::Failed => "FAILED",
+            Status::Rejected => "REJECTED",
         }
     }
 
@@ -26,6 +29,7 @@ impl Status {
             "PROCESSING" => Some(Status::Processing),
             "READY" => Some(Status::Ready),
             "FAILED" => Some(Status::Failed),
+            "REJECTED" => Some(Status::Rejected),
             _ => None,
         }
     }
@@ -34,6 +38,25 @@ impl Status {
 impl std::fmt::Display for Status {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+/// Who may see a reel: `public` (the default, and every record written before moderation
+/// existed) or `pending` (moderation is on and no moderator approved it yet).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Visibility {
+    #[default]
+    Public,
+    Pending,
+}
+
+impl Visibility {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Visibility::Public => "public",
+            Visibility::Pending => "pending",
+        }
     }
 }
 
@@ -71,6 +94,13 @@ pub struct Reel {
     pub name: String,
     pub caption: String,
     pub status: Status,
+    /// `public`, or `pending` while a moderator has not approved it (moderation on)
+    #[serde(default)]
+    pub visibility: Visibility,
+    /// the task token of the AwaitModeration task waiting for a moderator (never shown to
+    /// the public; cleared by the decision)
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation_token: Option<String>,
     /// mime from magic bytes; `None` until known
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub media_type: Option<String>,
@@ -136,6 +166,10 @@ pub struct ExecutionInput {
     /// the type the client claimed; ValidateFileType checks it against the magic bytes
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub declared_type: Option<String>,
+    /// present when the reel waits for a moderator after CommitRecord (the state machine's
+    /// `ModerationOn` Choice); absent: it is published as it is
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moderation: Option<crate::moderation::ModerationInput>,
 }
 
 #[cfg(test)]

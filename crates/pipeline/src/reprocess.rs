@@ -90,6 +90,7 @@ impl Intake {
             id: reel.id.clone(),
             raw_key: reel.raw_key.clone(),
             declared_type: declared,
+            moderation: self.settings.moderation.input_for(reel.visibility),
         };
         let started = self.workflow.restart(&input).await?;
         if !started.already_started {

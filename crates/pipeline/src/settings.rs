@@ -46,6 +46,9 @@ pub struct Settings {
     /// uploads are refused with 503 `Busy`; 0: no limit.
     #[serde(default = "default_max_queued")]
     pub max_queued_executions: usize,
+    /// Moderation (off by default): READY reels stay `pending` until a moderator approves.
+    #[serde(default)]
+    pub moderation: crate::moderation::ModerationSettings,
 }
 
 pub const DEFAULT_DECODE_MEMORY_BYTES: u64 = 1024 * 1024 * 1024;
@@ -101,6 +104,7 @@ impl Default for Settings {
             decode_memory_bytes: DEFAULT_DECODE_MEMORY_BYTES,
             decode_timeout_ms: DEFAULT_DECODE_TIMEOUT_MS,
             max_queued_executions: DEFAULT_MAX_QUEUED_EXECUTIONS,
+            moderation: crate::moderation::ModerationSettings::default(),
         }
     }
 }

@@ -918,6 +918,7 @@ impl<'a> Exec<'a> {
     pub async fn invoke_task(
         &self,
         st: &State,
+        state_input: &Value,
         input: Value,
         vars: &Vars,
         prev: &mut u64,
@@ -934,7 +935,9 @@ impl<'a> Exec<'a> {
         else {
             return Err(Failure::runtime("not a task"));
         };
-        let mut sc = self.scope(st, entered, &input, vars);
+        // TimeoutSecondsPath / HeartbeatSecondsPath select from the state's input (after
+        // InputPath), as Parameters do, not from what Parameters made of it
+        let mut sc = self.scope(st, entered, state_input, vars);
         sc.retry_count = Some(retry_count);
         let timeout_secs = match timeout {
             Some(t) => Some(self.task_seconds(&sc, t, "TimeoutSeconds")?),

@@ -104,7 +104,7 @@ async fn attempt_once(
     match &st.kind {
         Kind::Task { .. } => {
             let input = params.unwrap_or_else(|| eff.clone());
-            ex.invoke_task(st, input, vars, prev, entered, attempt, pending)
+            ex.invoke_task(st, eff, input, vars, prev, entered, attempt, pending)
                 .await
         }
         Kind::Parallel { branches } => {

@@ -122,6 +122,32 @@ pub struct StackArgs {
         default_value_t = pipeline::settings::DEFAULT_MAX_QUEUED_EXECUTIONS
     )]
     pub max_queued_uploads: usize,
+    /// Moderation: a READY reel stays `pending` (out of the gallery) until a moderator
+    /// approves it in the console's queue (`/console/moderation`) or through the Step
+    /// Functions API; off by default.
+    #[arg(long, global = true, env = "MEDIA_HUB_MODERATION")]
+    pub moderation: bool,
+    /// With moderation: seconds a reel waits for a decision (AwaitModeration's TimeoutSeconds).
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_MODERATION_TIMEOUT_SECS",
+        default_value_t = pipeline::moderation::DEFAULT_TIMEOUT_SECS
+    )]
+    pub moderation_timeout_secs: u64,
+    /// With moderation: AwaitModeration's HeartbeatSeconds (opening the queue sends a
+    /// heartbeat for every reel it shows) [default: one day, or just below the timeout].
+    #[arg(long, global = true, env = "MEDIA_HUB_MODERATION_HEARTBEAT_SECS")]
+    pub moderation_heartbeat_secs: Option<u64>,
+    /// With moderation: what a reel no moderator decided on in time becomes.
+    #[arg(
+        long,
+        global = true,
+        env = "MEDIA_HUB_MODERATION_ON_TIMEOUT",
+        value_parser = ["approve", "reject"],
+        default_value = "reject"
+    )]
+    pub moderation_on_timeout: String,
 }
 
 impl StackArgs {
@@ -165,6 +191,20 @@ impl StackArgs {
         );
         s.decode_timeout_ms = (self.decode_timeout_secs * 1000.0).ceil() as u64;
         s.max_queued_executions = self.max_queued_uploads;
+        s.moderation = pipeline::ModerationSettings {
+            enabled: self.moderation,
+            timeout_secs: self.moderation_timeout_secs,
+            heartbeat_secs: self.moderation_heartbeat_secs.unwrap_or_else(|| {
+                pipeline::moderation::DEFAULT_HEARTBEAT_SECS
+                    .min(self.moderation_timeout_secs.saturating_sub(1))
+            }),
+            on_timeout: pipeline::TimeoutPolicy::parse(&self.moderation_on_timeout)
+                .context("--moderation-on-timeout is approve or reject")?,
+        };
+        s.moderation
+            .check()
+            .map_err(anyhow::Error::msg)
+            .context("--moderation-timeout-secs / --moderation-heartbeat-secs")?;
         Ok(s)
     }
 

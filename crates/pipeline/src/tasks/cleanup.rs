@@ -11,6 +11,9 @@ use crate::reel::{Completion, Status};
 impl Pipeline {
     pub async fn cleanup(&self, input: CleanupInput) -> Result<CleanupOutput, TaskError> {
         check_raw_key(&input.id, &input.raw_key)?;
+        if input.error.error == crate::moderation::REJECTED {
+            return self.cleanup_rejected(input).await;
+        }
         if let Some(reel) = self.records.get(&input.id).await? {
             if reel.status == Status::Ready {
                 // READY names its objects: deleting them would break the record.
@@ -73,6 +76,56 @@ impl Pipeline {
 
 /// Step Functions hands a Lambda error's cause as the JSON of `{errorMessage, errorType, ...}`;
 /// the record keeps the message a person can read.
+impl Pipeline {
+    /// A moderator's rejection (or the timeout policy `reject`) of a READY reel still
+    /// `pending`: the record ends REJECTED first (naming no object), then the raw file and
+    /// every derived object go. A reel that is public already is left alone.
+    async fn cleanup_rejected(&self, input: CleanupInput) -> Result<CleanupOutput, TaskError> {
+        let reason = readable_cause(&input.error.cause);
+        let transition =
+            crate::moderation::reject_record(self.records.as_ref(), &input.id, &reason).await?;
+        let status = match &transition {
+            Some(Transition::Applied) => Some(Status::Rejected),
+            Some(Transition::Unchanged(s)) => Some(*s),
+            None => None,
+        };
+        if !matches!(status, None | Some(Status::Rejected)) {
+            tracing::warn!(id = %input.id, status = ?status, "rejection of a reel not awaiting review: nothing done");
+            return Ok(CleanupOutput {
+                id: input.id,
+                status,
+                deleted: vec![],
+                raw_deleted: false,
+                changed: false,
+            });
+        }
+        let mut deleted = Vec::new();
+        for prefix in [thumbnail_prefix(&input.id), renditions_prefix(&input.id)] {
+            for key in self.blobs.list(&prefix).await? {
+                self.blobs.delete(&key).await?;
+                deleted.push(key);
+            }
+        }
+        let mut raw_deleted = false;
+        if self.blobs.size(&input.raw_key).await?.is_some() {
+            self.blobs.delete(&input.raw_key).await?;
+            raw_deleted = true;
+        }
+        if transition == Some(Transition::Applied) {
+            // counted by name; the wait for a moderator is no processing time
+            crate::metrics::global().failed(crate::moderation::REJECTED, None);
+        }
+        tracing::info!(id = %input.id, deleted = deleted.len(), raw_deleted, "rejected by moderation, cleaned up");
+        Ok(CleanupOutput {
+            id: input.id,
+            status,
+            changed: transition == Some(Transition::Applied) || !deleted.is_empty() || raw_deleted,
+            deleted,
+            raw_deleted,
+        })
+    }
+}
+
 fn readable_cause(cause: &str) -> String {
     serde_json::from_str::<serde_json::Value>(cause)
         .ok()

@@ -32,16 +32,19 @@ pub enum Task {
     TranscodeVideo,
     CommitRecord,
     Cleanup,
+    /// moderation: keep an AwaitModeration task's token on the record, or publish the reel
+    Moderation,
 }
 
 impl Task {
-    pub const ALL: [Task; 6] = [
+    pub const ALL: [Task; 7] = [
         Task::ValidateType,
         Task::GenerateThumbnails,
         Task::ExtractMetadata,
         Task::TranscodeVideo,
         Task::CommitRecord,
         Task::Cleanup,
+        Task::Moderation,
     ];
 
     /// The function's name: its folder under `functions/` and its `media-hub invoke` name.
@@ -53,6 +56,7 @@ impl Task {
             Task::TranscodeVideo => "transcode-video",
             Task::CommitRecord => "commit-record",
             Task::Cleanup => "cleanup",
+            Task::Moderation => "moderation",
         }
     }
 
@@ -65,6 +69,7 @@ impl Task {
             Task::TranscodeVideo => "TranscodeVideoFunctionArn",
             Task::CommitRecord => "CommitRecordFunctionArn",
             Task::Cleanup => "CleanupFunctionArn",
+            Task::Moderation => "ModerationFunctionArn",
         }
     }
 
@@ -124,6 +129,7 @@ impl Pipeline {
             Task::TranscodeVideo => respond(self.transcode_video(parse(payload)?).await),
             Task::CommitRecord => respond(self.commit_record(parse(payload)?).await),
             Task::Cleanup => respond(self.cleanup(parse(payload)?).await),
+            Task::Moderation => respond(self.moderation(parse(payload)?).await),
         }
     }
 }
@@ -140,7 +146,7 @@ fn respond<T: Serialize>(result: Result<T, TaskError>) -> Result<Value, TaskErro
 }
 
 /// Refuse ids that are not ours before they reach a key or a query.
-fn check_id(id: &str) -> Result<(), TaskError> {
+pub(crate) fn check_id(id: &str) -> Result<(), TaskError> {
     if crate::keys::is_valid_id(id) {
         Ok(())
     } else {

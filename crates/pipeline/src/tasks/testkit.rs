@@ -95,6 +95,7 @@ impl RecordStore for MemRecords {
         let mut all: Vec<Reel> = lock(&self.0)
             .values()
             .filter(|r| q.status.is_none_or(|s| r.status == s))
+            .filter(|r| q.visibility.is_none_or(|v| r.visibility == v))
             .filter(|r| q.before.as_ref().is_none_or(|b| r.created_at < *b))
             .filter(|r| {
                 q.cursor
@@ -171,6 +172,17 @@ impl RecordStore for MemRecords {
         r.cause = None;
         Ok(Transition::Applied)
     }
+    async fn review(
+        &self,
+        id: &str,
+        review: &crate::moderation::Review,
+    ) -> Result<Transition, StoreError> {
+        let mut m = lock(&self.0);
+        let r = m
+            .get_mut(id)
+            .ok_or_else(|| StoreError::NotFound(id.into()))?;
+        Ok(review.apply(r, "2026-01-02T00:00:00.000Z"))
+    }
 }
 
 /// Records every start; a second start of a name is `already_started`.
@@ -208,6 +220,8 @@ pub fn processing_reel(id: &str) -> Reel {
         name: "n".into(),
         caption: "c".into(),
         status: Status::Processing,
+        visibility: Default::default(),
+        moderation_token: None,
         media_type: None,
         size: 3,
         original_filename: "a.jpg".into(),

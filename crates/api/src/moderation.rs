@@ -1,0 +1,207 @@
+//! The console's moderation queue (admin token): the READY reels awaiting review, each with
+//! its thumbnail, caption and metadata, an Approve button and a Reject form with a reason.
+//! The buttons answer the reel's AwaitModeration task through the same port the Step
+//! Functions API uses (`SendTaskSuccess`; `SendTaskFailure` with `Rejected` and the reason),
+//! with the token kept on the record (`pipeline::moderation`). Opening the queue sends a
+//! heartbeat for every reel it shows: a moderator is at work. No script, no inline style.
+
+use axum::extract::{Path, Query, State};
+use axum::http::StatusCode;
+use axum::response::{Html, Redirect};
+use axum::Form;
+use maud::{html, Markup};
+use pipeline::moderation::{self, DecisionError};
+use pipeline::{ListQuery, Reel, Status, Visibility};
+use serde::Deserialize;
+
+use crate::auth::Admin;
+use crate::console::{log, refused};
+use crate::describe::facts;
+use crate::error::{ApiError, Wants};
+use crate::html::{badge, page};
+use crate::AppState;
+
+/// Reels shown at once, oldest waiting first.
+const QUEUE_SIZE: usize = 50;
+
+#[derive(Debug, Deserialize)]
+pub struct QueueParams {
+    /// the reel just approved or rejected, to say so
+    approved: Option<String>,
+    rejected: Option<String>,
+}
+
+#[derive(Debug, Deserialize)]
+pub struct RejectForm {
+    reason: String,
+}
+
+fn decision_error(e: DecisionError, wants: Wants) -> ApiError {
+    let message = e.to_string();
+    let (status, code) = match e {
+        DecisionError::NotFound(_) => (StatusCode::NOT_FOUND, "NotFound"),
+        DecisionError::NotPending(_) => (StatusCode::CONFLICT, "NotAwaitingReview"),
+        DecisionError::NoTask(_) => (StatusCode::CONFLICT, "NoReviewTask"),
+        DecisionError::NoReason => (StatusCode::BAD_REQUEST, "InvalidField"),
+        DecisionError::Execution(e) => return refused(e, wants),
+        DecisionError::Store(e) => return ApiError::from(e).for_client(wants),
+    };
+    ApiError::new(status, code, message).for_client(wants)
+}
+
+fn check_id(id: &str, wants: Wants) -> Result<(), ApiError> {
+    if pipeline::keys::is_valid_id(id) {
+        Ok(())
+    } else {
+        Err(ApiError::not_found(format!("no reel {id}")).for_client(wants))
+    }
+}
+
+/// The reels awaiting review, oldest first (they have waited longest).
+async fn queue(st: &AppState) -> Result<Vec<Reel>, pipeline::StoreError> {
+    let mut reels = st
+        .intake
+        .records
+        .list(&ListQuery {
+            status: Some(Status::Ready),
+            visibility: Some(Visibility::Pending),
+            limit: QUEUE_SIZE,
+            ..Default::default()
+        })
+        .await?;
+    reels.reverse();
+    Ok(reels)
+}
+
+fn thumbnail(reel: &Reel) -> Markup {
+    let mut thumbs: Vec<_> = reel.thumbnails.iter().collect();
+    thumbs.sort_by_key(|t| t.width);
+    // the smallest one at least 320 px wide, else the largest
+    let pick = thumbs
+        .iter()
+        .find(|t| t.width >= 320)
+        .or(thumbs.last())
+        .copied();
+    html! {
+        @if let Some(t) = pick {
+            a.review-media href={ "/reels/" (reel.id) } {
+                img src={ "/media/" (t.key) } width=(t.width) height=(t.height) alt=(reel.name) loading="lazy";
+            }
+        } @else {
+            div.placeholder { "no thumbnail" }
+        }
+    }
+}
+
+fn item(reel: &Reel) -> Markup {
+    html! {
+        article.review data-id=(reel.id) {
+            (thumbnail(reel))
+            div.review-body {
+                h2 { a href={ "/reels/" (reel.id) } { (reel.name) } " " (badge("PENDING")) }
+                @if !reel.caption.is_empty() { p.caption { (reel.caption) } }
+                dl.facts {
+                    @for (label, words) in facts(reel) { dt { (label) } dd { (words) } }
+                    dt { "Original name" } dd { (reel.original_filename) }
+                }
+                @if reel.moderation_token.is_some() {
+                    div.decide {
+                        form.approve method="post" action={ "/console/moderation/" (reel.id) "/approve" } {
+                            button type="submit" { "Approve" }
+                        }
+                        form.reject method="post" action={ "/console/moderation/" (reel.id) "/reject" } {
+                            label { "Reason " textarea name="reason" required maxlength="1000" rows="2" placeholder="Why this reel is not published" {} }
+                            button.danger type="submit" { "Reject" }
+                        }
+                    }
+                } @else {
+                    p.muted { "No review task waits for this reel yet (its execution is on its way to AwaitModeration, or it ended): "
+                        a href={ "/console/executions/" (reel.id) } { "see its execution" } "." }
+                }
+            }
+        }
+    }
+}
+
+/// `GET /console/moderation`
+pub async fn queue_page(
+    _admin: Admin,
+    State(st): State<AppState>,
+    wants: Wants,
+    Query(p): Query<QueueParams>,
+) -> Result<Html<String>, ApiError> {
+    let reels = queue(&st)
+        .await
+        .map_err(|e| ApiError::from(e).for_client(wants))?;
+    if let Some(log) = st.executions.as_deref() {
+        moderation::heartbeat(log, &reels).await;
+    }
+    let settings = &st.intake.settings.moderation;
+    let body = html! {
+        p.crumbs { a href="/console" { "Executions" } " / " }
+        h1 { "Moderation queue" }
+        p.muted {
+            @if settings.enabled {
+                "New uploads wait here for a decision. Without one within "
+                (human_secs(settings.timeout_secs)) " they are "
+                (if settings.on_timeout == moderation::TimeoutPolicy::Approve { "approved" } else { "rejected" })
+                " automatically."
+            } @else {
+                "Moderation is off on this server: new uploads are published at once. Reels uploaded while it was on still wait here."
+            }
+        }
+        @if let Some(id) = &p.approved {
+            p.notice role="status" { "Approved " code { (id) } ": it is public once the state machine has published it." }
+        }
+        @if let Some(id) = &p.rejected {
+            p.notice role="status" { "Rejected " code { (id) } ": its files are being removed." }
+        }
+        @if reels.is_empty() {
+            p.empty { "Nothing awaits review." }
+        } @else {
+            div.queue { @for r in &reels { (item(r)) } }
+        }
+    };
+    Ok(Html(page("Moderation", body).into_string()))
+}
+
+fn human_secs(s: u64) -> String {
+    match s {
+        s if s % 86_400 == 0 => format!("{} day(s)", s / 86_400),
+        s if s % 3_600 == 0 => format!("{} hour(s)", s / 3_600),
+        s if s % 60 == 0 => format!("{} minute(s)", s / 60),
+        s => format!("{s} s"),
+    }
+}
+
+/// `POST /console/moderation/{id}/approve`: SendTaskSuccess with the reel's token.
+pub async fn approve(
+    _admin: Admin,
+    State(st): State<AppState>,
+    wants: Wants,
+    Path(id): Path<String>,
+) -> Result<Redirect, ApiError> {
+    check_id(&id, wants)?;
+    let log = log(&st, wants)?;
+    moderation::approve(st.intake.records.as_ref(), log, &id)
+        .await
+        .map_err(|e| decision_error(e, wants))?;
+    Ok(Redirect::to(&format!("/console/moderation?approved={id}")))
+}
+
+/// `POST /console/moderation/{id}/reject` (`reason`): SendTaskFailure, error `Rejected`,
+/// the reason as cause.
+pub async fn reject(
+    _admin: Admin,
+    State(st): State<AppState>,
+    wants: Wants,
+    Path(id): Path<String>,
+    Form(f): Form<RejectForm>,
+) -> Result<Redirect, ApiError> {
+    check_id(&id, wants)?;
+    let log = log(&st, wants)?;
+    moderation::reject(st.intake.records.as_ref(), log, &id, &f.reason)
+        .await
+        .map_err(|e| decision_error(e, wants))?;
+    Ok(Redirect::to(&format!("/console/moderation?rejected={id}")))
+}
