@@ -43,9 +43,9 @@ fn sixty_four_concurrent_12_mp_uploads_stay_inside_the_memory_budget() {
         .arg(CLIENTS.to_string())
         .arg("--count")
         .arg(CLIENTS.to_string())
+        .arg(&photo)
         .arg("--serve-args")
         .arg(format!("--decode-memory-mib {BUDGET_MIB}"))
-        .arg(&photo)
         .output()
         .expect("run media-hub bench upload");
     let stderr = String::from_utf8_lossy(&out.stderr);

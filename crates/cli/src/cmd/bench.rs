@@ -35,7 +35,8 @@ pub struct UploadArgs {
     /// A running server to load (its RSS is then not reported).
     #[arg(long)]
     pub url: Option<String>,
-    /// Extra arguments for the server this command starts (e.g. `--decode-memory-mib 512`).
+    /// Extra arguments for the server this command starts, in one word, after FILE (e.g.
+    /// `FILE --serve-args "--decode-memory-mib 512"`).
     #[arg(long, allow_hyphen_values = true, num_args = 1.., value_delimiter = ' ')]
     pub serve_args: Vec<String>,
 }

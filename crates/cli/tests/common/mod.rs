@@ -45,12 +45,23 @@ impl Server {
 
     /// Start `media-hub serve` on `addr`.
     pub fn start_at(addr: &str, data_dir: &Path, extra: &[&str]) -> Server {
+        Server::start_with_env(addr, data_dir, extra, &[])
+    }
+
+    /// Start `media-hub serve` on `addr` with more environment variables.
+    pub fn start_with_env(
+        addr: &str,
+        data_dir: &Path,
+        extra: &[&str],
+        env: &[(&str, &std::ffi::OsStr)],
+    ) -> Server {
         let mut child = Command::new(env!("CARGO_BIN_EXE_media-hub"))
             .current_dir(repo_root())
             .args(["serve", "--addr", addr, "--data-dir"])
             .arg(data_dir)
             .args(extra)
             .env("MEDIA_HUB_LOG", "info")
+            .envs(env.iter().copied())
             .stdout(Stdio::piped())
             .stderr(Stdio::inherit())
             .spawn()
