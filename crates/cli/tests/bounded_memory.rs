@@ -20,17 +20,19 @@ const SLACK_MIB: f64 = 150.0;
 fn sixty_four_concurrent_12_mp_uploads_stay_inside_the_memory_budget() {
     let dir = tempfile::tempdir().unwrap();
     let photo = dir.path().join("twelve-mp.jpg");
-    // 4000 x 3000 = 12 MP, detailed enough (testsrc2) to be a real decode, ~2-4 MB
+    // 4000 x 3000 = 12 MP with sensor-like noise: about 3.6 MB, as a phone's photo
     ffmpeg(
         &[
             "-f",
             "lavfi",
             "-i",
             "testsrc2=size=4000x3000:rate=1",
+            "-vf",
+            "noise=alls=12:allf=t",
             "-frames:v",
             "1",
             "-q:v",
-            "2",
+            "3",
         ],
         &photo,
     );

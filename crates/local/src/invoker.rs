@@ -6,7 +6,7 @@
 use async_trait::async_trait;
 use pipeline::{Pipeline, Task};
 use serde_json::{json, Value};
-use states::{TaskFailure, TaskInvoker, TaskRequest};
+use states::{Admission, TaskFailure, TaskInvoker, TaskRequest};
 
 pub const LAMBDA_INVOKE: &str = "arn:aws:states:::lambda:invoke";
 
@@ -46,8 +46,30 @@ impl LambdaInvoker {
     }
 }
 
+/// The function a `lambda:invoke` request names, if it is one of ours.
+fn task_of(request: &TaskRequest) -> Option<Task> {
+    let function = if request.resource.starts_with(LAMBDA_INVOKE) {
+        request.input.get("FunctionName").and_then(Value::as_str)?
+    } else {
+        request.resource.as_str()
+    };
+    Task::from_function_ref(function)
+}
+
 #[async_trait]
 impl TaskInvoker for LambdaInvoker {
+    /// A task that decodes waits here for room in the decode budget, before it starts (so
+    /// its TimeoutSeconds does not run while it queues behind other uploads' decodes).
+    async fn admit(&self, request: &TaskRequest) -> Admission {
+        match task_of(request) {
+            Some(task) if task.decodes() => match self.pipeline.budget.admit().await {
+                Some(permit) => Admission::held(permit),
+                None => Admission::immediate(),
+            },
+            _ => Admission::immediate(),
+        }
+    }
+
     async fn invoke(&self, request: TaskRequest) -> Result<Value, TaskFailure> {
         if request.resource == LAMBDA_INVOKE
             || request.resource == format!("{LAMBDA_INVOKE}.waitForTaskToken")

@@ -26,6 +26,9 @@ use crate::ports::StoreError;
 #[derive(Debug)]
 pub struct DecodeBudget {
     slots: Arc<Semaphore>,
+    /// room for the tasks that decode: as many as there are slots, taken by a runner
+    /// before a task starts (see [`Self::admit`])
+    admissions: Arc<Semaphore>,
     total: usize,
     deadline: Duration,
     waiting: AtomicUsize,
@@ -43,6 +46,7 @@ impl DecodeBudget {
             .max(1);
         DecodeBudget {
             slots: Arc::new(Semaphore::new(total)),
+            admissions: Arc::new(Semaphore::new(total)),
             total,
             deadline,
             waiting: AtomicUsize::new(0),
@@ -64,6 +68,15 @@ impl DecodeBudget {
     /// How many decodes may run at once.
     pub fn slots(&self) -> usize {
         self.total
+    }
+
+    /// Room for one decoding task, held until it ends: a runner takes it before the task
+    /// starts, so tasks queue *before* their clocks run (the local interpreter waits here
+    /// between `TaskScheduled` and `TaskStarted`; `TimeoutSeconds` counts from the start).
+    /// As many as there are slots, so an admitted task finds its slot at once. `None` when
+    /// the budget is closed.
+    pub async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
+        self.admissions.clone().acquire_owned().await.ok()
     }
 
     /// How many tasks wait for a slot right now.

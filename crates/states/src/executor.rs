@@ -952,23 +952,6 @@ impl<'a> Exec<'a> {
         let lambda = is_lambda_arn(resource);
         let ev =
             |task: &'static str, lambda_ev: &'static str| if lambda { lambda_ev } else { task };
-        self.rec
-            .emit(prev, ev("TaskScheduled", "LambdaFunctionScheduled"), || {
-                let mut d = json!({
-                    "resourceType": res_type.0, "resource": res_type.1, "region": "us-east-1",
-                    "parameters": input.to_string(), "timeoutInSeconds": timeout_seconds,
-                });
-                if let Some(h) = heartbeat_secs {
-                    d["heartbeatInSeconds"] = json!(h as u64);
-                }
-                d
-            });
-        self.rec.emit(
-            prev,
-            "TaskStarted",
-            || json!({"resourceType": res_type.0, "resource": res_type.1}),
-        );
-        let started = self.clock.now();
         let req = TaskRequest {
             resource: resource.clone(),
             state_name: st.name.to_string(),
@@ -976,6 +959,25 @@ impl<'a> Exec<'a> {
             timeout_seconds,
             task_token: pending.as_ref().map(|p| p.token.clone()),
         };
+        self.rec
+            .emit(prev, ev("TaskScheduled", "LambdaFunctionScheduled"), || {
+                let mut d = json!({
+                    "resourceType": res_type.0, "resource": res_type.1, "region": "us-east-1",
+                    "parameters": req.input.to_string(), "timeoutInSeconds": timeout_seconds,
+                });
+                if let Some(h) = heartbeat_secs {
+                    d["heartbeatInSeconds"] = json!(h as u64);
+                }
+                d
+            });
+        // a runner with bounded workers queues the task here; its clocks start after
+        let admission = self.tasks.admit(&req).await;
+        self.rec.emit(
+            prev,
+            "TaskStarted",
+            || json!({"resourceType": res_type.0, "resource": res_type.1}),
+        );
+        let started = self.clock.now();
         let fut: futures::future::BoxFuture<'_, Result<Value, crate::TaskFailure>> =
             match crate::nested::sync_mode(resource) {
                 Some(mode) if self.services.state_machines.is_some() => {
@@ -1006,6 +1008,8 @@ impl<'a> Exec<'a> {
             },
             (Some(_), None, _) => fut.await.map_err(to_failure),
         };
+        // the runner's room is for the call; a callback's wait for its token holds none
+        drop(admission);
         let res = match (res, pending) {
             (Ok(submitted), Some(p)) => {
                 self.rec.emit(prev, "TaskSubmitted", || {

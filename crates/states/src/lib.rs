@@ -179,9 +179,38 @@ pub struct TaskFailure {
     pub cause: String,
 }
 
+/// Room for one task in a runner with bounded workers, held until the task ends.
+pub struct Admission(Option<Box<dyn std::any::Any + Send>>);
+
+impl Admission {
+    /// Room at once, nothing to hold.
+    pub fn immediate() -> Self {
+        Admission(None)
+    }
+
+    /// Room held by `guard` (e.g. a semaphore permit) until the task ends.
+    pub fn held(guard: impl std::any::Any + Send) -> Self {
+        Admission(Some(Box::new(guard)))
+    }
+
+    /// Whether something is held.
+    pub fn is_held(&self) -> bool {
+        self.0.is_some()
+    }
+}
+
 /// Calls the code behind Task states.
 #[async_trait]
 pub trait TaskInvoker: Send + Sync {
+    /// Waits until the runner has room for this task. Awaited after `TaskScheduled` and
+    /// before `TaskStarted`: a runner with bounded workers queues tasks here, and
+    /// `TimeoutSeconds` / `HeartbeatSeconds` count from the start, as a Lambda function's
+    /// timeout counts from its invocation, not from its wait in a queue. The default: room
+    /// at once.
+    async fn admit(&self, _request: &TaskRequest) -> Admission {
+        Admission::immediate()
+    }
+
     /// The result of the task (before ResultSelector/ResultPath), or its failure.
     /// An unknown resource should fail the way AWS does for it.
     async fn invoke(&self, request: TaskRequest) -> Result<Value, TaskFailure>;

@@ -47,6 +47,15 @@ impl Task {
         Task::Moderation,
     ];
 
+    /// Whether the task decodes or transcodes (takes the decode budget's slots), so a
+    /// runner admits it through [`crate::budget::DecodeBudget::admit`].
+    pub fn decodes(self) -> bool {
+        matches!(
+            self,
+            Task::GenerateThumbnails | Task::ExtractMetadata | Task::TranscodeVideo
+        )
+    }
+
     /// The function's name: its folder under `functions/` and its `media-hub invoke` name.
     pub fn function_name(self) -> &'static str {
         match self {
