@@ -14,12 +14,7 @@ async fn failed_with(extra: &[&str], expected: &str) {
     failed_with_env(extra, &[], "photo_exif.jpg", expected).await;
 }
 
-async fn failed_with_env(
-    extra: &[&str],
-    env: &[(&str, &OsStr)],
-    file: &str,
-    expected: &str,
-) {
+async fn failed_with_env(extra: &[&str], env: &[(&str, &OsStr)], file: &str, expected: &str) {
     let dir = tempfile::tempdir().expect("tempdir");
     let server = Server::start_with_env("127.0.0.1:0", dir.path(), extra, env);
     let id = server.upload_ok(&fixture(file), file).await;
