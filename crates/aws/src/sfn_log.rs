@@ -1063,6 +1063,33 @@ mod tests {
     }
 
     #[test]
+    fn backfill_runs_resolve_to_the_backfill_machine_when_it_is_configured() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let backfill = "arn:aws:states:eu-west-1:123456789012:stateMachine:hub-backfill";
+        let run = "arn:aws:states:eu-west-1:123456789012:execution:hub-backfill:backfill-1";
+        let upload = "arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:abc";
+        let log = SfnExecutionLog::new(&sdk, MACHINE).with_backfill(backfill);
+        assert_eq!(log.resolve("backfill-1").unwrap().as_deref(), Some(run));
+        assert_eq!(log.resolve(run).unwrap().as_deref(), Some(run));
+        assert_eq!(log.resolve("abc").unwrap().as_deref(), Some(upload));
+        assert_eq!(log.resolve(upload).unwrap().as_deref(), Some(upload));
+        assert!(log.is_backfill(run));
+        assert!(!log.is_backfill(upload));
+        // without it, a backfill- name is the pipeline's and the run's ARN is unknown
+        let plain = SfnExecutionLog::new(&sdk, MACHINE);
+        assert_eq!(
+            plain.resolve("backfill-1").unwrap().as_deref(),
+            Some("arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:backfill-1")
+        );
+        assert_eq!(plain.resolve(run).unwrap(), None);
+        assert!(!plain.is_backfill(run));
+        let broken = SfnExecutionLog::new(&sdk, MACHINE).with_backfill("not-an-arn");
+        assert!(matches!(broken.resolve("abc"), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
     fn timestamps_are_rfc3339_with_milliseconds() {
         assert_eq!(
             rfc3339(&DateTime::from_secs(1_767_225_600)),
