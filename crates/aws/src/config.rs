@@ -17,6 +17,9 @@ pub const ENV_BUCKET: &str = "MEDIA_BUCKET";
 pub const ENV_TABLE: &str = "REELS_TABLE";
 /// `STATE_MACHINE_ARN`: the Step Functions state machine (only the upload path needs it).
 pub const ENV_STATE_MACHINE: &str = "STATE_MACHINE_ARN";
+/// `BACKFILL_STATE_MACHINE_ARN`: the Backfill state machine the console's Backfill button
+/// starts (only the API needs it; without it the button answers 501).
+pub const ENV_BACKFILL_STATE_MACHINE: &str = "BACKFILL_STATE_MACHINE_ARN";
 /// `AWS_ENDPOINT_URL`: one endpoint for every service (moto, LocalStack ...).
 pub const ENV_ENDPOINT: &str = "AWS_ENDPOINT_URL";
 
@@ -46,6 +49,8 @@ pub struct AwsSettings {
     pub bucket: String,
     pub table: String,
     pub state_machine_arn: Option<String>,
+    /// the Backfill state machine (`{stack}-backfill`), for the console's execution log
+    pub backfill_state_machine_arn: Option<String>,
     /// an explicit endpoint (overrides `AWS_ENDPOINT_URL`), for tests
     pub endpoint_url: Option<String>,
 }
@@ -58,13 +63,14 @@ fn var(name: &'static str) -> Option<String> {
 }
 
 impl AwsSettings {
-    /// `MEDIA_BUCKET` and `REELS_TABLE` are required; `STATE_MACHINE_ARN` is optional
-    /// (the task functions never start executions).
+    /// `MEDIA_BUCKET` and `REELS_TABLE` are required; `STATE_MACHINE_ARN` and
+    /// `BACKFILL_STATE_MACHINE_ARN` are optional (the task functions never start executions).
     pub fn from_env() -> Result<Self, ConfigError> {
         Ok(AwsSettings {
             bucket: var(ENV_BUCKET).ok_or(ConfigError::Missing(ENV_BUCKET))?,
             table: var(ENV_TABLE).ok_or(ConfigError::Missing(ENV_TABLE))?,
             state_machine_arn: var(ENV_STATE_MACHINE),
+            backfill_state_machine_arn: var(ENV_BACKFILL_STATE_MACHINE),
             endpoint_url: var(ENV_ENDPOINT),
         })
     }
@@ -229,7 +235,8 @@ pub struct AwsBackend {
     pub records: Arc<DynamoRecordStore>,
     /// present when a state machine ARN is configured
     pub workflow: Option<Arc<SfnWorkflowStarter>>,
-    /// the console's view of that state machine; present with `workflow`
+    /// the console's view of that state machine (and of the Backfill's runs, when its ARN
+    /// is configured); present with `workflow`
     pub executions: Option<Arc<SfnExecutionLog>>,
 }
 
@@ -255,8 +262,14 @@ impl AwsBackend {
         let workflow = sfn
             .as_ref()
             .map(|(client, arn)| Arc::new(SfnWorkflowStarter::from_client(client.clone(), arn)));
-        let executions =
-            sfn.map(|(client, arn)| Arc::new(SfnExecutionLog::from_client(client, arn)));
+        let backfill = settings.backfill_state_machine_arn.as_deref();
+        let executions = sfn.map(|(client, arn)| {
+            let log = SfnExecutionLog::from_client(client, arn);
+            Arc::new(match backfill {
+                Some(backfill) => log.with_backfill(backfill),
+                None => log,
+            })
+        });
         AwsBackend {
             sdk,
             settings,

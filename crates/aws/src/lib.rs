@@ -9,16 +9,18 @@
 //! - [`SfnWorkflowStarter`] (`WorkflowStarter` over aws-sdk-sfn): StartExecution named by the
 //!   media id; an existing execution of that name means "already started".
 //! - [`SfnExecutionLog`] (`ExecutionLog` over aws-sdk-sfn): the console's executions, their
-//!   history events in the local log's shape, and the state machine's definition.
+//!   history events in the local log's shape, and the state machine's definition; with
+//!   the Backfill state machine's ARN it starts backfill runs and reads them too.
 //!
 //! [`oplog`] (the cargo feature `oplog`, on in this crate's own tests only) records which SDK
 //! operations a handler calls, for the tests that hold the template's IAM policies to them;
 //! no Lambda binary carries it.
 //!
 //! Configuration comes from the standard AWS environment (credentials, `AWS_REGION`,
-//! `AWS_ENDPOINT_URL`) plus `MEDIA_BUCKET`, `REELS_TABLE` and `STATE_MACHINE_ARN`
-//! (see [`config::AwsSettings`]). Throttling, 5xx answers, timeouts and dispatch failures
-//! become `StoreError::Unavailable` (the state machine retries them as `StorageUnavailable`).
+//! `AWS_ENDPOINT_URL`) plus `MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN` and
+//! `BACKFILL_STATE_MACHINE_ARN` (see [`config::AwsSettings`]). Throttling, 5xx answers,
+//! timeouts and dispatch failures become `StoreError::Unavailable` (the state machine
+//! retries them as `StorageUnavailable`).
 
 pub mod config;
 pub mod dynamo;

@@ -3,7 +3,9 @@
 //! server, and compare the grants with the policy template.yaml gives that function.
 //!
 //! Resources are named the way the template names them: `bucket`, `bucket/raw/*`,
-//! `bucket/thumbnails/*`, `table`, `table/index/byStatus`, `statemachine`, `executions`.
+//! `bucket/thumbnails/*`, `table`, `table/index/byStatus`, `statemachine`, `executions`,
+//! and for the Backfill state machine (a name ending `-backfill`) `backfill` and
+//! `backfill-executions`.
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex};
@@ -82,7 +84,8 @@ impl OpLog {
 }
 
 impl OpLog {
-    /// The execution log of the configured state machine, its calls recorded here.
+    /// The execution log of the configured state machine (and of the Backfill, when
+    /// configured), its calls recorded here.
     pub fn execution_log(
         &self,
         sdk: &SdkConfig,
@@ -93,10 +96,14 @@ impl OpLog {
                 .interceptor(self.clone())
                 .build(),
         );
-        settings
+        let log = settings
             .state_machine_arn
             .as_deref()
-            .map(|arn| SfnExecutionLog::from_client(sfn, arn))
+            .map(|arn| SfnExecutionLog::from_client(sfn, arn))?;
+        Some(match settings.backfill_state_machine_arn.as_deref() {
+            Some(backfill) => log.with_backfill(backfill),
+            None => log,
+        })
     }
 }
 
@@ -194,10 +201,64 @@ fn resource_of(service: &str, operation: &str, input: &Input) -> String {
         }
         ("dynamodb", _) => "table".to_owned(),
         ("states", "StartExecution" | "ListExecutions" | "DescribeStateMachine") => {
-            "statemachine".to_owned()
+            if state_machine_of(operation, input).is_some_and(is_backfill_machine) {
+                "backfill".to_owned()
+            } else {
+                "statemachine".to_owned()
+            }
         }
-        ("states", "DescribeExecution" | "GetExecutionHistory") => "executions".to_owned(),
+        ("states", "DescribeExecution" | "GetExecutionHistory") => {
+            let machine = execution_of(operation, input)
+                .and_then(|arn| arn.split_once(":execution:"))
+                .and_then(|(_, rest)| rest.split_once(':'))
+                .map(|(machine, _)| machine);
+            if machine.is_some_and(|m| m.ends_with(BACKFILL_SUFFIX)) {
+                "backfill-executions".to_owned()
+            } else {
+                "executions".to_owned()
+            }
+        }
         (_, _) => "*".to_owned(),
+    }
+}
+
+/// The Backfill state machine's name ends so (`{stack}-backfill` in template.yaml).
+const BACKFILL_SUFFIX: &str = "-backfill";
+
+fn is_backfill_machine(state_machine_arn: &str) -> bool {
+    state_machine_arn
+        .rsplit_once(":stateMachine:")
+        .is_some_and(|(_, name)| name.ends_with(BACKFILL_SUFFIX))
+}
+
+/// The state machine ARN a Step Functions call names.
+fn state_machine_of<'i>(operation: &str, input: &'i Input) -> Option<&'i str> {
+    use aws_sdk_sfn::operation as sfn;
+    match operation {
+        "StartExecution" => input
+            .downcast_ref::<sfn::start_execution::StartExecutionInput>()?
+            .state_machine_arn(),
+        "ListExecutions" => input
+            .downcast_ref::<sfn::list_executions::ListExecutionsInput>()?
+            .state_machine_arn(),
+        "DescribeStateMachine" => input
+            .downcast_ref::<sfn::describe_state_machine::DescribeStateMachineInput>()?
+            .state_machine_arn(),
+        _ => None,
+    }
+}
+
+/// The execution ARN a Step Functions call names.
+fn execution_of<'i>(operation: &str, input: &'i Input) -> Option<&'i str> {
+    use aws_sdk_sfn::operation as sfn;
+    match operation {
+        "DescribeExecution" => input
+            .downcast_ref::<sfn::describe_execution::DescribeExecutionInput>()?
+            .execution_arn(),
+        "GetExecutionHistory" => input
+            .downcast_ref::<sfn::get_execution_history::GetExecutionHistoryInput>()?
+            .execution_arn(),
+        _ => None,
     }
 }
 

@@ -14,6 +14,13 @@
 //!   AWS's `nextToken`; a name prefix filters the page (ListExecutions has no search).
 //! - The console's actions are Step Functions' own: StartExecution, StopExecution and
 //!   RedriveExecution, their refusals mapped to [`ExecutionError`] by AWS's error names.
+//! - With the Backfill state machine's ARN ([`SfnExecutionLog::with_backfill`]),
+//!   `start_backfill` starts it (StartExecution, name `backfill-{uuid v7}`, input `{}`), and
+//!   that machine's executions are read too: by their ARN, or by a bare name starting with
+//!   `backfill-` (media ids are UUIDs, and restarts `{id}-rN`, so no upload is named so),
+//!   each drawn with the Backfill's own definition. Listing stays the pipeline's. The
+//!   Backfill on AWS makes the `backfill-reel` function's `THUMBNAIL_SIZES`: other sizes
+//!   asked for are refused (`InvalidInput`) rather than ignored.
 
 use std::collections::BTreeMap;
 
@@ -41,6 +48,8 @@ const DEFAULT_LIMIT: usize = 100;
 pub struct SfnExecutionLog {
     client: Client,
     state_machine_arn: String,
+    /// the Backfill state machine (`{stack}-backfill`), when configured
+    backfill_arn: Option<String>,
     /// results asked for per ListExecutions / GetExecutionHistory page
     page: usize,
 }
@@ -54,8 +63,19 @@ impl SfnExecutionLog {
         SfnExecutionLog {
             client,
             state_machine_arn: state_machine_arn.to_owned(),
+            backfill_arn: None,
             page: PAGE,
         }
+    }
+
+    /// Also start and read runs of the Backfill state machine of this ARN.
+    pub fn with_backfill(mut self, backfill_state_machine_arn: &str) -> Self {
+        self.backfill_arn = Some(backfill_state_machine_arn.to_owned());
+        self
+    }
+
+    pub fn backfill_arn(&self) -> Option<&str> {
+        self.backfill_arn.as_deref()
     }
 
     /// Ask for at most `n` results per page (1 to 1000; tests use small pages to walk
@@ -69,23 +89,67 @@ impl SfnExecutionLog {
         &self.state_machine_arn
     }
 
-    /// The ARN of this state machine's execution `name` (or `name` itself when it is the
-    /// ARN of one); `None` when it cannot name one of them.
+    /// The ARN of the execution `name` of this state machine, or of the Backfill's (see the
+    /// module comment), or `name` itself when it is the ARN of one of theirs; `None` when it
+    /// cannot name one of them.
     fn resolve(&self, name: &str) -> Result<Option<String>, StoreError> {
-        let prefix = execution_arn(&self.state_machine_arn, "").ok_or_else(|| {
-            StoreError::Invalid(format!(
-                "{:?} is not the ARN of a state machine",
-                self.state_machine_arn
-            ))
-        })?;
-        if let Some(own) = name.strip_prefix(&prefix) {
-            return Ok(is_execution_name(own).then(|| name.to_owned()));
+        let prefix = executions_prefix(&self.state_machine_arn)?;
+        let backfill = self
+            .backfill_arn
+            .as_deref()
+            .map(executions_prefix)
+            .transpose()?;
+        for own in std::iter::once(&prefix).chain(backfill.as_ref()) {
+            if let Some(rest) = name.strip_prefix(own.as_str()) {
+                return Ok(is_execution_name(rest).then(|| name.to_owned()));
+            }
         }
         if name.starts_with("arn:") || !is_execution_name(name) {
             return Ok(None);
         }
-        Ok(Some(format!("{prefix}{name}")))
+        match backfill {
+            Some(backfill) if name.starts_with(BACKFILL_PREFIX) => {
+                Ok(Some(format!("{backfill}{name}")))
+            }
+            _ => Ok(Some(format!("{prefix}{name}"))),
+        }
     }
+
+    /// Whether `execution_arn` is a run of the Backfill state machine.
+    fn is_backfill(&self, arn: &str) -> bool {
+        self.backfill_arn
+            .as_deref()
+            .and_then(|machine| execution_arn(machine, ""))
+            .is_some_and(|prefix| arn.starts_with(&prefix))
+    }
+
+    /// DescribeStateMachine: its definition as JSON.
+    async fn definition_at(&self, state_machine_arn: &str) -> Result<Value, StoreError> {
+        let answer = self
+            .client
+            .describe_state_machine()
+            .state_machine_arn(state_machine_arn)
+            .send()
+            .await
+            .map_err(|e| classify("DescribeStateMachine", e))?;
+        serde_json::from_str(answer.definition()).map_err(|e| {
+            StoreError::Invalid(format!(
+                "the definition of {state_machine_arn} is not JSON: {e}"
+            ))
+        })
+    }
+}
+
+/// What the names of the Backfill's runs start with (as the local log's).
+const BACKFILL_PREFIX: &str = "backfill-";
+
+/// `arn:…:execution:NAME:` of the state machine `arn:…:stateMachine:NAME`.
+fn executions_prefix(state_machine_arn: &str) -> Result<String, StoreError> {
+    execution_arn(state_machine_arn, "").ok_or_else(|| {
+        StoreError::Invalid(format!(
+            "{state_machine_arn:?} is not the ARN of a state machine"
+        ))
+    })
 }
 
 impl SfnExecutionLog {
@@ -695,19 +759,43 @@ impl ExecutionLog for SfnExecutionLog {
     }
 
     async fn definition(&self) -> Result<Value, StoreError> {
+        self.definition_at(&self.state_machine_arn).await
+    }
+
+    async fn definition_of(&self, summary: &ExecutionSummary) -> Result<Value, StoreError> {
+        match self.backfill_arn.as_deref() {
+            Some(backfill) if self.is_backfill(&summary.execution_arn) => {
+                self.definition_at(backfill).await
+            }
+            _ => self.definition().await,
+        }
+    }
+
+    async fn start_backfill(
+        &self,
+        sizes: Option<&[u32]>,
+    ) -> Result<ExecutionSummary, ExecutionError> {
+        let Some(backfill) = self.backfill_arn.as_deref() else {
+            return Err(ExecutionError::Unsupported(
+                "no Backfill state machine is configured here (BACKFILL_STATE_MACHINE_ARN): start it with the CLI (README, \"Backfill on AWS\")".into(),
+            ));
+        };
+        if sizes.is_some() {
+            return Err(ExecutionError::InvalidInput(
+                "sizes: the backfill on AWS makes the thumbnail sizes of the backfill-reel function (the stack's ThumbnailSizes): change that parameter and deploy, then start the backfill without sizes".into(),
+            ));
+        }
+        let name = format!("{BACKFILL_PREFIX}{}", uuid::Uuid::now_v7());
         let answer = self
             .client
-            .describe_state_machine()
-            .state_machine_arn(&self.state_machine_arn)
+            .start_execution()
+            .state_machine_arn(backfill)
+            .name(&name)
+            .input("{}")
             .send()
             .await
-            .map_err(|e| classify("DescribeStateMachine", e))?;
-        serde_json::from_str(answer.definition()).map_err(|e| {
-            StoreError::Invalid(format!(
-                "the definition of {} is not JSON: {e}",
-                self.state_machine_arn
-            ))
-        })
+            .map_err(|e| refused("StartExecution", &name, e))?;
+        self.summary(answer.execution_arn()).await
     }
 }
 
@@ -971,6 +1059,33 @@ mod tests {
             assert_eq!(log.resolve(other).unwrap(), None, "{other:?}");
         }
         let broken = SfnExecutionLog::new(&sdk, "not-an-arn");
+        assert!(matches!(broken.resolve("abc"), Err(StoreError::Invalid(_))));
+    }
+
+    #[test]
+    fn backfill_runs_resolve_to_the_backfill_machine_when_it_is_configured() {
+        let sdk = SdkConfig::builder()
+            .behavior_version(aws_config::BehaviorVersion::latest())
+            .build();
+        let backfill = "arn:aws:states:eu-west-1:123456789012:stateMachine:hub-backfill";
+        let run = "arn:aws:states:eu-west-1:123456789012:execution:hub-backfill:backfill-1";
+        let upload = "arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:abc";
+        let log = SfnExecutionLog::new(&sdk, MACHINE).with_backfill(backfill);
+        assert_eq!(log.resolve("backfill-1").unwrap().as_deref(), Some(run));
+        assert_eq!(log.resolve(run).unwrap().as_deref(), Some(run));
+        assert_eq!(log.resolve("abc").unwrap().as_deref(), Some(upload));
+        assert_eq!(log.resolve(upload).unwrap().as_deref(), Some(upload));
+        assert!(log.is_backfill(run));
+        assert!(!log.is_backfill(upload));
+        // without it, a backfill- name is the pipeline's and the run's ARN is unknown
+        let plain = SfnExecutionLog::new(&sdk, MACHINE);
+        assert_eq!(
+            plain.resolve("backfill-1").unwrap().as_deref(),
+            Some("arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:backfill-1")
+        );
+        assert_eq!(plain.resolve(run).unwrap(), None);
+        assert!(!plain.is_backfill(run));
+        let broken = SfnExecutionLog::new(&sdk, MACHINE).with_backfill("not-an-arn");
         assert!(matches!(broken.resolve("abc"), Err(StoreError::Invalid(_))));
     }
 

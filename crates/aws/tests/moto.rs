@@ -4,13 +4,13 @@ mod common;
 
 use std::time::Duration;
 
-use aws::{DynamoRecordStore, S3BlobStore, SfnWorkflowStarter};
+use aws::{DynamoRecordStore, S3BlobStore, SfnExecutionLog, SfnWorkflowStarter};
 use bytes::Bytes;
 use futures::stream;
 use pipeline::ports::ListQuery;
 use pipeline::{
-    BlobStore, BlobStream, Completion, ExecutionInput, RecordStore, Reel, Status, StoreError,
-    Transition, UploadSigner, WorkflowStarter,
+    BlobStore, BlobStream, Completion, ExecutionError, ExecutionInput, ExecutionLog, RecordStore,
+    Reel, Status, StoreError, Transition, UploadSigner, WorkflowStarter,
 };
 
 fn reel(id: &str, created_at: &str) -> Reel {
@@ -594,6 +594,118 @@ async fn start_execution_is_idempotent_per_media_id() {
             .await,
         Err(StoreError::Invalid(_))
     ));
+}
+
+#[tokio::test]
+async fn the_console_starts_the_backfill_state_machine_and_reads_its_run() {
+    let Some(url) =
+        common::endpoint("the_console_starts_the_backfill_state_machine_and_reads_its_run")
+    else {
+        return;
+    };
+    let sdk = common::sdk(&url).await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let machine = common::create_state_machine(&sdk, &format!("media-pipeline-{tag}")).await;
+    let backfill =
+        common::create_backfill_machine(&sdk, &format!("stack-{}", &tag[..12]), "bucket").await;
+    assert!(backfill.ends_with(&format!(":stateMachine:stack-{}-backfill", &tag[..12])));
+    let sfn = aws_sdk_sfn::Client::new(&sdk);
+    let runs = || async {
+        sfn.list_executions()
+            .state_machine_arn(&backfill)
+            .send()
+            .await
+            .unwrap()
+            .executions()
+            .len()
+    };
+
+    // without the Backfill's ARN the port keeps answering Unsupported (the console's 501)
+    let bare = SfnExecutionLog::new(&sdk, &machine);
+    assert!(matches!(
+        bare.start_backfill(None).await,
+        Err(ExecutionError::Unsupported(m)) if m.contains("BACKFILL_STATE_MACHINE_ARN")
+    ));
+
+    let log = SfnExecutionLog::new(&sdk, &machine).with_backfill(&backfill);
+    // sizes: the backfill on AWS makes backfill-reel's own sizes; refused, nothing started
+    match log.start_backfill(Some(&[320, 64])).await {
+        Err(ExecutionError::InvalidInput(m)) => assert!(m.starts_with("sizes:"), "{m}"),
+        other => panic!("sizes must be refused as InvalidInput, got {other:?}"),
+    }
+    assert_eq!(runs().await, 0);
+
+    let run = log.start_backfill(None).await.unwrap();
+    let id = run
+        .name
+        .strip_prefix("backfill-")
+        .unwrap_or_else(|| panic!("{}", run.name));
+    assert_eq!(
+        uuid::Uuid::parse_str(id).unwrap().get_version_num(),
+        7,
+        "{}",
+        run.name
+    );
+    let (machine_part, _) = backfill.split_once(":stateMachine:").unwrap();
+    assert_eq!(
+        run.execution_arn,
+        format!(
+            "{machine_part}:execution:stack-{}-backfill:{}",
+            &tag[..12],
+            run.name
+        )
+    );
+    assert_eq!(run.status, "RUNNING");
+    assert_eq!(runs().await, 1);
+    // in moto: an execution of the Backfill state machine, by that name, input {}
+    let described = sfn
+        .describe_execution()
+        .execution_arn(&run.execution_arn)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(described.state_machine_arn(), backfill);
+    assert_eq!(described.name(), Some(run.name.as_str()));
+    assert_eq!(described.input(), Some("{}"));
+
+    // the console's execution page: the run by its bare name and by its ARN, its history,
+    // and the Backfill's own definition for the graph
+    let by_name = log.describe_execution(&run.name).await.unwrap().unwrap();
+    assert_eq!(by_name.execution_arn, run.execution_arn);
+    let by_arn = log
+        .describe_execution(&run.execution_arn)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(by_arn.name, run.name);
+    assert!(!log.execution_history(&run.name).await.unwrap().is_empty());
+    let drawn = log.definition_of(&by_name).await.unwrap();
+    let deployed: serde_json::Value = serde_json::from_str(
+        sfn.describe_state_machine()
+            .state_machine_arn(&backfill)
+            .send()
+            .await
+            .unwrap()
+            .definition(),
+    )
+    .unwrap();
+    assert_eq!(drawn, deployed);
+    assert_ne!(drawn, log.definition().await.unwrap());
+    // the pipeline's executions still resolve to the pipeline: an unknown media id is none,
+    // and an ARN of neither machine is none
+    assert_eq!(
+        log.describe_execution("0193a5b0-7c1e-7d2a-9f00-0000000000cc")
+            .await
+            .unwrap(),
+        None
+    );
+    let elsewhere = run.execution_arn.replace("-backfill:", "-other:");
+    assert_eq!(log.describe_execution(&elsewhere).await.unwrap(), None);
+    // the media-pipeline log without the Backfill does not read the run
+    assert_eq!(
+        bare.describe_execution(&run.execution_arn).await.unwrap(),
+        None
+    );
 }
 
 /// GET a URL over plain HTTP/1.1 (moto on loopback): status, lower-cased headers, body.

@@ -49,6 +49,13 @@ fn resource_name(v: &Yaml) -> String {
     if s.contains(":execution:${MediaPipeline.Name}:") {
         return "executions".into();
     }
+    let states = "arn:${AWS::Partition}:states:${AWS::Region}:${AWS::AccountId}";
+    if s == format!("{states}:stateMachine:${{AWS::StackName}}-backfill") {
+        return "backfill".into();
+    }
+    if s == format!("{states}:execution:${{AWS::StackName}}-backfill:*") {
+        return "backfill-executions".into();
+    }
     s.replace("${MediaBucket.Arn}", "bucket")
         .replace("${ReelsTable.Arn}", "table")
         .replace("${MediaPipeline}", "statemachine")
@@ -628,6 +635,10 @@ async fn upload_policy_covers_what_the_api_calls() {
     names.state_machine_arn = Some(
         common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
     );
+    // the Backfill, named as the template names it (`{stack}-backfill`)
+    let stack = format!("stack-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
+    names.backfill_state_machine_arn =
+        Some(common::create_backfill_machine(&sdk, &stack, &names.bucket).await);
     let log = OpLog::new();
     let (logged_blobs, records, workflow) = log.adapters(&sdk, &names);
     let executions = log.execution_log(&sdk, &names).expect("a state machine");
@@ -806,6 +817,85 @@ async fn upload_policy_covers_what_the_api_calls() {
             assert_eq!(status, json!(200), "GET {path}");
         }
     }
+    // the console's Backfill button: sizes are refused (the backfill on AWS makes the
+    // backfill-reel function's), then a run of the Backfill state machine starts and its
+    // page (DescribeExecution, GetExecutionHistory, the Backfill's DescribeStateMachine)
+    // answers 200
+    let form = |body: &'static [u8]| {
+        event(
+            "POST",
+            "/console/backfill",
+            Some(("application/x-www-form-urlencoded", body)),
+        )
+    };
+    let out = aws::invoke::invoke_http(app.clone(), form(b"sizes=320%2C64")).await;
+    let refused = out.response().unwrap_or_else(|e| panic!("backfill: {e}"));
+    assert_eq!(refused["statusCode"], json!(400), "{refused}");
+    assert!(
+        refused["body"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("InvalidExecutionInput"),
+        "{refused}"
+    );
+    let out = aws::invoke::invoke_http(app.clone(), form(b"sizes=")).await;
+    let started = out.response().unwrap_or_else(|e| panic!("backfill: {e}"));
+    assert_eq!(started["statusCode"], json!(303), "{started}");
+    let location = started["headers"]["location"]
+        .as_str()
+        .unwrap_or_default()
+        .to_owned();
+    let run = location
+        .strip_prefix("/console/executions/")
+        .unwrap_or_else(|| panic!("{started}"))
+        .to_owned();
+    assert!(run.starts_with("backfill-"), "{location}");
+    let described = aws_sdk_sfn::Client::new(&sdk)
+        .describe_execution()
+        .execution_arn(format!(
+            "{}:{run}",
+            names
+                .backfill_state_machine_arn
+                .as_deref()
+                .unwrap()
+                .replace(":stateMachine:", ":execution:")
+        ))
+        .send()
+        .await
+        .unwrap_or_else(|e| panic!("no execution {run} of the Backfill: {e:?}"));
+    assert_eq!(described.input(), Some("{}"));
+    let out = aws::invoke::invoke_http(app.clone(), event("GET", &location, None)).await;
+    let page = out.response().unwrap_or_else(|e| panic!("{location}: {e}"));
+    assert_eq!(page["statusCode"], json!(200), "GET {location}");
+    assert!(
+        page["body"].as_str().unwrap_or_default().contains(&run),
+        "the page names the run"
+    );
+    // the template gives the function that Backfill's ARN
+    let variables = resources(&t)
+        .iter()
+        .find(|(_, r)| {
+            r.get("Metadata")
+                .and_then(|m| m.get("BuildProperties"))
+                .and_then(|b| b.get("Binary"))
+                .and_then(Yaml::as_str)
+                == Some("upload")
+        })
+        .and_then(|(_, r)| r.get("Properties"))
+        .and_then(|p| p.get("Environment"))
+        .and_then(|e| e.get("Variables"))
+        .expect("the upload function's variables");
+    assert_eq!(
+        variables
+            .get(aws::config::ENV_BACKFILL_STATE_MACHINE)
+            .map(resource_name)
+            .as_deref(),
+        Some("backfill")
+    );
+    assert_eq!(
+        props(&t, "Backfill").get("Name").map(render).as_deref(),
+        Some("${AWS::StackName}-backfill")
+    );
     // the uploader deletes the direct upload's reel: the record and every object of it
     let mut delete = event("DELETE", &format!("/api/reels/{direct_id}"), None);
     delete["headers"]["x-delete-token"] = json!(delete_token);

@@ -1,7 +1,8 @@
 //! The `upload` Lambda: wiring only. The S3, DynamoDB and Step Functions adapters from the
 //! environment (`MEDIA_BUCKET`, `REELS_TABLE`, `STATE_MACHINE_ARN`, limits) behind the same
 //! axum router `media-hub serve` runs, served to API Gateway (HTTP API, payload 2.0). The
-//! console pages read the executions from Step Functions.
+//! console pages read the executions from Step Functions; with `BACKFILL_STATE_MACHINE_ARN`
+//! the console's Backfill button starts that state machine and shows its runs.
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {

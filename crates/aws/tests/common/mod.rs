@@ -48,6 +48,7 @@ pub fn names(prefix: &str) -> AwsSettings {
         bucket: format!("{prefix}-{}", &tag[..12]),
         table: format!("{prefix}-reels-{}", &tag[..12]),
         state_machine_arn: None,
+        backfill_state_machine_arn: None,
         endpoint_url: None,
     }
 }
@@ -99,6 +100,32 @@ pub async fn create_state_machine(sdk: &SdkConfig, name: &str) -> String {
         .send()
         .await
         .expect("create state machine");
+    out.state_machine_arn().to_owned()
+}
+
+/// Create a state machine named `{prefix}-backfill` (as the template names the Backfill)
+/// from `statemachine/backfill.asl.json` with a bucket and a fake function ARN in place of
+/// its placeholders; its ARN.
+pub async fn create_backfill_machine(sdk: &SdkConfig, prefix: &str, bucket: &str) -> String {
+    let definition = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../statemachine/backfill.asl.json"
+    ))
+    .expect("read the backfill ASL")
+    .replace("${MediaBucketName}", bucket)
+    .replace(
+        "${BackfillReelFunctionArn}",
+        "arn:aws:lambda:us-east-1:123456789012:function:media-hub-backfill-reel",
+    );
+    let sfn = aws_sdk_sfn::Client::new(sdk);
+    let out = sfn
+        .create_state_machine()
+        .name(format!("{prefix}-backfill"))
+        .definition(definition)
+        .role_arn(ROLE_ARN)
+        .send()
+        .await
+        .expect("create the backfill state machine");
     out.state_machine_arn().to_owned()
 }
 
