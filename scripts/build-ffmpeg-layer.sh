@@ -86,6 +86,28 @@ cp ffmpeg ffprobe "$WORK/layer/bin/"
 file "$WORK/layer/bin/ffmpeg" | grep -q 'statically linked' \
   || { echo "ffmpeg is not statically linked" >&2; exit 1; }
 
+log "check: the binaries do what media-hub asks of them (under qemu on x86_64)"
+run=()
+if [ "$(dpkg --print-architecture)" != arm64 ]; then
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends qemu-user-static >/dev/null
+  run=(qemu-aarch64-static)
+fi
+BIN="$WORK/layer/bin"
+CHECK="$WORK/check" && mkdir -p "$CHECK"
+# HEVC probed, re-encoded to H.264 High + AAC with the index in front; VP9 poster frame
+# (outputs captured first: a `grep -q` reading a pipe would break it under pipefail)
+probe=$("${run[@]}" "$BIN/ffprobe" -v error -print_format json -show_streams "$ROOT/fixtures/media/hevc.mov")
+[[ $probe == *'"codec_name": "hevc"'* ]] || { echo "ffprobe does not read HEVC" >&2; exit 1; }
+"${run[@]}" "$BIN/ffmpeg" -nostdin -v error -y -i "$ROOT/fixtures/media/hevc.mov" -map 0:V:0 \
+  -vf scale=320:240,setsar=1,format=yuv420p -c:v libx264 -preset veryfast -profile:v high -crf 23 \
+  -map '0:a:0?' -c:a aac -ac 2 -movflags +faststart -f mp4 "$CHECK/web.mp4"
+codecs=$("${run[@]}" "$BIN/ffprobe" -v error -show_entries stream=codec_name -of csv=p=0 "$CHECK/web.mp4")
+[[ $codecs == *h264* ]] || { echo "no H.264 rendition: $codecs" >&2; exit 1; }
+"${run[@]}" "$BIN/ffmpeg" -nostdin -v error -i "$ROOT/fixtures/media/clip.webm" -map 0:v:0 \
+  -frames:v 1 -f image2pipe -c:v ppm - > "$CHECK/poster.ppm"
+[[ $(head -c 2 "$CHECK/poster.ppm") == P6 ]] || { echo "no VP9 poster frame" >&2; exit 1; }
+echo "checked: HEVC probe, H.264/AAC faststart rendition, VP9 poster frame" >&2
+
 log "zip"
 mkdir -p "$(dirname "$OUT")"
 rm -f "$OUT"
