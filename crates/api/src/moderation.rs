@@ -138,7 +138,7 @@ pub async fn queue_page(
     }
     let settings = &st.intake.settings.moderation;
     let body = html! {
-        p.crumbs { a href="/console" { "Executions" } " / " }
+        p.crumbs { a href="/console" { "Executions" } " / Moderation" }
         h1 { "Moderation queue" }
         p.muted {
             @if settings.enabled {
@@ -166,11 +166,18 @@ pub async fn queue_page(
 }
 
 fn human_secs(s: u64) -> String {
+    let plural = |n: u64, unit: &str| {
+        if n == 1 {
+            format!("1 {unit}")
+        } else {
+            format!("{n} {unit}s")
+        }
+    };
     match s {
-        s if s % 86_400 == 0 => format!("{} day(s)", s / 86_400),
-        s if s % 3_600 == 0 => format!("{} hour(s)", s / 3_600),
-        s if s % 60 == 0 => format!("{} minute(s)", s / 60),
-        s => format!("{s} s"),
+        s if s > 0 && s % 86_400 == 0 => plural(s / 86_400, "day"),
+        s if s > 0 && s % 3_600 == 0 => plural(s / 3_600, "hour"),
+        s if s > 0 && s % 60 == 0 => plural(s / 60, "minute"),
+        s => plural(s, "second"),
     }
 }
 
@@ -204,4 +211,19 @@ pub async fn reject(
         .await
         .map_err(|e| decision_error(e, wants))?;
     Ok(Redirect::to(&format!("/console/moderation?rejected={id}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::human_secs;
+
+    #[test]
+    fn durations_read_as_words() {
+        assert_eq!(human_secs(7 * 86_400), "7 days");
+        assert_eq!(human_secs(86_400), "1 day");
+        assert_eq!(human_secs(7_200), "2 hours");
+        assert_eq!(human_secs(60), "1 minute");
+        assert_eq!(human_secs(90), "90 seconds");
+        assert_eq!(human_secs(0), "0 seconds");
+    }
 }
