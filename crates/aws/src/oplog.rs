@@ -207,7 +207,10 @@ fn resource_of(service: &str, operation: &str, input: &Input) -> String {
                 "statemachine".to_owned()
             }
         }
-        ("states", "DescribeExecution" | "GetExecutionHistory") => {
+        (
+            "states",
+            "DescribeExecution" | "GetExecutionHistory" | "StopExecution" | "RedriveExecution",
+        ) => {
             let machine = execution_of(operation, input)
                 .and_then(|arn| arn.split_once(":execution:"))
                 .and_then(|(_, rest)| rest.split_once(':'))
@@ -257,6 +260,12 @@ fn execution_of<'i>(operation: &str, input: &'i Input) -> Option<&'i str> {
             .execution_arn(),
         "GetExecutionHistory" => input
             .downcast_ref::<sfn::get_execution_history::GetExecutionHistoryInput>()?
+            .execution_arn(),
+        "StopExecution" => input
+            .downcast_ref::<sfn::stop_execution::StopExecutionInput>()?
+            .execution_arn(),
+        "RedriveExecution" => input
+            .downcast_ref::<sfn::redrive_execution::RedriveExecutionInput>()?
             .execution_arn(),
         _ => None,
     }

@@ -1089,6 +1089,62 @@ mod tests {
         assert!(matches!(broken.resolve("abc"), Err(StoreError::Invalid(_))));
     }
 
+    /// moto has no RedriveExecution, so the refusals Step Functions answers it with are
+    /// mapped here from SDK errors as the SDK deserializes them.
+    #[test]
+    fn redrive_refusals_map_to_execution_errors() {
+        use aws_sdk_sfn::error::SdkError;
+        use aws_sdk_sfn::operation::redrive_execution::RedriveExecutionError as E;
+        use aws_smithy_types::body::SdkBody;
+        use aws_smithy_types::error::ErrorMetadata;
+        let arn = "arn:aws:states:eu-west-1:123456789012:execution:media-pipeline:abc";
+        let meta = |code: &str, message: &str| {
+            ErrorMetadata::builder().code(code).message(message).build()
+        };
+        let answer = |status: u16, err: E| {
+            let raw = aws_smithy_runtime_api::http::Response::new(
+                status.try_into().unwrap(),
+                SdkBody::empty(),
+            );
+            refused("RedriveExecution", arn, SdkError::service_error(err, raw))
+        };
+        let not_redrivable = E::ExecutionNotRedrivable(
+            aws_sdk_sfn::types::error::ExecutionNotRedrivable::builder()
+                .message("Execution is SUCCEEDED")
+                .meta(meta("ExecutionNotRedrivable", "Execution is SUCCEEDED"))
+                .build(),
+        );
+        assert!(matches!(
+            answer(400, not_redrivable),
+            ExecutionError::NotRedrivable(m) if m == "Execution is SUCCEEDED"
+        ));
+        let missing = E::ExecutionDoesNotExist(
+            aws_sdk_sfn::types::error::ExecutionDoesNotExist::builder()
+                .meta(meta("ExecutionDoesNotExist", "no such execution"))
+                .build(),
+        );
+        assert!(matches!(
+            answer(400, missing),
+            ExecutionError::DoesNotExist(a) if a == arn
+        ));
+        // without the grant: AWS's AccessDeniedException, not modelled for this operation,
+        // is a refusal the console shows with its code (400), not a transient failure
+        let denied = E::generic(meta(
+            "AccessDeniedException",
+            "not authorized to perform: states:RedriveExecution",
+        ));
+        assert!(matches!(
+            answer(400, denied),
+            ExecutionError::Store(StoreError::Invalid(m)) if m.contains("AccessDeniedException")
+        ));
+        // moto's 500 NotImplemented: transient
+        let unimplemented = E::generic(meta("InternalFailure", "not implemented"));
+        assert!(matches!(
+            answer(500, unimplemented),
+            ExecutionError::Store(StoreError::Unavailable(_))
+        ));
+    }
+
     #[test]
     fn timestamps_are_rfc3339_with_milliseconds() {
         assert_eq!(
