@@ -34,6 +34,7 @@ pub mod s3;
 pub mod seed;
 pub mod sfn;
 pub mod sfn_log;
+mod sfn_merge;
 
 #[cfg(feature = "lambda")]
 pub mod invoke;

@@ -1,5 +1,5 @@
 //! `ExecutionLog` over Step Functions: what the console reads on AWS. It owns the reading
-//! side of one state machine (ListExecutions, DescribeExecution, GetExecutionHistory,
+//! side of the pipeline's state machine (ListExecutions, DescribeExecution, GetExecutionHistory,
 //! DescribeStateMachine) and the conversion of SDK values into the shapes the local log
 //! gives (`crates/local/src/executions.rs`), so the console renders both alike.
 //!
@@ -11,14 +11,16 @@
 //!   converted by hand for the events the pipeline produces; other events get `{}`.
 //! - ListExecutions gives no input, output, error or cause (AWS's list items carry none);
 //!   the summaries of [`ExecutionLog::describe_execution`] have them. A page's cursor is
-//!   AWS's `nextToken`; a name prefix filters the page (ListExecutions has no search).
+//!   AWS's `nextToken` (of one machine); a name prefix filters the page (ListExecutions has
+//!   no search).
 //! - The console's actions are Step Functions' own: StartExecution, StopExecution and
 //!   RedriveExecution, their refusals mapped to [`ExecutionError`] by AWS's error names.
 //! - With the Backfill state machine's ARN ([`SfnExecutionLog::with_backfill`]),
 //!   `start_backfill` starts it (StartExecution, name `backfill-{uuid v7}`, input `{}`), and
 //!   that machine's executions are read too: by their ARN, or by a bare name starting with
 //!   `backfill-` (media ids are UUIDs, and restarts `{id}-rN`, so no upload is named so),
-//!   each drawn with the Backfill's own definition. Listing stays the pipeline's. The
+//!   each drawn with the Backfill's own definition. The list is then both machines'
+//!   executions, newest first, under one cursor of their own (`crate::sfn_merge`). The
 //!   Backfill on AWS makes the `backfill-reel` function's `THUMBNAIL_SIZES`: other sizes
 //!   asked for are refused (`InvalidInput`) rather than ignored.
 
@@ -38,6 +40,7 @@ use serde_json::{Map, Value};
 
 use crate::error::{classify, code};
 use crate::sfn::execution_arn;
+use crate::sfn_merge::{self, Fetched};
 
 /// The most ListExecutions and GetExecutionHistory return per page.
 const PAGE: usize = 1000;
@@ -121,6 +124,45 @@ impl SfnExecutionLog {
             .as_deref()
             .and_then(|machine| execution_arn(machine, ""))
             .is_some_and(|prefix| arn.starts_with(&prefix))
+    }
+
+    /// The state machines the console lists: the pipeline's, then the Backfill's.
+    fn machines(&self) -> Vec<&str> {
+        std::iter::once(self.state_machine_arn.as_str())
+            .chain(self.backfill_arn.as_deref())
+            .collect()
+    }
+
+    /// Up to `want` executions of one state machine, newest first (ListExecutions pages).
+    async fn list_machine(
+        &self,
+        machine: &str,
+        filter: Option<&ExecutionStatus>,
+        want: usize,
+    ) -> Result<Vec<ExecutionSummary>, StoreError> {
+        let mut out: Vec<ExecutionSummary> = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = (want - out.len()).min(self.page);
+            let answer = self
+                .client
+                .list_executions()
+                .state_machine_arn(machine)
+                .set_status_filter(filter.cloned())
+                .max_results(i32::try_from(page).unwrap_or(i32::MAX))
+                .set_next_token(token.take())
+                .send()
+                .await
+                .map_err(|e| classify("ListExecutions", e))?;
+            // AWS lists newest first already
+            out.extend(answer.executions().iter().map(list_item));
+            token = answer.next_token().map(str::to_owned);
+            if out.len() >= want || token.is_none() {
+                break;
+            }
+        }
+        out.truncate(want);
+        Ok(out)
     }
 
     /// DescribeStateMachine: its definition as JSON.
@@ -572,27 +614,12 @@ impl ExecutionLog for SfnExecutionLog {
                 Err(_) => return Ok(Vec::new()),
             },
         };
-        let mut out: Vec<ExecutionSummary> = Vec::new();
-        let mut token: Option<String> = None;
-        loop {
-            let page = (want - out.len()).min(self.page);
-            let answer = self
-                .client
-                .list_executions()
-                .state_machine_arn(&self.state_machine_arn)
-                .set_status_filter(filter.clone())
-                .max_results(i32::try_from(page).unwrap_or(i32::MAX))
-                .set_next_token(token.take())
-                .send()
-                .await
-                .map_err(|e| classify("ListExecutions", e))?;
-            // AWS lists newest first already
-            out.extend(answer.executions().iter().map(list_item));
-            token = answer.next_token().map(str::to_owned);
-            if out.len() >= want || token.is_none() {
-                break;
-            }
+        let mut out = Vec::new();
+        for machine in self.machines() {
+            out.extend(self.list_machine(machine, filter.as_ref(), want).await?);
         }
+        // each machine's list is newest first already; a stable sort keeps ties in order
+        out.sort_by(|a, b| b.start_date.cmp(&a.start_date));
         out.truncate(want);
         Ok(out)
     }
@@ -687,25 +714,65 @@ impl ExecutionLog for SfnExecutionLog {
         } else {
             query.limit.min(PAGE)
         };
-        let answer = self
-            .client
-            .list_executions()
-            .state_machine_arn(&self.state_machine_arn)
-            .set_status_filter(filter)
-            .max_results(i32::try_from(limit).unwrap_or(i32::MAX))
-            .set_next_token(query.cursor.clone())
-            .send()
-            .await
-            .map_err(|e| classify("ListExecutions", e))?;
         let prefix = query.name_prefix.as_deref().unwrap_or("");
+        let matches = |e: &ExecutionSummary| {
+            e.name.starts_with(prefix) || e.execution_arn.starts_with(prefix)
+        };
+        if self.backfill_arn.is_none() {
+            // one machine: AWS's page, its nextToken the cursor
+            let answer = self
+                .client
+                .list_executions()
+                .state_machine_arn(&self.state_machine_arn)
+                .set_status_filter(filter)
+                .max_results(i32::try_from(limit).unwrap_or(i32::MAX))
+                .set_next_token(query.cursor.clone())
+                .send()
+                .await
+                .map_err(|e| classify("ListExecutions", e))?;
+            return Ok(ExecutionPage {
+                executions: answer
+                    .executions()
+                    .iter()
+                    .map(list_item)
+                    .filter(matches)
+                    .collect(),
+                next: answer.next_token().map(str::to_owned),
+            });
+        }
+        // the pipeline's and the Backfill's, merged newest first (crate::sfn_merge)
+        let machines = self.machines();
+        let from = sfn_merge::decode(query.cursor.as_deref(), machines.len())?;
+        let mut pages = Vec::with_capacity(machines.len());
+        for (machine, resume) in machines.iter().zip(&from) {
+            if resume.done {
+                pages.push(None);
+                continue;
+            }
+            let answer = self
+                .client
+                .list_executions()
+                .state_machine_arn(*machine)
+                .set_status_filter(filter.clone())
+                .max_results(i32::try_from((resume.skip + limit).min(PAGE)).unwrap_or(i32::MAX))
+                .set_next_token(resume.token.clone())
+                .send()
+                .await
+                .map_err(|e| classify("ListExecutions", e))?;
+            pages.push(Some(Fetched {
+                items: answer
+                    .executions()
+                    .iter()
+                    .skip(resume.skip)
+                    .map(list_item)
+                    .collect(),
+                next_token: answer.next_token().map(str::to_owned),
+            }));
+        }
+        let (rows, resume) = sfn_merge::merge(&from, &pages, limit);
         Ok(ExecutionPage {
-            executions: answer
-                .executions()
-                .iter()
-                .map(list_item)
-                .filter(|e| e.name.starts_with(prefix) || e.execution_arn.starts_with(prefix))
-                .collect(),
-            next: answer.next_token().map(str::to_owned),
+            executions: rows.into_iter().filter(matches).collect(),
+            next: sfn_merge::encode(&resume),
         })
     }
 

@@ -294,3 +294,108 @@ async fn the_console_actions_go_to_step_functions() {
         "{missing:?}"
     );
 }
+
+/// With the Backfill configured, the list is both machines' executions, newest first,
+/// under one cursor: walked two at a time it gives each execution once, in the order of
+/// the one-page list; a status filter and a name prefix apply to both.
+#[tokio::test]
+async fn the_list_merges_the_pipelines_and_the_backfills_runs() {
+    let Some(url) = common::endpoint("the_list_merges_the_pipelines_and_the_backfills_runs") else {
+        return;
+    };
+    let sdk = common::sdk(&url).await;
+    let tag = uuid::Uuid::new_v4().simple().to_string();
+    let machine = common::create_state_machine(&sdk, &format!("media-pipeline-{tag}")).await;
+    let backfill = common::create_state_machine(&sdk, &format!("{}-backfill", &tag[..12])).await;
+    let sfn = aws_sdk_sfn::Client::new(&sdk);
+    let short = &tag[..8];
+    let mut started = Vec::new();
+    for (i, on) in [&machine, &backfill, &machine, &backfill, &machine]
+        .into_iter()
+        .enumerate()
+    {
+        let name = if *on == backfill {
+            format!("backfill-{short}-{i}")
+        } else {
+            format!("{short}-{i}")
+        };
+        start(&sfn, on, &name, &json!({})).await;
+        started.push(name);
+    }
+    let log = SfnExecutionLog::new(&sdk, &machine).with_backfill(&backfill);
+    let query = |limit: usize, cursor: Option<String>| pipeline::ExecutionQuery {
+        limit,
+        cursor,
+        ..Default::default()
+    };
+    let whole = log.list_page(&query(100, None)).await.unwrap();
+    assert_eq!(whole.next, None);
+    let mut expected: Vec<&str> = started.iter().map(String::as_str).collect();
+    expected.sort();
+    let mut got = names(&whole.executions);
+    got.sort();
+    assert_eq!(got, expected, "every run of both machines");
+    assert!(
+        whole
+            .executions
+            .windows(2)
+            .all(|w| w[0].start_date >= w[1].start_date),
+        "newest first: {:?}",
+        whole.executions
+    );
+    // two at a time, the same rows in the same order
+    let mut walked = Vec::new();
+    let mut cursor = None;
+    for _ in 0..10 {
+        let page = log.list_page(&query(2, cursor.take())).await.unwrap();
+        assert!(page.executions.len() <= 2);
+        walked.extend(page.executions);
+        cursor = page.next;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(cursor, None, "the walk ends");
+    assert_eq!(names(&walked), names(&whole.executions));
+    // the unpaged list agrees, and a limit cuts it
+    let listed = log.list_executions(None, 10).await.unwrap();
+    assert_eq!(names(&listed), names(&whole.executions));
+    assert_eq!(
+        names(&log.list_executions(None, 2).await.unwrap()),
+        names(&whole.executions[..2])
+    );
+    // a status filter applies to both machines: stop one run of each
+    for name in [&started[1], &started[2]] {
+        log.stop_execution(name, None, None).await.unwrap();
+    }
+    let aborted = log
+        .list_page(&pipeline::ExecutionQuery {
+            status: Some("ABORTED".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut stopped = names(&aborted.executions);
+    stopped.sort();
+    let mut want = vec![started[1].as_str(), started[2].as_str()];
+    want.sort();
+    assert_eq!(stopped, want);
+    // a name prefix: the Backfill's runs only
+    let runs = log
+        .list_page(&pipeline::ExecutionQuery {
+            name_prefix: Some(format!("backfill-{short}")),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let mut runs = names(&runs.executions);
+    runs.sort();
+    assert_eq!(runs, [started[1].as_str(), started[3].as_str()]);
+    // a cursor of no such listing is the caller's mistake
+    assert!(matches!(
+        log.list_page(&query(2, Some("not-a-cursor".into()))).await,
+        Err(StoreError::Invalid(_))
+    ));
+}

@@ -871,6 +871,26 @@ async fn upload_policy_covers_what_the_api_calls() {
         page["body"].as_str().unwrap_or_default().contains(&run),
         "the page names the run"
     );
+    // the executions list holds both machines' runs, newest first: the Backfill's run
+    // (started last) above the upload's
+    let out = aws::invoke::invoke_http(app.clone(), event("GET", "/api/executions", None)).await;
+    let listed = out
+        .response()
+        .unwrap_or_else(|e| panic!("/api/executions: {e}"));
+    assert_eq!(listed["statusCode"], json!(200), "{listed}");
+    let listed: serde_json::Value =
+        serde_json::from_str(listed["body"].as_str().unwrap_or("null")).unwrap();
+    let listed: Vec<&str> = listed["executions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|e| e["name"].as_str())
+        .collect();
+    let at = |name: &str| listed.iter().position(|n| *n == name);
+    assert!(
+        at(&run).is_some() && at(&id).is_some() && at(&run) < at(&id),
+        "{listed:?}"
+    );
     // the console's Stop and Redrive buttons, on the upload's execution and on the
     // Backfill's run: StopExecution aborts the RUNNING execution (moto runs none to its
     // end); RedriveExecution is then asked for the ABORTED one. moto (5.2) has no
