@@ -223,6 +223,9 @@ async fn the_sdk_lists_describes_starts_redrives_and_gets_aws_errors() {
         ("ParallelStateExited".into(), Some("ProcessMedia".into())),
     ];
     tail.extend(task("CommitRecord"));
+    // moderation is off: its Choice goes straight to Done
+    tail.push(("ChoiceStateEntered".into(), Some("ModerationOn".into())));
+    tail.push(("ChoiceStateExited".into(), Some("ModerationOn".into())));
     tail.push(("SucceedStateEntered".into(), Some("Done".into())));
     tail.push(("SucceedStateExited".into(), Some("Done".into())));
     tail.push(("ExecutionSucceeded".into(), None));
