@@ -138,6 +138,12 @@ async fn every_fixture_event_gives_its_expected_response() {
         records.get(PROCESSED).await.unwrap().unwrap().status,
         Status::Ready
     );
+    // the moderation function's Publish on a reel that is public already: nothing changes
+    let out = invoke_task(&pipeline, Task::Moderation, run("moderation-publish.json")).await;
+    assert_eq!(
+        ok(&out),
+        &json!({"id": PROCESSED, "visibility": "public", "changed": false})
+    );
     // the tasks before CommitRecord write no record
     assert_eq!(
         records.get(ACCEPTED).await.unwrap().unwrap().status,
