@@ -321,6 +321,12 @@ async fn a_short_timeout_applies_the_policy() {
         cause.contains("States.Timeout") || cause.contains("States.HeartbeatTimeout"),
         "{cause}"
     );
+    // Cleanup marks the record REJECTED first, then removes the files: once the execution
+    // has ended, none is left
+    assert_eq!(
+        execution_status(&server, &id).await,
+        ExecutionStatus::Succeeded
+    );
     assert_eq!(objects_of(&server, &id), Vec::<String>::new());
     drop(server);
 

@@ -22,12 +22,15 @@ use tokio::sync::Semaphore;
 use crate::error::{ErrorName, TaskError};
 use crate::ports::StoreError;
 
+/// Tasks admitted per decode slot (see [`DecodeBudget::admit`]).
+pub const ADMISSIONS_PER_SLOT: usize = 2;
+
 /// Slots for concurrent decodes and the deadline of each.
 #[derive(Debug)]
 pub struct DecodeBudget {
     slots: Arc<Semaphore>,
-    /// room for the tasks that decode: as many as there are slots, taken by a runner
-    /// before a task starts (see [`Self::admit`])
+    /// room for the tasks that decode, taken by a runner before a task starts (see
+    /// [`Self::admit`])
     admissions: Arc<Semaphore>,
     total: usize,
     deadline: Duration,
@@ -46,7 +49,7 @@ impl DecodeBudget {
             .max(1);
         DecodeBudget {
             slots: Arc::new(Semaphore::new(total)),
-            admissions: Arc::new(Semaphore::new(total)),
+            admissions: Arc::new(Semaphore::new(total.saturating_mul(ADMISSIONS_PER_SLOT))),
             total,
             deadline,
             waiting: AtomicUsize::new(0),
@@ -73,8 +76,10 @@ impl DecodeBudget {
     /// Room for one decoding task, held until it ends: a runner takes it before the task
     /// starts, so tasks queue *before* their clocks run (the local interpreter waits here
     /// between `TaskScheduled` and `TaskStarted`; `TimeoutSeconds` counts from the start).
-    /// As many as there are slots, so an admitted task finds its slot at once. `None` when
-    /// the budget is closed.
+    /// [`ADMISSIONS_PER_SLOT`] per slot: a remux or a probe (admitted, but taking no slot)
+    /// runs beside the decodes, and an admitted task waits for a slot behind at most the
+    /// decodes already admitted, never behind the whole queue. `None` when the budget is
+    /// closed.
     pub async fn admit(&self) -> Option<tokio::sync::OwnedSemaphorePermit> {
         self.admissions.clone().acquire_owned().await.ok()
     }
@@ -192,6 +197,24 @@ mod tests {
 
     async fn ok_load() -> Result<Bytes, StoreError> {
         Ok(Bytes::from_static(b"x"))
+    }
+
+    #[tokio::test]
+    async fn two_tasks_are_admitted_per_slot_and_the_next_waits() {
+        use futures_util::FutureExt;
+        let mib = 1024 * 1024;
+        let b = DecodeBudget::new(1024 * mib, 512 * mib, 8, Duration::ZERO);
+        assert_eq!(b.slots(), 2);
+        let mut held = Vec::new();
+        for _ in 0..4 {
+            held.push(b.admit().now_or_never().flatten().expect("room"));
+        }
+        assert!(b.admit().now_or_never().is_none(), "a fifth task waits");
+        held.pop();
+        assert!(
+            b.admit().now_or_never().flatten().is_some(),
+            "room again once one ends"
+        );
     }
 
     #[test]
