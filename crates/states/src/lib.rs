@@ -180,22 +180,22 @@ pub struct TaskFailure {
 }
 
 /// Room for one task in a runner with bounded workers, held until the task ends.
-pub struct Admission(Option<Box<dyn std::any::Any + Send>>);
+pub struct Admission {
+    /// dropped when the task ends: that gives the room back
+    _held: Option<Box<dyn std::any::Any + Send>>,
+}
 
 impl Admission {
     /// Room at once, nothing to hold.
     pub fn immediate() -> Self {
-        Admission(None)
+        Admission { _held: None }
     }
 
     /// Room held by `guard` (e.g. a semaphore permit) until the task ends.
     pub fn held(guard: impl std::any::Any + Send) -> Self {
-        Admission(Some(Box::new(guard)))
-    }
-
-    /// Whether something is held.
-    pub fn is_held(&self) -> bool {
-        self.0.is_some()
+        Admission {
+            _held: Some(Box::new(guard)),
+        }
     }
 }
 

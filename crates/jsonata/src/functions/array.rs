@@ -159,11 +159,10 @@ pub(super) fn zip<'a>(
 /// `$partition`
 pub(super) fn partition<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(a) = arr_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -184,11 +183,10 @@ pub(super) fn partition<'a>(
 /// `$range`
 pub(super) fn range<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let (Some(s), Some(e)) = (num_arg(&args, 0, n)?, num_arg(&args, 1, n)?) else {
         return Ok(Val::Undef);
     };

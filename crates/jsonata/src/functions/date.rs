@@ -42,12 +42,11 @@ pub(super) fn millis<'a>(
 /// `$fromMillis`
 pub(super) fn from_millis<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
-    refuse_pictures(name, &args, 1)?;
+    refuse_pictures(n, &args, 1)?;
     let Some(ms) = num_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -60,12 +59,11 @@ pub(super) fn from_millis<'a>(
 /// `$toMillis`
 pub(super) fn to_millis<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
-    refuse_pictures(name, &args, 1)?;
+    refuse_pictures(n, &args, 1)?;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };

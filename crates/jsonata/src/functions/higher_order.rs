@@ -5,11 +5,10 @@ use super::*;
 /// `$each`, `$sift`
 pub(super) fn each_sift<'a>(
     cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(Value::Object(m)) = args.first().and_then(|v| v.json_ref()) else {
         return Ok(Val::Undef);
     };
@@ -24,7 +23,7 @@ pub(super) fn each_sift<'a>(
         }
         fa.truncate(ar.max(1));
         let r = cx.apply(&f, fa, input)?;
-        if name == "each" {
+        if n == "each" {
             if let Some(x) = r.json() {
                 out.push(x);
             }
@@ -32,7 +31,7 @@ pub(super) fn each_sift<'a>(
             obj.insert(k.clone(), v.clone());
         }
     }
-    Ok(if name == "each" {
+    Ok(if n == "each" {
         seq(out)
     } else if obj.is_empty() {
         Val::Undef
@@ -44,11 +43,10 @@ pub(super) fn each_sift<'a>(
 /// `$map`, `$filter`
 pub(super) fn map_filter<'a>(
     cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(a) = arr_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -64,7 +62,7 @@ pub(super) fn map_filter<'a>(
         ];
         fa.truncate(ar.max(1));
         let r = cx.apply(&f, fa, input)?;
-        if name == "map" {
+        if n == "map" {
             if let Some(v) = r.json() {
                 out.push(v);
             }
@@ -78,11 +76,10 @@ pub(super) fn map_filter<'a>(
 /// `$reduce`
 pub(super) fn reduce<'a>(
     cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(a) = arr_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -141,11 +138,10 @@ pub(super) fn single<'a>(
 /// `$eval`
 pub(super) fn eval<'a>(
     cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };

@@ -45,15 +45,14 @@ pub(super) fn number<'a>(
 /// `$abs`, `$floor`, `$ceil`, `$sqrt`
 pub(super) fn abs_floor_ceil_sqrt<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(x) = num_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
-    let v = match name {
+    let v = match n {
         "abs" => x.abs(),
         "floor" => x.floor(),
         "ceil" => x.ceil(),
@@ -73,11 +72,10 @@ pub(super) fn abs_floor_ceil_sqrt<'a>(
 /// `$round`
 pub(super) fn round<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(x) = num_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -97,11 +95,10 @@ pub(super) fn round<'a>(
 /// `$power`
 pub(super) fn power<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let (Some(a), Some(b)) = (num_arg(&args, 0, n)?, num_arg(&args, 1, n)?) else {
         return Ok(Val::Undef);
     };
@@ -111,11 +108,10 @@ pub(super) fn power<'a>(
 /// `$random`
 pub(super) fn random<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     use rand::{Rng, SeedableRng};
     Ok(match num_arg(&args, 0, n)? {
         Some(seed) => {
@@ -129,11 +125,10 @@ pub(super) fn random<'a>(
 /// `$sum`, `$max`, `$min`, `$average`
 pub(super) fn sum_max_min_average<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(a) = arr_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -145,7 +140,7 @@ pub(super) fn sum_max_min_average<'a>(
                 .ok_or_else(|| arg_err(0, n))?,
         );
     }
-    Ok(match name {
+    Ok(match n {
         "sum" => j(num(xs.iter().sum())?),
         _ if xs.is_empty() => Val::Undef,
         "max" => j(num(xs.iter().cloned().fold(f64::MIN, f64::max))?),
@@ -157,11 +152,10 @@ pub(super) fn sum_max_min_average<'a>(
 /// `$formatNumber`
 pub(super) fn format_number<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(x) = num_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -198,11 +192,10 @@ pub(super) fn format_number<'a>(
 /// `$formatBase`
 pub(super) fn format_base<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(x) = num_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };

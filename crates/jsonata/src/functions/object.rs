@@ -26,11 +26,10 @@ pub(super) fn keys<'a>(
 /// `$lookup`
 pub(super) fn lookup<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let key = str_arg(&args, 1, n)?.unwrap_or_default();
     let mut out = Vec::new();
     for x in arr_arg(&args, 0).unwrap_or_default() {
@@ -72,11 +71,10 @@ pub(super) fn spread<'a>(
 /// `$merge`
 pub(super) fn merge<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(a) = arr_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -154,11 +152,10 @@ pub(super) fn not_<'a>(
 /// `$error`
 pub(super) fn error_<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let m = str_arg(&args, 0, n)?.unwrap_or_else(|| "$error() function evaluated".into());
     Err(err("D3137", m))
 }
@@ -166,11 +163,10 @@ pub(super) fn error_<'a>(
 /// `$assert`
 pub(super) fn assert<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     if !truthy(args.first().unwrap_or(&Val::Undef)) {
         let m = str_arg(&args, 1, n)?.unwrap_or_else(|| "$assert() statement failed".into());
         return Err(err("D3141", m));
@@ -181,11 +177,10 @@ pub(super) fn assert<'a>(
 /// `$parse`
 pub(super) fn parse_json<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };

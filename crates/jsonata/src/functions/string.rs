@@ -20,11 +20,10 @@ pub(super) fn string_<'a>(
 /// `$length`
 pub(super) fn length<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     Ok(match str_arg(&args, 0, n)? {
         Some(s) => j(Value::from(s.chars().count())),
         None => Val::Undef,
@@ -34,11 +33,10 @@ pub(super) fn length<'a>(
 /// `$substring`
 pub(super) fn substring<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -61,17 +59,16 @@ pub(super) fn substring<'a>(
 /// `$substringBefore`, `$substringAfter`
 pub(super) fn substring_before_after<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
     let c = str_arg(&args, 1, n)?.unwrap_or_default();
     Ok(j(Value::String(match s.find(&c) {
-        Some(i) if name == "substringBefore" => s[..i].to_string(),
+        Some(i) if n == "substringBefore" => s[..i].to_string(),
         Some(i) => s[i + c.len()..].to_string(),
         None => s,
     })))
@@ -80,11 +77,10 @@ pub(super) fn substring_before_after<'a>(
 /// `$uppercase`
 pub(super) fn uppercase<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     Ok(str_arg(&args, 0, n)?
         .map(|s| j(Value::String(s.to_uppercase())))
         .unwrap_or(Val::Undef))
@@ -93,11 +89,10 @@ pub(super) fn uppercase<'a>(
 /// `$lowercase`
 pub(super) fn lowercase<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     Ok(str_arg(&args, 0, n)?
         .map(|s| j(Value::String(s.to_lowercase())))
         .unwrap_or(Val::Undef))
@@ -106,11 +101,10 @@ pub(super) fn lowercase<'a>(
 /// `$trim`
 pub(super) fn trim<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     Ok(str_arg(&args, 0, n)?
         .map(|s| {
             j(Value::String(
@@ -123,11 +117,10 @@ pub(super) fn trim<'a>(
 /// `$pad`
 pub(super) fn pad<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -144,11 +137,10 @@ pub(super) fn pad<'a>(
 /// `$contains`
 pub(super) fn contains<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -163,11 +155,10 @@ pub(super) fn contains<'a>(
 /// `$split`
 pub(super) fn split<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -194,11 +185,10 @@ pub(super) fn split<'a>(
 /// `$join`
 pub(super) fn join<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(a) = arr_arg(&args, 0) else {
         return Ok(Val::Undef);
     };
@@ -216,11 +206,10 @@ pub(super) fn join<'a>(
 /// `$match`
 pub(super) fn match_regex<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -248,11 +237,10 @@ pub(super) fn match_regex<'a>(
 /// `$replace`
 pub(super) fn replace<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -278,11 +266,10 @@ pub(super) fn replace<'a>(
 /// `$base64encode`
 pub(super) fn base64encode<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     use base64::Engine;
     Ok(str_arg(&args, 0, n)?
         .map(|s| {
@@ -296,11 +283,10 @@ pub(super) fn base64encode<'a>(
 /// `$base64decode`
 pub(super) fn base64decode<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     use base64::Engine;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
@@ -314,15 +300,14 @@ pub(super) fn base64decode<'a>(
 /// `$encodeUrl`, `$encodeUrlComponent`
 pub(super) fn encode_url<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
-    let keep: &[u8] = if name == "encodeUrl" {
+    let keep: &[u8] = if n == "encodeUrl" {
         b";,/?:@&=+$-_.!~*'()#"
     } else {
         b"-_.!~*'()"
@@ -341,11 +326,10 @@ pub(super) fn encode_url<'a>(
 /// `$decodeUrl`, `$decodeUrlComponent`
 pub(super) fn decode_url<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
     };
@@ -375,11 +359,10 @@ pub(super) fn decode_url<'a>(
 /// `$hash`
 pub(super) fn hash<'a>(
     _cx: &mut Ctx<'a, '_>,
-    name: &str,
+    n: &str,
     args: Vec<Val<'a>>,
     _input: Option<&Value>,
 ) -> Result<Val<'a>, Error> {
-    let n = name;
     use md5::Digest;
     let Some(s) = str_arg(&args, 0, n)? else {
         return Ok(Val::Undef);
