@@ -6,9 +6,12 @@
 //! - [`thumbnails`]: JPEG thumbnails that fit inside SIZE×SIZE, EXIF orientation applied,
 //!   aspect kept, never upscaled, alpha flattened on white.
 //! - [`metadata`]: width/height (as displayed, orientation applied), EXIF fields, video fields.
+//! - [`video_thumbnails`], [`video_metadata`]: the same for a video kept in a file.
 //! - [`MediaError`]: each variant maps to one docs/design.md error name via [`MediaError::name`].
 
 use serde::{Deserialize, Serialize};
+
+use crate::sniff::Format;
 
 pub mod batch;
 pub mod color;
@@ -24,6 +27,7 @@ pub mod polyglot;
 pub mod probe;
 pub mod rendition;
 pub mod resize;
+pub mod sample_entry;
 pub mod sniff;
 pub mod thumbnails;
 pub mod video;
@@ -185,6 +189,43 @@ pub fn thumbnails(
     limits: &Limits,
 ) -> Result<Vec<Thumbnail>, MediaError> {
     thumbnails::thumbnails(data, sizes, limits)
+}
+
+/// Thumbnails of the `format` video at `path` (its first frame), for each size in `sizes`:
+/// what [`thumbnails`] makes of the same bytes, without holding the video in memory.
+pub fn video_thumbnails(
+    format: Format,
+    path: &std::path::Path,
+    sizes: &[u32],
+    limits: &Limits,
+) -> Result<Vec<Thumbnail>, MediaError> {
+    expect_video(format)?;
+    polyglot::check_file(format, path)?;
+    let frame = video::poster_frame_of_file(path, sizes, limits)?;
+    thumbnails::from_displayed(frame, None, sizes)
+}
+
+/// Metadata of the `format` video at `path`: what [`metadata`] makes of the same bytes,
+/// without holding the video in memory.
+pub fn video_metadata(
+    format: Format,
+    path: &std::path::Path,
+    limits: &Limits,
+) -> Result<Metadata, MediaError> {
+    expect_video(format)?;
+    polyglot::check_file(format, path)?;
+    video::metadata_of_file(format, path, limits)
+}
+
+fn expect_video(format: Format) -> Result<(), MediaError> {
+    if format.kind() == MediaKind::Video {
+        Ok(())
+    } else {
+        Err(MediaError::Unsupported(format!(
+            "{} is not a video",
+            format.mime()
+        )))
+    }
 }
 
 /// Metadata of `data`.

@@ -57,6 +57,46 @@ pub fn check(format: Format, data: &[u8]) -> Result<(), MediaError> {
     Ok(())
 }
 
+/// [`check`] for a video kept in a file, read a chunk at a time so that a long video is never
+/// held whole in memory. Videos have no marked end, so only the needles and the trailing ZIP
+/// directory are looked for (as [`check`] does for them).
+pub fn check_file(format: Format, path: &std::path::Path) -> Result<(), MediaError> {
+    use std::io::Read;
+    const CHUNK: usize = 1 << 20;
+    let io = |e: std::io::Error| MediaError::Io(format!("{}: {e}", path.display()));
+    let mut file = std::fs::File::open(path).map_err(io)?;
+    // each window is the last `keep` bytes of the one before, then a new chunk, so a needle
+    // across a chunk boundary is still found, and the file's last 22 bytes are at the end
+    let keep = NEEDLES.iter().map(|n| n.len()).max().unwrap_or(0).max(22);
+    let mut window = Vec::with_capacity(CHUNK + keep);
+    let mut chunk = vec![0u8; CHUNK];
+    loop {
+        let n = file.read(&mut chunk).map_err(io)?;
+        if n == 0 {
+            break;
+        }
+        let from = window.len().saturating_sub(keep);
+        window.drain(..from);
+        window.extend_from_slice(&chunk[..n]);
+        for needle in NEEDLES {
+            if memmem::find(&window, needle).is_some() {
+                return Err(MediaError::Unsupported(format!(
+                    "polyglot: {} also contains {:?}",
+                    format.mime(),
+                    String::from_utf8_lossy(needle)
+                )));
+            }
+        }
+    }
+    if window.len() >= 22 && window[window.len() - 22..].starts_with(b"PK\x05\x06") {
+        return Err(MediaError::Unsupported(format!(
+            "polyglot: {} is also a ZIP archive",
+            format.mime()
+        )));
+    }
+    Ok(())
+}
+
 /// Where the image data ends, for formats whose end is marked (JPEG EOI, PNG IEND, GIF
 /// trailer, RIFF size); `None` when it cannot be told.
 pub fn image_end(format: Format, d: &[u8]) -> Option<usize> {
@@ -170,5 +210,35 @@ mod tests {
         let d = b"\xff\xd8\xff\xda\x00\x02\x12\xff\x00\x34\xff\xd0\x56\xff\xd9PK\x03\x04rest";
         assert_eq!(jpeg_end(d), Some(15));
         assert!(check(Format::Jpeg, d).is_err());
+    }
+
+    #[test]
+    fn a_file_is_checked_across_its_chunks() {
+        let file_of = |bytes: &[u8]| {
+            let f = tempfile::NamedTempFile::new().unwrap();
+            std::fs::write(f.path(), bytes).unwrap();
+            f
+        };
+        let mut video = b"\0\0\0\x20ftypisom".to_vec();
+        video.resize(3 << 20, 7);
+        assert!(check_file(Format::Mp4, file_of(&video).path()).is_ok());
+        // a needle across the first chunk boundary
+        let mut straddling = video.clone();
+        straddling[(1 << 20) - 3..(1 << 20) + 4].copy_from_slice(b"<script");
+        let err = check_file(Format::Mp4, file_of(&straddling).path()).unwrap_err();
+        assert_eq!(err.name(), "UnsupportedMediaType", "{err}");
+        // a ZIP directory at the very end
+        let mut zipped = video.clone();
+        let mut eocd = b"PK\x05\x06".to_vec();
+        eocd.resize(22, 0);
+        zipped.extend_from_slice(&eocd);
+        assert!(check_file(Format::Mp4, file_of(&zipped).path()).is_err());
+        // the same answers as the in-memory check
+        for d in [&video, &straddling, &zipped] {
+            assert_eq!(
+                check(Format::Mp4, d).is_ok(),
+                check_file(Format::Mp4, file_of(d).path()).is_ok()
+            );
+        }
     }
 }

@@ -269,10 +269,12 @@ pub fn ffmpeg_args(plan: &Plan, spec: &WebSpec, limits: &Limits) -> Vec<String> 
 /// [`web_rendition`], so a caller can decide what the second half needs (a re-encode takes
 /// a decode slot; a remux does not).
 ///
-/// For an MP4 or MOV, the likely fast path, the remux is started *while* ffprobe runs, so
-/// the fast path costs the longer of the two rather than their sum (most of either is
-/// ffmpeg's start-up). When the plan turns out to be a re-encode, that remux is killed and
-/// its output removed; dropping a `Prepared` unused does the same.
+/// For an MP4 or MOV whose video track's sample entry says H.264 (read from its box headers,
+/// [`crate::sample_entry`]), the likely fast path, the remux is started *while* ffprobe
+/// runs, so the fast path costs the longer of the two rather than their sum (most of either
+/// is ffmpeg's start-up). An HEVC MOV, the phone's usual upload, starts nothing ahead. When
+/// the plan turns out to be a re-encode after all, that remux is killed and its output
+/// removed; dropping a `Prepared` unused does the same.
 pub struct Prepared {
     pub info: VideoInfo,
     pub plan: Plan,
@@ -330,7 +332,7 @@ fn ffmpeg_command(
 }
 
 /// Probe `input` (a `format` video), check the duration and size limits, and plan; for an
-/// MP4/MOV the remux into `output` is already running meanwhile.
+/// H.264 MP4/MOV the remux into `output` is already running meanwhile.
 pub fn prepare(
     format: Format,
     input: &Path,
@@ -338,7 +340,9 @@ pub fn prepare(
     spec: &WebSpec,
     limits: &Limits,
 ) -> Result<Prepared, MediaError> {
-    let speculative = Speculative(if matches!(format, Format::Mp4 | Format::Mov) {
+    let likely_remux =
+        matches!(format, Format::Mp4 | Format::Mov) && crate::sample_entry::is_h264(input);
+    let speculative = Speculative(if likely_remux {
         let cmd = ffmpeg_command(&Plan::Remux, input, output, spec, limits);
         Some((
             video::start(cmd, "ffmpeg", 64 * 1024)?,

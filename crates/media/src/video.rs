@@ -369,17 +369,26 @@ pub(crate) fn checked(info: &VideoInfo, limits: &Limits) -> Result<(), MediaErro
     Ok(())
 }
 
-/// Probes a video held in memory.
-pub fn probe(format: Format, data: &[u8], limits: &Limits) -> Result<VideoInfo, MediaError> {
-    let f = temp_file(data, format)?;
-    let info = ffprobe(f.path())?;
+/// Probes the video at `path` and checks it against the limits.
+pub fn probe(path: &Path, limits: &Limits) -> Result<VideoInfo, MediaError> {
+    let info = ffprobe(path)?;
     checked(&info, limits)?;
     Ok(info)
 }
 
-/// Video metadata.
+/// Metadata of a video held in memory (written to a temporary file for ffprobe).
 pub fn metadata(format: Format, data: &[u8], limits: &Limits) -> Result<Metadata, MediaError> {
-    let info = probe(format, data, limits)?;
+    let f = temp_file(data, format)?;
+    metadata_of_file(format, f.path(), limits)
+}
+
+/// Metadata of the `format` video at `path`.
+pub fn metadata_of_file(
+    format: Format,
+    path: &Path,
+    limits: &Limits,
+) -> Result<Metadata, MediaError> {
+    let info = probe(path, limits)?;
     let (width, height) = info.displayed();
     let mut extra = Map::new();
     extra.insert("mimeType".into(), Value::String(format.mime().into()));
@@ -443,8 +452,8 @@ fn parse_ppm(buf: &[u8]) -> Result<Rgb, MediaError> {
     Rgb::new(w, h, px.to_vec())
 }
 
-/// The first decodable frame, in display orientation, no larger than twice the largest
-/// box (ffmpeg scales it down with a good filter).
+/// The first decodable frame of a video held in memory: [`poster_frame_of_file`] on a
+/// temporary copy.
 pub fn poster_frame(
     format: Format,
     data: &[u8],
@@ -452,6 +461,21 @@ pub fn poster_frame(
     limits: &Limits,
 ) -> Result<Rgb, MediaError> {
     let f = temp_file(data, format)?;
+    poster_frame_of_file(f.path(), sizes, limits)
+}
+
+/// The first decodable frame of the video at `path`, in display orientation, no larger than
+/// twice the largest box (ffmpeg scales it down with a good filter).
+///
+/// There is no probe here: the decoder itself refuses frames over the pixel limit
+/// (`-max_pixels`), one frame is all it decodes, and the duration limit is the metadata's
+/// and the rendition's to apply (they probe anyway; a video too long fails there, and
+/// Cleanup removes this task's thumbnails with the rest).
+pub fn poster_frame_of_file(
+    path: &Path,
+    sizes: &[u32],
+    limits: &Limits,
+) -> Result<Rgb, MediaError> {
     let bound = sizes
         .iter()
         .copied()
@@ -462,12 +486,11 @@ pub fn poster_frame(
     let scale = format!(
         "scale=w='min(iw,{bound})':h='min(ih,{bound})':force_original_aspect_ratio=decrease:flags=lanczos"
     );
-    // the decoder itself refuses frames over the pixel limit: it starts before the probe
     let max_pixels = limits.max_pixels.min(i32::MAX as u64).to_string();
     let mut cmd = Command::new("ffmpeg");
     cmd.args(["-nostdin", "-v", "error", "-threads", "1"])
         .args(["-max_pixels", &max_pixels, "-i"])
-        .arg(f.path())
+        .arg(path)
         .args([
             "-map",
             "0:v:0",
@@ -482,15 +505,7 @@ pub fn poster_frame(
             "-",
         ]);
     let max_out = (u64::from(bound) * u64::from(bound) * 3 + 64).min(limits.max_alloc) as usize;
-    // the frame is decoded while ffprobe checks the limits (most of either is start-up);
-    // past a limit the decode is killed and its frame never used
-    let mut frame = start(cmd, "ffmpeg", max_out)?;
-    let info = ffprobe(f.path()).and_then(|info| checked(&info, limits));
-    if let Err(e) = info {
-        frame.kill();
-        return Err(e);
-    }
-    let (ok, out, err) = frame.wait(TIMEOUT)?;
+    let (ok, out, err) = run(cmd, "ffmpeg", max_out, TIMEOUT)?;
     if !ok || out.is_empty() {
         return Err(MediaError::Corrupt(format!(
             "no decodable video frame: {}",

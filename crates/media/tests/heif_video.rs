@@ -161,3 +161,49 @@ fn avif_width_and_height_are_the_displayed_size_after_irot() {
     let t = media::thumbnails(&data, &[160], &Limits::default()).unwrap();
     assert_eq!((t[0].width, t[0].height), (120, 160));
 }
+
+fn fixture_path(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/media")
+        .join(name)
+}
+
+#[test]
+fn sample_entries_of_real_files_name_their_codec() {
+    use media::sample_entry::{is_h264, video_sample_entry};
+    // ffmpeg's MP4 (moov at the end, after mdat) and MOV, and a WebM (not ISO BMFF)
+    assert_eq!(
+        video_sample_entry(&fixture_path("rotated.mp4")),
+        Some(*b"avc1")
+    );
+    assert!(is_h264(&fixture_path("rotated.mp4")));
+    assert_eq!(
+        video_sample_entry(&fixture_path("hevc.mov")),
+        Some(*b"hvc1")
+    );
+    assert!(!is_h264(&fixture_path("hevc.mov")));
+    assert_eq!(video_sample_entry(&fixture_path("clip.webm")), None);
+}
+
+#[test]
+fn a_video_in_a_file_gives_what_its_bytes_give() {
+    let limits = Limits::default();
+    for name in ["rotated.mp4", "hevc.mov", "clip.webm"] {
+        let path = fixture_path(name);
+        let data = fixture(name);
+        let format = media::sniff::detect(&data).unwrap();
+        assert_eq!(
+            media::video_metadata(format, &path, &limits).unwrap(),
+            media::metadata(&data, &limits).unwrap(),
+            "{name}"
+        );
+        let from_file = media::video_thumbnails(format, &path, &[480, 160], &limits).unwrap();
+        let from_bytes = media::thumbnails(&data, &[480, 160], &limits).unwrap();
+        assert_eq!(from_file, from_bytes, "{name}");
+    }
+    // a picture is not a video
+    let photo = fixture("photo.png");
+    let format = media::sniff::detect(&photo).unwrap();
+    let e = media::video_metadata(format, &fixture_path("photo.png"), &limits).unwrap_err();
+    assert_eq!(e.name(), "UnsupportedMediaType");
+}

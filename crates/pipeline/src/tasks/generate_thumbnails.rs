@@ -1,4 +1,5 @@
-//! GenerateThumbnails: decode within the limits, write `thumbnails/{id}/{size}.jpg`.
+//! GenerateThumbnails: decode within the limits (a video's first frame, read by ffmpeg from
+//! the raw file), write `thumbnails/{id}/{size}.jpg`.
 
 use bytes::Bytes;
 
@@ -15,12 +16,26 @@ impl Pipeline {
         check_raw_key(&input.id, &input.raw_key)?;
         let sizes = self.settings.thumbnail_sizes.clone();
         let limits = self.settings.limits;
-        let thumbs = self
-            .budget
-            .run("thumbnails", self.blobs.get(&input.raw_key), move |data| {
-                media::thumbnails(&data, &sizes, &limits)
-            })
-            .await?;
+        let format = self.raw_format(&input.raw_key).await?;
+        let thumbs = if format.kind() == media::MediaKind::Video {
+            // ffmpeg decodes the first frame from the store's own file (or a streamed copy)
+            let source = self.blobs.local_file(&input.raw_key).await?;
+            let path = source.path().to_owned();
+            let thumbs = self
+                .budget
+                .run_files("thumbnails", self.budget.deadline(), true, move || {
+                    media::video_thumbnails(format, &path, &sizes, &limits)
+                })
+                .await?;
+            drop(source);
+            thumbs
+        } else {
+            self.budget
+                .run("thumbnails", self.blobs.get(&input.raw_key), move |data| {
+                    media::thumbnails(&data, &sizes, &limits)
+                })
+                .await?
+        };
 
         let mut refs = Vec::with_capacity(thumbs.len());
         for t in thumbs {

@@ -7,6 +7,7 @@ mod commit;
 mod extract_metadata;
 mod generate_thumbnails;
 mod payload;
+mod raw_format;
 mod transcode_video;
 mod validate_type;
 

@@ -14,11 +14,7 @@ impl Pipeline {
         let limits = self.settings.limits;
         // ffmpeg kills itself at its own deadline; this one only backs it up
         let deadline = std::time::Duration::from_secs(spec.timeout_secs.saturating_add(30));
-        let head = self
-            .blobs
-            .get_head(&input.raw_key, media::SNIFF_LEN)
-            .await?;
-        let format = media::sniff::detect(&head).map_err(TaskError::from)?;
+        let format = self.raw_format(&input.raw_key).await?;
         if format.kind() != media::MediaKind::Video {
             return Err(TaskError::new(
                 ErrorName::UnsupportedMediaType,
