@@ -12,9 +12,9 @@ path: remuxed) and an HEVC MOV (re-encoded). For each, alternating runs of:
   READY (its rendition stored and named): the CommitRecord state's exit in the execution
   history, in the server's millisecond clock (the same machine's clock as the start). The
   reel is polled only to learn that it ended, every `--poll` seconds (0.1): a client polling
-  in a tight loop on a 2-core machine takes CPU from the encode it is waiting for, and the
-  earlier version of this script, polling every 5 ms, charged up to 8 % of the re-encode's
-  time to that loop. The TranscodeVideo state's own duration comes from the same history.
+  in a tight loop on a 2-core machine takes CPU from the encode it is waiting for (an
+  earlier version of this script polled every 5 ms, and charged that loop's CPU to the
+  re-encode). The TranscodeVideo state's own duration comes from the same history.
 - plain ffmpeg: what a script would run for the same rendition: `ffprobe` on the file,
   then `ffmpeg` with the same arguments media-hub uses (`-c copy -movflags +faststart` for
   the fast path; libx264 veryfast CRF 23 + AAC for the re-encode): the peer of the

@@ -27,22 +27,8 @@ const TRAILERS: [&[u8]; 4] = [
 
 /// Refuses `data` when it also carries markup, a script, a PDF or an appended archive.
 pub fn check(format: Format, data: &[u8]) -> Result<(), MediaError> {
-    for n in NEEDLES {
-        if memmem::find(data, n).is_some() {
-            return Err(MediaError::Unsupported(format!(
-                "polyglot: {} also contains {:?}",
-                format.mime(),
-                String::from_utf8_lossy(n)
-            )));
-        }
-    }
-    // a ZIP end-of-central-directory record at the very end: the file is also an archive
-    if data.len() >= 22 && data[data.len() - 22..].starts_with(b"PK\x05\x06") {
-        return Err(MediaError::Unsupported(format!(
-            "polyglot: {} is also a ZIP archive",
-            format.mime()
-        )));
-    }
+    refuse_needles(format, data)?;
+    refuse_zip_end(format, data)?;
     if let Some(end) = image_end(format, data) {
         let tail = &data[end.min(data.len())..];
         for t in TRAILERS {
@@ -78,17 +64,26 @@ pub fn check_file(format: Format, path: &std::path::Path) -> Result<(), MediaErr
         let from = window.len().saturating_sub(keep);
         window.drain(..from);
         window.extend_from_slice(&chunk[..n]);
-        for needle in NEEDLES {
-            if memmem::find(&window, needle).is_some() {
-                return Err(MediaError::Unsupported(format!(
-                    "polyglot: {} also contains {:?}",
-                    format.mime(),
-                    String::from_utf8_lossy(needle)
-                )));
-            }
-        }
+        refuse_needles(format, &window)?;
     }
-    if window.len() >= 22 && window[window.len() - 22..].starts_with(b"PK\x05\x06") {
+    refuse_zip_end(format, &window)
+}
+
+/// Refuses data that carries markup, a script or a PDF anywhere.
+fn refuse_needles(format: Format, data: &[u8]) -> Result<(), MediaError> {
+    match NEEDLES.iter().find(|n| memmem::find(data, n).is_some()) {
+        Some(n) => Err(MediaError::Unsupported(format!(
+            "polyglot: {} also contains {:?}",
+            format.mime(),
+            String::from_utf8_lossy(n)
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Refuses data ending in a ZIP end-of-central-directory record: it is also an archive.
+fn refuse_zip_end(format: Format, data: &[u8]) -> Result<(), MediaError> {
+    if data.len() >= 22 && data[data.len() - 22..].starts_with(b"PK\x05\x06") {
         return Err(MediaError::Unsupported(format!(
             "polyglot: {} is also a ZIP archive",
             format.mime()

@@ -11,16 +11,10 @@ impl Pipeline {
         let format = self.raw_format(&input.raw_key).await?;
         let meta = if format.kind() == media::MediaKind::Video {
             // ffprobe reads the store's own file (or a streamed copy); a probe takes no slot
-            let source = self.blobs.local_file(&input.raw_key).await?;
-            let path = source.path().to_owned();
-            let meta = self
-                .budget
-                .run_files("metadata", self.budget.deadline(), false, move || {
-                    media::video_metadata(format, &path, &limits)
-                })
-                .await?;
-            drop(source);
-            meta
+            self.on_raw_file(&input.raw_key, "metadata", false, move |path| {
+                media::video_metadata(format, path, &limits)
+            })
+            .await?
         } else {
             self.budget
                 .run("metadata", self.blobs.get(&input.raw_key), move |data| {

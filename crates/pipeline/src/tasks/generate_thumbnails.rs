@@ -19,16 +19,10 @@ impl Pipeline {
         let format = self.raw_format(&input.raw_key).await?;
         let thumbs = if format.kind() == media::MediaKind::Video {
             // ffmpeg decodes the first frame from the store's own file (or a streamed copy)
-            let source = self.blobs.local_file(&input.raw_key).await?;
-            let path = source.path().to_owned();
-            let thumbs = self
-                .budget
-                .run_files("thumbnails", self.budget.deadline(), true, move || {
-                    media::video_thumbnails(format, &path, &sizes, &limits)
-                })
-                .await?;
-            drop(source);
-            thumbs
+            self.on_raw_file(&input.raw_key, "thumbnails", true, move |path| {
+                media::video_thumbnails(format, path, &sizes, &limits)
+            })
+            .await?
         } else {
             self.budget
                 .run("thumbnails", self.blobs.get(&input.raw_key), move |data| {
