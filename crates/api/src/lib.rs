@@ -101,6 +101,10 @@ pub fn router(state: AppState) -> Router {
         )
         .route("/console/moderation/{id}/reject", post(moderation::reject))
         .route(
+            "/console/moderation/{id}/review-again",
+            post(moderation::review_again),
+        )
+        .route(
             "/console/statemachine",
             get(console::definition_page).post(console::validate_definition),
         )

@@ -3,7 +3,9 @@
 //! The buttons answer the reel's AwaitModeration task through the same port the Step
 //! Functions API uses (`SendTaskSuccess`; `SendTaskFailure` with `Rejected` and the reason),
 //! with the token kept on the record (`pipeline::moderation`). Opening the queue sends a
-//! heartbeat for every reel it shows: a moderator is at work. No script, no inline style.
+//! heartbeat for every reel it shows: a moderator is at work. A reel whose review task ended
+//! without a decision (its execution stopped or failed) offers "Ask for review again", which
+//! runs its execution again. No script, no inline style.
 
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
@@ -26,9 +28,12 @@ const QUEUE_SIZE: usize = 50;
 
 #[derive(Debug, Deserialize)]
 pub struct QueueParams {
-    /// the reel just approved or rejected, to say so
+    /// the reel just approved, rejected or asked for review again, to say so
     approved: Option<String>,
     rejected: Option<String>,
+    resumed: Option<String>,
+    /// asked again, but its execution still runs
+    running: Option<String>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -93,7 +98,17 @@ fn thumbnail(reel: &Reel) -> Markup {
     }
 }
 
-fn item(reel: &Reel) -> Markup {
+/// The form that asks for a review again (a new run of the reel's execution).
+fn review_again_form(reel: &Reel) -> Markup {
+    html! {
+        form.review-again method="post" action={ "/console/moderation/" (reel.id) "/review-again" } {
+            button type="submit" { "Ask for review again" }
+        }
+    }
+}
+
+/// One reel of the queue; `ended`: its token is held by no task any more.
+fn item(reel: &Reel, ended: bool) -> Markup {
     html! {
         article.review data-id=(reel.id) {
             (thumbnail(reel))
@@ -104,7 +119,11 @@ fn item(reel: &Reel) -> Markup {
                     @for (label, words) in facts(reel) { dt { (label) } dd { (words) } }
                     dt { "Original name" } dd { (reel.original_filename) }
                 }
-                @if reel.moderation_token.is_some() {
+                @if ended {
+                    p.muted { "Its review task ended without a decision (the execution was stopped or failed): "
+                        a href={ "/console/executions/" (reel.id) } { "see its execution" } "." }
+                    (review_again_form(reel))
+                } @else if reel.moderation_token.is_some() {
                     div.decide {
                         form.approve method="post" action={ "/console/moderation/" (reel.id) "/approve" } {
                             button type="submit" { "Approve" }
@@ -117,6 +136,7 @@ fn item(reel: &Reel) -> Markup {
                 } @else {
                     p.muted { "No review task waits for this reel yet (its execution is on its way to AwaitModeration, or it ended): "
                         a href={ "/console/executions/" (reel.id) } { "see its execution" } "." }
+                    (review_again_form(reel))
                 }
             }
         }
@@ -133,9 +153,10 @@ pub async fn queue_page(
     let reels = queue(&st)
         .await
         .map_err(|e| ApiError::from(e).for_client(wants))?;
-    if let Some(log) = st.executions.as_deref() {
-        moderation::heartbeat(log, &reels).await;
-    }
+    let ended = match st.executions.as_deref() {
+        Some(log) => moderation::heartbeat(log, &reels).await,
+        None => Vec::new(),
+    };
     let settings = &st.intake.settings.moderation;
     let body = html! {
         p.crumbs { a href="/console" { "Executions" } " / Moderation" }
@@ -156,10 +177,16 @@ pub async fn queue_page(
         @if let Some(id) = &p.rejected {
             p.notice role="status" { "Rejected " code { (id) } ": its files are being removed." }
         }
+        @if let Some(id) = &p.resumed {
+            p.notice role="status" { "Asked again for a review of " code { (id) } ": its execution runs again and it returns here with its buttons." }
+        }
+        @if let Some(id) = &p.running {
+            p.notice role="status" { "The execution of " code { (id) } " is still running: its review task appears here when it reaches AwaitModeration." }
+        }
         @if reels.is_empty() {
             p.empty { "Nothing awaits review." }
         } @else {
-            div.queue { @for r in &reels { (item(r)) } }
+            div.queue { @for r in &reels { (item(r, ended.contains(&r.id))) } }
         }
     };
     Ok(Html(page("Moderation", body).into_string()))
@@ -211,6 +238,22 @@ pub async fn reject(
         .await
         .map_err(|e| decision_error(e, wants))?;
     Ok(Redirect::to(&format!("/console/moderation?rejected={id}")))
+}
+
+/// `POST /console/moderation/{id}/review-again`: a pending reel whose review task ended
+/// without a decision runs its execution again, back to AwaitModeration.
+pub async fn review_again(
+    _admin: Admin,
+    State(st): State<AppState>,
+    wants: Wants,
+    Path(id): Path<String>,
+) -> Result<Redirect, ApiError> {
+    check_id(&id, wants)?;
+    let started = moderation::review_again(&st.intake, &id)
+        .await
+        .map_err(|e| decision_error(e, wants))?;
+    let said = if started { "resumed" } else { "running" };
+    Ok(Redirect::to(&format!("/console/moderation?{said}={id}")))
 }
 
 #[cfg(test)]

@@ -436,3 +436,115 @@ async fn heartbeats_keep_the_review_task_alive() {
         "no timeout"
     );
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_review_task_that_ended_without_a_decision_can_be_asked_again() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start(dir.path(), &[]);
+    let id = server
+        .upload_ok(&fixture("photo_plain.jpg"), "plain.jpg")
+        .await;
+    let first = wait_awaiting_review(&server, &id).await;
+    let stale = first["moderationToken"].as_str().unwrap().to_owned();
+
+    // the execution is stopped while it waits: the reel stays READY and pending, and the
+    // token on its record is held by no task any more
+    sfn(&server.url)
+        .stop_execution()
+        .execution_arn(execution_arn(&id))
+        .cause("operator stopped it")
+        .send()
+        .await
+        .expect("StopExecution");
+    assert_eq!(
+        execution_status(&server, &id).await,
+        ExecutionStatus::Aborted
+    );
+    let queue_page = || async {
+        http()
+            .get(format!("{}/console/moderation", server.url))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .text()
+            .await
+            .unwrap()
+    };
+    let queue = queue_page().await;
+    assert!(
+        queue.contains("Its review task ended without a decision"),
+        "{queue}"
+    );
+    assert!(queue.contains(&format!("/console/moderation/{id}/review-again")));
+    assert!(
+        !queue.contains(&format!("/console/moderation/{id}/approve")),
+        "no Approve for a task that is gone: {queue}"
+    );
+
+    // ask again: the execution runs again under the next name and waits for a decision
+    let asked = http()
+        .post(format!(
+            "{}/console/moderation/{id}/review-again",
+            server.url
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(asked.status(), 303, "{:?}", asked.text().await);
+    assert_eq!(
+        asked.headers()["location"],
+        format!("/console/moderation?resumed={id}").as_str()
+    );
+    let again = wait_for(&server, &id, "awaited review again", |r| {
+        r["moderationToken"].as_str().is_some_and(|t| t != stale)
+    })
+    .await;
+    assert_eq!(again["visibility"], "pending", "{again}");
+    assert!(again["executionArn"]
+        .as_str()
+        .is_some_and(|a| a.ends_with(&format!("{id}-r1"))));
+    // asked once more while that execution waits: nothing new starts
+    let twice = http()
+        .post(format!(
+            "{}/console/moderation/{id}/review-again",
+            server.url
+        ))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        twice.headers()["location"],
+        format!("/console/moderation?running={id}").as_str()
+    );
+    let queue = queue_page().await;
+    assert!(queue.contains(&format!("/console/moderation/{id}/approve")));
+
+    // and this time the decision goes through
+    let approved = http()
+        .post(format!("{}/console/moderation/{id}/approve", server.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(approved.status(), 303);
+    let reel = wait_for(&server, &id, "went public", |r| r["visibility"] == "public").await;
+    assert_eq!(reel["status"], "READY");
+    assert!(public_ids(&server).await.contains(&id));
+    server.assert_invariants(&reel);
+
+    // a reel that is not pending is refused
+    let public = http()
+        .post(format!(
+            "{}/console/moderation/{id}/review-again",
+            server.url
+        ))
+        .bearer_auth(TOKEN)
+        .header("accept", "application/json")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(public.status(), 409);
+}

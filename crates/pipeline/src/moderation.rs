@@ -11,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::error::{ErrorName, TaskError};
+use crate::intake::Intake;
 use crate::ports::{ExecutionError, ExecutionLog, RecordStore, StoreError, Transition};
 use crate::reel::{Reel, Status, Visibility};
 use crate::tasks::Pipeline;
@@ -264,7 +265,8 @@ pub enum DecisionError {
 /// Longest rejection reason kept (Step Functions' cause limit is 32,768 characters).
 pub const MAX_REASON_CHARS: usize = 1000;
 
-async fn pending_token(records: &dyn RecordStore, id: &str) -> Result<String, DecisionError> {
+/// The reel `id`, READY and pending.
+async fn pending_reel(records: &dyn RecordStore, id: &str) -> Result<Reel, DecisionError> {
     let reel = records
         .get(id)
         .await?
@@ -272,8 +274,23 @@ async fn pending_token(records: &dyn RecordStore, id: &str) -> Result<String, De
     if reel.status != Status::Ready || reel.visibility != Visibility::Pending {
         return Err(DecisionError::NotPending(id.to_owned()));
     }
-    reel.moderation_token
+    Ok(reel)
+}
+
+async fn pending_token(records: &dyn RecordStore, id: &str) -> Result<String, DecisionError> {
+    pending_reel(records, id)
+        .await?
+        .moderation_token
         .ok_or_else(|| DecisionError::NoTask(id.to_owned()))
+}
+
+/// Ask for review again: a READY pending reel whose review task ended without a decision
+/// (its execution was stopped, or its moderation step failed past its retries) runs its
+/// execution again ([`Intake::resume`], under the next free name), which ends at
+/// AwaitModeration once more. A live execution is left alone: `Ok(false)`.
+pub async fn review_again(intake: &Intake, id: &str) -> Result<bool, DecisionError> {
+    let reel = pending_reel(intake.records.as_ref(), id).await?;
+    Ok(intake.resume(&reel).await?)
 }
 
 /// Approve: `SendTaskSuccess` with the reel's stored token (the state machine publishes it).
@@ -307,15 +324,25 @@ pub async fn reject(
 }
 
 /// A moderator is looking at these reels: `SendTaskHeartbeat` for each held token, so their
-/// HeartbeatSeconds start again. Refusals (a task that just ended) are only logged.
-pub async fn heartbeat(log: &dyn ExecutionLog, reels: &[Reel]) {
+/// HeartbeatSeconds start again. Returns the ids whose token no task holds any more (the
+/// execution was stopped or failed while it waited): those can only be asked for review
+/// again ([`review_again`]). Other refusals are only logged.
+pub async fn heartbeat(log: &dyn ExecutionLog, reels: &[Reel]) -> Vec<String> {
+    let mut ended = Vec::new();
     for reel in reels {
         if let Some(token) = &reel.moderation_token {
-            if let Err(e) = log.send_task_heartbeat(token).await {
-                tracing::debug!(id = %reel.id, error = %e, "moderation heartbeat refused");
+            match log.send_task_heartbeat(token).await {
+                Ok(()) => {}
+                Err(ExecutionError::TaskDoesNotExist | ExecutionError::TaskTimedOut(_)) => {
+                    ended.push(reel.id.clone());
+                }
+                Err(e) => {
+                    tracing::debug!(id = %reel.id, error = %e, "moderation heartbeat refused");
+                }
             }
         }
     }
+    ended
 }
 
 /// The Cleanup of a moderator's rejection: the record moves first (READY pending →
