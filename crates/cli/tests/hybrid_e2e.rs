@@ -115,6 +115,34 @@ async fn serve_with_the_aws_backend_uploads_to_s3_and_dynamodb() {
             t["bytes"].as_u64().unwrap()
         );
     }
+    // a video: all three video tasks read the raw file from S3 (a streamed temporary copy),
+    // and the rendition goes back in; a rotated MP4 is re-encoded with the rotation applied
+    let clip = upload(std::fs::read(fixture("rotated.mp4")).unwrap(), "clip.mp4").await;
+    let video = wait(clip).await;
+    assert_eq!(video["status"], "READY", "{video}");
+    assert_eq!(video["video"]["transcoded"], true, "{video}");
+    assert_eq!(
+        (&video["video"]["width"], &video["video"]["height"]),
+        (&Value::from(360), &Value::from(640)),
+        "{video}"
+    );
+    assert_eq!(video["metadata"]["codec"], "h264", "{video}");
+    assert_eq!(video["thumbnails"].as_array().unwrap().len(), 3, "{video}");
+    let key = video["video"]["key"].as_str().unwrap();
+    let resp = reqwest::Client::new()
+        .get(format!("{url}/media/{key}"))
+        .header("range", "bytes=0-1")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 206);
+    assert_eq!(resp.headers()["content-type"], "video/mp4");
+    assert_eq!(
+        resp.headers()["content-range"],
+        format!("bytes 0-1/{}", video["video"]["bytes"]).as_str()
+    );
+    assert_eq!(resp.bytes().await.unwrap().len(), 2);
+
     let failed = wait(bad).await;
     assert_eq!(failed["status"], "FAILED");
     assert_eq!(failed["error"], "CorruptMedia");
