@@ -102,19 +102,11 @@ impl RecordStore for SqliteStore {
     async fn set_execution_arn(&self, id: &str, arn: &str) -> Result<(), StoreError> {
         let (id, arn) = (id.to_owned(), arn.to_owned());
         self.with(move |c| {
-            let tx = c.transaction().map_err(db)?;
-            let doc: Option<String> = tx
-                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
-            reel.execution_arn = Some(arn);
-            tx.execute(
-                "UPDATE reels SET doc = ?2 WHERE id = ?1",
-                params![id, to_doc(&reel)?],
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)
+            modify(c, &id, |reel| {
+                reel.execution_arn = Some(arn);
+                Transition::Applied
+            })
+            .map(|_| ())
         })
         .await
     }
@@ -122,39 +114,34 @@ impl RecordStore for SqliteStore {
     async fn complete(&self, id: &str, completion: &Completion) -> Result<Transition, StoreError> {
         let (id, completion) = (id.to_owned(), completion.clone());
         self.with(move |c| {
-            let tx = c.transaction().map_err(db)?;
-            let doc: Option<String> = tx
-                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
-            if reel.status != Status::Processing {
-                return Ok(Transition::Unchanged(reel.status));
-            }
-            match completion {
-                Completion::Ready { media_type, size, thumbnails, metadata, video } => {
-                    reel.media_type = Some(media_type);
-                    reel.size = size;
-                    reel.thumbnails = thumbnails;
-                    reel.metadata = metadata;
-                    reel.video = video;
-                    reel.status = Status::Ready;
+            modify(c, &id, |reel| {
+                if reel.status != Status::Processing {
+                    return Transition::Unchanged(reel.status);
                 }
-                Completion::Failed { error, cause } => {
-                    reel.error = Some(error);
-                    reel.cause = Some(cause);
-                    reel.status = Status::Failed;
+                match completion {
+                    Completion::Ready {
+                        media_type,
+                        size,
+                        thumbnails,
+                        metadata,
+                        video,
+                    } => {
+                        reel.media_type = Some(media_type);
+                        reel.size = size;
+                        reel.thumbnails = thumbnails;
+                        reel.metadata = metadata;
+                        reel.video = video;
+                        reel.status = Status::Ready;
+                    }
+                    Completion::Failed { error, cause } => {
+                        reel.error = Some(error);
+                        reel.cause = Some(cause);
+                        reel.status = Status::Failed;
+                    }
                 }
-            }
-            reel.updated_at = now();
-            let n = tx
-                .execute(
-                    "UPDATE reels SET status = ?2, updated_at = ?3, doc = ?4 WHERE id = ?1 AND status = 'PROCESSING'",
-                    params![id, reel.status.as_str(), reel.updated_at, to_doc(&reel)?],
-                )
-                .map_err(db)?;
-            tx.commit().map_err(db)?;
-            Ok(if n == 1 { Transition::Applied } else { Transition::Unchanged(reel.status) })
+                reel.updated_at = now();
+                Transition::Applied
+            })
         })
         .await
     }
@@ -162,53 +149,24 @@ impl RecordStore for SqliteStore {
     async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {
         let id = id.to_owned();
         self.with(move |c| {
-            let tx = c.transaction().map_err(db)?;
-            let doc: Option<String> = tx
-                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
-            if reel.status != Status::Failed {
-                return Ok(Transition::Unchanged(reel.status));
-            }
-            reel.status = Status::Processing;
-            reel.error = None;
-            reel.cause = None;
-            reel.updated_at = now();
-            let n = tx
-                .execute(
-                    "UPDATE reels SET status = ?2, updated_at = ?3, doc = ?4 WHERE id = ?1 AND status = 'FAILED'",
-                    params![id, reel.status.as_str(), reel.updated_at, to_doc(&reel)?],
-                )
-                .map_err(db)?;
-            tx.commit().map_err(db)?;
-            Ok(if n == 1 { Transition::Applied } else { Transition::Unchanged(Status::Failed) })
+            modify(c, &id, |reel| {
+                if reel.status != Status::Failed {
+                    return Transition::Unchanged(reel.status);
+                }
+                reel.status = Status::Processing;
+                reel.error = None;
+                reel.cause = None;
+                reel.updated_at = now();
+                Transition::Applied
+            })
         })
         .await
     }
 
     async fn review(&self, id: &str, review: &pipeline::Review) -> Result<Transition, StoreError> {
         let (id, review) = (id.to_owned(), review.clone());
-        self.with(move |c| {
-            let tx = c.transaction().map_err(db)?;
-            let doc: Option<String> = tx
-                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
-            let t = review.apply(&mut reel, &now());
-            if t != Transition::Applied {
-                return Ok(t);
-            }
-            tx.execute(
-                "UPDATE reels SET status = ?2, updated_at = ?3, doc = ?4 WHERE id = ?1 AND status = 'READY'",
-                params![id, reel.status.as_str(), reel.updated_at, to_doc(&reel)?],
-            )
-            .map_err(db)?;
-            tx.commit().map_err(db)?;
-            Ok(Transition::Applied)
-        })
-        .await
+        self.with(move |c| modify(c, &id, |reel| review.apply(reel, &now())))
+            .await
     }
 
     async fn refresh(
@@ -225,38 +183,62 @@ impl RecordStore for SqliteStore {
             video.cloned(),
         );
         self.with(move |c| {
-            let tx = c.transaction().map_err(db)?;
-            let doc: Option<String> = tx
-                .query_row("SELECT doc FROM reels WHERE id = ?1", [&id], |r| r.get(0))
-                .optional()
-                .map_err(db)?;
-            let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.clone()))?)?;
-            if reel.status != Status::Ready {
-                return Ok(Transition::Unchanged(reel.status));
-            }
-            reel.thumbnails = thumbnails;
-            if metadata.is_some() {
-                reel.metadata = metadata;
-            }
-            if video.is_some() {
-                reel.video = video;
-            }
-            reel.updated_at = now();
-            let n = tx
-                .execute(
-                    "UPDATE reels SET updated_at = ?2, doc = ?3 WHERE id = ?1 AND status = 'READY'",
-                    params![id, reel.updated_at, to_doc(&reel)?],
-                )
-                .map_err(db)?;
-            tx.commit().map_err(db)?;
-            Ok(if n == 1 {
+            modify(c, &id, |reel| {
+                if reel.status != Status::Ready {
+                    return Transition::Unchanged(reel.status);
+                }
+                reel.thumbnails = thumbnails;
+                if metadata.is_some() {
+                    reel.metadata = metadata;
+                }
+                if video.is_some() {
+                    reel.video = video;
+                }
+                reel.updated_at = now();
                 Transition::Applied
-            } else {
-                Transition::Unchanged(Status::Ready)
             })
         })
         .await
     }
+}
+
+/// One change of the record `id`, inside a transaction: read it, let `change` edit it (it
+/// answers `Applied`, or `Unchanged` to write nothing), and write it back only where its
+/// status is still the one read: a conditional update, as DynamoDB's would be.
+fn modify(
+    c: &mut rusqlite::Connection,
+    id: &str,
+    change: impl FnOnce(&mut Reel) -> Transition,
+) -> Result<Transition, StoreError> {
+    let tx = c.transaction().map_err(db)?;
+    let doc: Option<String> = tx
+        .query_row("SELECT doc FROM reels WHERE id = ?1", [id], |r| r.get(0))
+        .optional()
+        .map_err(db)?;
+    let mut reel = from_doc(&doc.ok_or_else(|| StoreError::NotFound(id.to_owned()))?)?;
+    let before = reel.status;
+    let t = change(&mut reel);
+    if t != Transition::Applied {
+        return Ok(t);
+    }
+    let n = tx
+        .execute(
+            "UPDATE reels SET status = ?2, updated_at = ?3, doc = ?4 WHERE id = ?1 AND status = ?5",
+            params![
+                id,
+                reel.status.as_str(),
+                reel.updated_at,
+                to_doc(&reel)?,
+                before.as_str()
+            ],
+        )
+        .map_err(db)?;
+    tx.commit().map_err(db)?;
+    Ok(if n == 1 {
+        Transition::Applied
+    } else {
+        Transition::Unchanged(before)
+    })
 }
 
 #[cfg(test)]
