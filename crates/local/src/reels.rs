@@ -113,37 +113,8 @@ impl RecordStore for SqliteStore {
 
     async fn complete(&self, id: &str, completion: &Completion) -> Result<Transition, StoreError> {
         let (id, completion) = (id.to_owned(), completion.clone());
-        self.with(move |c| {
-            modify(c, &id, |reel| {
-                if reel.status != Status::Processing {
-                    return Transition::Unchanged(reel.status);
-                }
-                match completion {
-                    Completion::Ready {
-                        media_type,
-                        size,
-                        thumbnails,
-                        metadata,
-                        video,
-                    } => {
-                        reel.media_type = Some(media_type);
-                        reel.size = size;
-                        reel.thumbnails = thumbnails;
-                        reel.metadata = metadata;
-                        reel.video = video;
-                        reel.status = Status::Ready;
-                    }
-                    Completion::Failed { error, cause } => {
-                        reel.error = Some(error);
-                        reel.cause = Some(cause);
-                        reel.status = Status::Failed;
-                    }
-                }
-                reel.updated_at = now();
-                Transition::Applied
-            })
-        })
-        .await
+        self.with(move |c| modify(c, &id, |reel| completion.apply(reel, &now())))
+            .await
     }
 
     async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {

@@ -155,6 +155,37 @@ impl Completion {
             Completion::Failed { .. } => Status::Failed,
         }
     }
+
+    /// Apply the completion to a record in memory (the stores that rewrite the whole
+    /// record: SQLite, tests), with the same condition as DynamoDB's: PROCESSING. `now` is
+    /// the new `updatedAt`.
+    pub fn apply(&self, reel: &mut Reel, now: &str) -> crate::ports::Transition {
+        if reel.status != Status::Processing {
+            return crate::ports::Transition::Unchanged(reel.status);
+        }
+        match self {
+            Completion::Ready {
+                media_type,
+                size,
+                thumbnails,
+                metadata,
+                video,
+            } => {
+                reel.media_type = Some(media_type.clone());
+                reel.size = *size;
+                reel.thumbnails = thumbnails.clone();
+                reel.metadata = metadata.clone();
+                reel.video = video.clone();
+            }
+            Completion::Failed { error, cause } => {
+                reel.error = Some(error.clone());
+                reel.cause = Some(cause.clone());
+            }
+        }
+        reel.status = self.status();
+        reel.updated_at = now.to_owned();
+        crate::ports::Transition::Applied
+    }
 }
 
 /// The execution input: small JSON naming the upload, never its bytes.

@@ -133,31 +133,8 @@ impl RecordStore for MemRecords {
         let r = m
             .get_mut(id)
             .ok_or_else(|| StoreError::NotFound(id.into()))?;
-        if r.status != Status::Processing {
-            return Ok(Transition::Unchanged(r.status));
-        }
-        match c {
-            Completion::Ready {
-                media_type,
-                size,
-                thumbnails,
-                metadata,
-                video,
-            } => {
-                r.status = Status::Ready;
-                r.media_type = Some(media_type.clone());
-                r.size = *size;
-                r.thumbnails = thumbnails.clone();
-                r.metadata = metadata.clone();
-                r.video = video.clone();
-            }
-            Completion::Failed { error, cause } => {
-                r.status = Status::Failed;
-                r.error = Some(error.clone());
-                r.cause = Some(cause.clone());
-            }
-        }
-        Ok(Transition::Applied)
+        let now = r.updated_at.clone();
+        Ok(c.apply(r, &now))
     }
     async fn reopen(&self, id: &str) -> Result<Transition, StoreError> {
         let mut m = lock(&self.0);
