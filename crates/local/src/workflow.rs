@@ -59,6 +59,27 @@ pub struct LocalWorkflow {
     clock: Arc<dyn states::Clock>,
 }
 
+/// Record how execution `name` ended (status, output, error and cause; now as its stop
+/// date) and return the status as Step Functions spells it. The run is over either way: a
+/// failure to record it is logged, not returned.
+fn record_end(store: &SqliteStore, name: &str, outcome: &states::ExecutionOutcome) -> String {
+    let status = serde_json::to_value(outcome.status)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_else(|| "FAILED".into());
+    if let Err(e) = store.finish_execution(
+        name,
+        &status,
+        outcome.output.as_ref(),
+        outcome.error.as_deref(),
+        outcome.cause.as_deref(),
+        &now(),
+    ) {
+        tracing::error!(execution = %name, error = %e, "could not record the end of an execution");
+    }
+    status
+}
+
 impl LocalWorkflow {
     /// Load, fill and validate the definition; nothing runs until [`WorkflowStarter::start`].
     pub fn new(
@@ -204,20 +225,7 @@ impl LocalWorkflow {
                 Some(stop),
             )
             .await;
-            let status = serde_json::to_value(outcome.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "FAILED".into());
-            if let Err(e) = me.store.finish_execution(
-                &name,
-                &status,
-                outcome.output.as_ref(),
-                outcome.error.as_deref(),
-                outcome.cause.as_deref(),
-                &now(),
-            ) {
-                tracing::error!(execution = %name, error = %e, "could not record the end of a backfill");
-            }
+            let status = record_end(&me.store, &name, &outcome);
             use std::sync::atomic::Ordering::Relaxed;
             tracing::info!(
                 execution = %name,
@@ -298,20 +306,7 @@ impl LocalWorkflow {
             if outcome.status == states::ExecutionStatus::Aborted {
                 me.cleanup_after_stop(&name, &input, &outcome).await;
             }
-            let status = serde_json::to_value(outcome.status)
-                .ok()
-                .and_then(|v| v.as_str().map(str::to_owned))
-                .unwrap_or_else(|| "FAILED".into());
-            if let Err(e) = me.store.finish_execution(
-                &name,
-                &status,
-                outcome.output.as_ref(),
-                outcome.error.as_deref(),
-                outcome.cause.as_deref(),
-                &now(),
-            ) {
-                tracing::error!(execution = %name, error = %e, "could not record the end of an execution");
-            }
+            let status = record_end(&me.store, &name, &outcome);
             tracing::info!(execution = %name, %status, error = outcome.error.as_deref().unwrap_or(""), "execution ended");
             me.live_lock().remove(&name);
             let _ = tx.send(true);
