@@ -389,26 +389,7 @@ impl BlobStore for S3BlobStore {
     }
 
     async fn size(&self, key: &str) -> Result<Option<u64>, StoreError> {
-        match self
-            .client
-            .head_object()
-            .bucket(&self.bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => Ok(Some(out.content_length().unwrap_or(0).max(0) as u64)),
-            Err(e) => {
-                let missing = e.as_service_error().is_some_and(|s| s.is_not_found())
-                    || matches!(code(&e), Some("NotFound") | Some("NoSuchKey"))
-                    || e.raw_response().is_some_and(|r| r.status().as_u16() == 404);
-                if missing {
-                    Ok(None)
-                } else {
-                    Err(classify("HeadObject", e))
-                }
-            }
-        }
+        Ok(self.head(key).await?.map(|info| info.size))
     }
 
     async fn head(&self, key: &str) -> Result<Option<pipeline::ObjectInfo>, StoreError> {
