@@ -184,15 +184,7 @@ impl LocalWorkflow {
         let arn = Self::backfill_execution_arn(&name);
         let input = serde_json::json!({});
         self.store.begin_execution(&name, &arn, &input, &now())?;
-        let (tx, rx) = watch::channel(false);
-        let (stop_tx, stop_rx) = oneshot::channel::<states::StopRequest>();
-        self.live_lock().insert(
-            name.clone(),
-            Live {
-                done: rx,
-                stop: Some(stop_tx),
-            },
-        );
+        let (tx, stop) = self.register_live(&name);
         let me = Arc::clone(self);
         let run_name = name.clone();
         tokio::spawn(async move {
@@ -208,13 +200,6 @@ impl LocalWorkflow {
                 store: me.store.clone(),
                 execution: name.clone(),
             };
-            let stop: futures_util::future::BoxFuture<'static, states::StopRequest> =
-                Box::pin(async move {
-                    match stop_rx.await {
-                        Ok(r) => r,
-                        Err(_) => std::future::pending().await,
-                    }
-                });
             let (outcome, progress) = crate::backfill::run_parsed(
                 &definition,
                 pipeline,
@@ -257,16 +242,36 @@ impl LocalWorkflow {
         self.live_lock().len()
     }
 
-    fn spawn(self: &Arc<Self>, name: String, input: Value, redrive: Option<states::Redrive>) {
+    /// Register the execution `name` as live in this process: the sender that says it ended,
+    /// and the future a StopExecution completes (a dropped sender, the process ending, is
+    /// not a stop).
+    fn register_live(
+        &self,
+        name: &str,
+    ) -> (
+        watch::Sender<bool>,
+        futures_util::future::BoxFuture<'static, states::StopRequest>,
+    ) {
         let (tx, rx) = watch::channel(false);
         let (stop_tx, stop_rx) = oneshot::channel::<states::StopRequest>();
         self.live_lock().insert(
-            name.clone(),
+            name.to_owned(),
             Live {
                 done: rx,
                 stop: Some(stop_tx),
             },
         );
+        let stop = Box::pin(async move {
+            match stop_rx.await {
+                Ok(r) => r,
+                Err(_) => std::future::pending().await,
+            }
+        });
+        (tx, stop)
+    }
+
+    fn spawn(self: &Arc<Self>, name: String, input: Value, redrive: Option<states::Redrive>) {
+        let (tx, stop) = self.register_live(&name);
         let me = Arc::clone(self);
         tokio::spawn(async move {
             let options = states::ExecutionOptions {
@@ -280,14 +285,6 @@ impl LocalWorkflow {
                 store: me.store.clone(),
                 execution: name.clone(),
             };
-            // a dropped sender (the process ends) is not a stop
-            let stop: futures_util::future::BoxFuture<'static, states::StopRequest> =
-                Box::pin(async move {
-                    match stop_rx.await {
-                        Ok(r) => r,
-                        Err(_) => std::future::pending().await,
-                    }
-                });
             let control = states::RunControl {
                 services: me.services.clone(),
                 redrive,
