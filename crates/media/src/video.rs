@@ -467,10 +467,11 @@ pub fn poster_frame(
 /// The first decodable frame of the video at `path`, in display orientation, no larger than
 /// twice the largest box (ffmpeg scales it down with a good filter).
 ///
-/// There is no probe here: the decoder itself refuses frames over the pixel limit
-/// (`-max_pixels`), one frame is all it decodes, and the duration limit is the metadata's
-/// and the rendition's to apply (they probe anyway; a video too long fails there, and
-/// Cleanup removes this task's thumbnails with the rest).
+/// There is no probe ahead of the decode: the decoder itself refuses frames over the pixel
+/// limit (`-max_pixels`), one frame is all it decodes, and the duration limit is the
+/// metadata's and the rendition's to apply (they probe anyway; a video too long fails
+/// there, and Cleanup removes this task's thumbnails with the rest). Only a failed decode
+/// is probed, to name its error as they would.
 pub fn poster_frame_of_file(
     path: &Path,
     sizes: &[u32],
@@ -507,6 +508,10 @@ pub fn poster_frame_of_file(
     let max_out = (u64::from(bound) * u64::from(bound) * 3 + 64).min(limits.max_alloc) as usize;
     let (ok, out, err) = run(cmd, "ffmpeg", max_out, TIMEOUT)?;
     if !ok || out.is_empty() {
+        // name the failure as the probing tasks would (a frame over the pixel limit is
+        // MediaTooLarge there too), so the reel's error does not depend on which branch
+        // of the state machine failed first; only what passes the limits is corrupt
+        probe(path, limits)?;
         return Err(MediaError::Corrupt(format!(
             "no decodable video frame: {}",
             err.trim()

@@ -207,3 +207,20 @@ fn a_video_in_a_file_gives_what_its_bytes_give() {
     let e = media::video_metadata(format, &fixture_path("photo.png"), &limits).unwrap_err();
     assert_eq!(e.name(), "UnsupportedMediaType");
 }
+
+#[test]
+fn a_frame_over_the_pixel_limit_is_too_large_as_the_probe_says() {
+    // the poster decode refuses it (-max_pixels); its error is the probe's, not "corrupt"
+    let limits = Limits {
+        max_pixels: 1000,
+        ..Limits::default()
+    };
+    for name in ["rotated.mp4", "hevc.mov", "clip.webm"] {
+        let data = fixture(name);
+        let format = media::sniff::detect(&data).unwrap();
+        let e = media::video_thumbnails(format, &fixture_path(name), &[160], &limits).unwrap_err();
+        assert_eq!(e.name(), "MediaTooLarge", "{name}: {e}");
+        let m = media::video_metadata(format, &fixture_path(name), &limits).unwrap_err();
+        assert_eq!(m.name(), "MediaTooLarge", "{name}: {m}");
+    }
+}
