@@ -4,39 +4,15 @@ mod common;
 
 use std::time::Duration;
 
-use aws::{DynamoRecordStore, S3BlobStore, SfnExecutionLog, SfnWorkflowStarter};
+use aws::{DynamoRecordStore, SfnExecutionLog, SfnWorkflowStarter};
 use bytes::Bytes;
+use common::Moto;
 use futures::stream;
 use pipeline::ports::ListQuery;
 use pipeline::{
-    BlobStore, BlobStream, Completion, ExecutionError, ExecutionInput, ExecutionLog, RecordStore,
-    Reel, Status, StoreError, Transition, UploadSigner, WorkflowStarter,
+    BlobStore, BlobStream, Completion, Cursor, Direction, ExecutionError, ExecutionInput,
+    ExecutionLog, RecordStore, Reel, Status, StoreError, Transition, UploadSigner, WorkflowStarter,
 };
-
-fn reel(id: &str, created_at: &str) -> Reel {
-    Reel {
-        id: id.into(),
-        name: "Ana".into(),
-        caption: "beach".into(),
-        status: Status::Processing,
-        media_type: Some("image/jpeg".into()),
-        size: 2240,
-        original_filename: "beach.jpg".into(),
-        declared_type: None,
-        delete_token_hash: None,
-        raw_key: format!("raw/{id}/original.jpg"),
-        thumbnails: vec![],
-        metadata: None,
-        video: None,
-        error: None,
-        cause: None,
-        execution_arn: None,
-        visibility: Default::default(),
-        moderation_token: None,
-        created_at: created_at.into(),
-        updated_at: created_at.into(),
-    }
-}
 
 /// A body of `parts` chunks of 1 MiB, produced lazily; byte i is `i % 251`.
 fn body(mib: usize) -> BlobStream<'static> {
@@ -50,49 +26,26 @@ fn body(mib: usize) -> BlobStream<'static> {
 
 #[tokio::test]
 async fn s3_blob_store_contract() {
-    let Some(url) = common::endpoint("s3_blob_store_contract") else {
+    let Some(moto) = Moto::for_test("s3_blob_store_contract", "blobs").await else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("blobs");
-    common::create_resources(&sdk, &names).await;
-    let s3 = S3BlobStore::new(&sdk, &names.bucket);
+    let s3 = moto.blobs();
 
-    s3.put(
-        "raw/a/original.jpg",
-        Bytes::from_static(b"\xff\xd8\xff\xe0hello"),
-        "image/jpeg",
-    )
-    .await
-    .unwrap();
-    s3.put(
-        "thumbnails/a/160.jpg",
-        Bytes::from_static(b"t160"),
-        "image/jpeg",
-    )
-    .await
-    .unwrap();
-    s3.put(
-        "thumbnails/a/480.jpg",
-        Bytes::from_static(b"t480"),
-        "image/jpeg",
-    )
-    .await
-    .unwrap();
-    s3.put(
-        "thumbnails/ab/160.jpg",
-        Bytes::from_static(b"other id"),
-        "image/jpeg",
-    )
-    .await
-    .unwrap();
-    s3.put(
-        "raw/empty/original.bin",
-        Bytes::new(),
-        "application/octet-stream",
-    )
-    .await
-    .unwrap();
+    for (key, body, content_type) in [
+        (
+            "raw/a/original.jpg",
+            &b"\xff\xd8\xff\xe0hello"[..],
+            "image/jpeg",
+        ),
+        ("thumbnails/a/160.jpg", b"t160", "image/jpeg"),
+        ("thumbnails/a/480.jpg", b"t480", "image/jpeg"),
+        ("thumbnails/ab/160.jpg", b"other id", "image/jpeg"),
+        ("raw/empty/original.bin", b"", "application/octet-stream"),
+    ] {
+        s3.put(key, Bytes::from_static(body), content_type)
+            .await
+            .unwrap();
+    }
 
     assert_eq!(
         s3.get("raw/a/original.jpg").await.unwrap(),
@@ -136,7 +89,7 @@ async fn s3_blob_store_contract() {
     );
 
     // a bucket that does not exist is not a transient failure
-    let nowhere = S3BlobStore::new(&sdk, "no-such-bucket-for-media-hub");
+    let nowhere = aws::S3BlobStore::new(&moto.sdk, "no-such-bucket-for-media-hub");
     assert!(matches!(
         nowhere.get("x").await,
         Err(StoreError::Invalid(_)) | Err(StoreError::NotFound(_))
@@ -145,13 +98,10 @@ async fn s3_blob_store_contract() {
 
 #[tokio::test]
 async fn s3_streams_large_bodies_in_parts() {
-    let Some(url) = common::endpoint("s3_streams_large_bodies_in_parts") else {
+    let Some(moto) = Moto::for_test("s3_streams_large_bodies_in_parts", "stream").await else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("stream");
-    common::create_resources(&sdk, &names).await;
-    let s3 = S3BlobStore::new(&sdk, &names.bucket).with_part_size(5 * 1024 * 1024);
+    let s3 = moto.blobs().with_part_size(5 * 1024 * 1024);
 
     // 12 MiB in 1 MiB chunks: three parts (5 + 5 + 2 MiB), never the whole body in memory
     let key = "raw/big/original.mp4";
@@ -166,14 +116,7 @@ async fn s3_streams_large_bodies_in_parts() {
         back.iter().enumerate().all(|(i, b)| *b == (i % 251) as u8),
         "content differs"
     );
-    let head = s3
-        .client()
-        .head_object()
-        .bucket(&names.bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap();
+    let head = moto.head(key).await;
     assert_eq!(head.content_type(), Some("video/mp4"));
     assert!(
         head.e_tag().unwrap_or_default().contains("-3"),
@@ -197,7 +140,7 @@ async fn s3_streams_large_bodies_in_parts() {
     let open = s3
         .client()
         .list_multipart_uploads()
-        .bucket(&names.bucket)
+        .bucket(&moto.names.bucket)
         .send()
         .await
         .unwrap();
@@ -218,20 +161,18 @@ async fn s3_streams_large_bodies_in_parts() {
 
 #[tokio::test]
 async fn presigned_post_is_accepted_by_the_server() {
-    let Some(url) = common::endpoint("presigned_post_is_accepted_by_the_server") else {
+    let Some(moto) = Moto::for_test("presigned_post_is_accepted_by_the_server", "post").await
+    else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("post");
-    common::create_resources(&sdk, &names).await;
-    let s3 = S3BlobStore::new(&sdk, &names.bucket);
+    let s3 = moto.blobs();
 
     let key = "raw/0193a5b0-7c1e-7d2a-9f00-0000000000aa/original.jpg";
     let post = s3
         .presigned_post(key, "image/jpeg", 1024 * 1024, Duration::from_secs(600))
         .await
         .unwrap();
-    assert!(post.url.starts_with(&url), "{}", post.url);
+    assert!(post.url.starts_with(&moto.url), "{}", post.url);
     let photo = std::fs::read(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../fixtures/events/seed/photo.jpg"
@@ -241,14 +182,7 @@ async fn presigned_post_is_accepted_by_the_server() {
     let (status, text) = common::post_form(&post.url, &fields, &photo, "beach.jpg").await;
     assert!((200..300).contains(&status), "POST refused: {text}");
     assert_eq!(s3.get(key).await.unwrap(), Bytes::from(photo));
-    let head = s3
-        .client()
-        .head_object()
-        .bucket(&names.bucket)
-        .key(key)
-        .send()
-        .await
-        .unwrap();
+    let head = moto.head(key).await;
     assert_eq!(head.content_type(), Some("image/jpeg"));
 
     // a key other than the one the policy names: S3 refuses it; moto does not check
@@ -274,17 +208,14 @@ async fn presigned_post_is_accepted_by_the_server() {
 
 #[tokio::test]
 async fn dynamo_record_store_contract() {
-    let Some(url) = common::endpoint("dynamo_record_store_contract") else {
+    let Some(moto) = Moto::for_test("dynamo_record_store_contract", "records").await else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("records");
-    common::create_resources(&sdk, &names).await;
-    let db = DynamoRecordStore::new(&sdk, &names.table);
+    let db = moto.records();
 
-    let a = reel("a", "2026-01-01T00:00:01.000Z");
-    let b = reel("b", "2026-01-01T00:00:02.000Z");
-    let c = reel("c", "2026-01-01T00:00:03.000Z");
+    let a = common::reel_at("a", "2026-01-01T00:00:01.000Z");
+    let b = common::reel_at("b", "2026-01-01T00:00:02.000Z");
+    let c = common::reel_at("c", "2026-01-01T00:00:03.000Z");
     for r in [&a, &b, &c] {
         db.create(r).await.unwrap();
     }
@@ -407,65 +338,80 @@ async fn dynamo_record_store_contract() {
         Err(StoreError::NotFound(_))
     ));
 
-    let ids = |v: Vec<Reel>| v.into_iter().map(|r| r.id).collect::<Vec<_>>();
-    assert_eq!(
-        ids(db.list(&ListQuery::default()).await.unwrap()),
-        vec!["c", "b", "a"]
-    );
-    assert_eq!(
-        ids(db
-            .list(&ListQuery {
+    for (query, want) in [
+        (ListQuery::default(), vec!["c", "b", "a"]),
+        (
+            ListQuery {
                 limit: 2,
                 ..Default::default()
-            })
-            .await
-            .unwrap()),
-        vec!["c", "b"]
-    );
-    assert_eq!(
-        ids(db
-            .list(&ListQuery {
+            },
+            vec!["c", "b"],
+        ),
+        (
+            ListQuery {
                 before: Some(c.created_at.clone()),
                 ..Default::default()
-            })
-            .await
-            .unwrap()),
-        vec!["b", "a"]
-    );
-    assert_eq!(
-        ids(db
-            .list(&ListQuery {
+            },
+            vec!["b", "a"],
+        ),
+        (
+            ListQuery {
                 status: Some(Status::Processing),
                 ..Default::default()
-            })
-            .await
-            .unwrap()),
-        vec!["c"]
-    );
-    assert_eq!(
-        ids(db
-            .list(&ListQuery {
+            },
+            vec!["c"],
+        ),
+        (
+            ListQuery {
                 status: Some(Status::Ready),
                 limit: 5,
                 ..Default::default()
-            })
+            },
+            vec!["a"],
+        ),
+    ] {
+        let listed: Vec<String> = db
+            .list(&query)
             .await
-            .unwrap()),
-        vec!["a"]
-    );
+            .unwrap()
+            .into_iter()
+            .map(|r| r.id)
+            .collect();
+        assert_eq!(listed, want, "{query:?}");
+    }
+}
+
+/// Every page of `query` in turn, as a client pages: each next page from the opaque token
+/// of the page before's last record (`Older`) or first (`Newer`), until a page is empty.
+async fn pages(
+    db: &DynamoRecordStore,
+    mut query: ListQuery,
+    direction: Direction,
+) -> Vec<Vec<Reel>> {
+    let mut pages = Vec::new();
+    loop {
+        let page = db.list(&query).await.unwrap();
+        let edge = match direction {
+            Direction::Older => page.last(),
+            Direction::Newer => page.first(),
+        };
+        let Some(edge) = edge else { break };
+        let token = Cursor::at(edge, direction).encode();
+        query.cursor = Some(Cursor::decode(&token).expect("a cursor's token decodes"));
+        pages.push(page);
+    }
+    pages
 }
 
 /// Paging by the `(createdAt, id)` cursor, both ways, over records of mixed statuses that
 /// share milliseconds: every record exactly once, none skipped; a deleted record is gone.
 #[tokio::test]
 async fn dynamo_pages_by_cursor_both_ways_and_deletes() {
-    let Some(url) = common::endpoint("dynamo_pages_by_cursor_both_ways_and_deletes") else {
+    let Some(moto) = Moto::for_test("dynamo_pages_by_cursor_both_ways_and_deletes", "paging").await
+    else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("paging");
-    common::create_resources(&sdk, &names).await;
-    let db = DynamoRecordStore::new(&sdk, &names.table);
+    let db = moto.records();
     let failed = Completion::Failed {
         error: "CorruptMedia".into(),
         cause: "x".into(),
@@ -473,7 +419,7 @@ async fn dynamo_pages_by_cursor_both_ways_and_deletes() {
     let mut all = Vec::new();
     for i in 0..9 {
         // three records per millisecond
-        let r = reel(
+        let r = common::reel_at(
             &format!("r{i}"),
             &format!("2026-01-01T00:00:00.00{}Z", i / 3),
         );
@@ -485,44 +431,35 @@ async fn dynamo_pages_by_cursor_both_ways_and_deletes() {
     }
     all.reverse();
     for limit in [1, 2, 4] {
-        let mut seen: Vec<String> = Vec::new();
-        let mut cursor = None;
-        loop {
-            let page = db
-                .list(&ListQuery {
-                    limit,
-                    cursor: cursor.clone(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap();
-            let Some(last) = page.last() else { break };
-            cursor = Some(pipeline::Cursor::at(last, pipeline::Direction::Older));
-            seen.extend(page.iter().map(|r| r.id.clone()));
-        }
+        let older = ListQuery {
+            limit,
+            ..Default::default()
+        };
+        let seen: Vec<String> = pages(&db, older, Direction::Older)
+            .await
+            .into_iter()
+            .flatten()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(seen, all, "older pages of {limit}");
-        let mut back: Vec<String> = Vec::new();
-        let mut cursor = Some(pipeline::Cursor {
-            created_at: "2025".into(),
-            id: "x".into(),
-            direction: pipeline::Direction::Newer,
-        });
-        loop {
-            let page = db
-                .list(&ListQuery {
-                    limit,
-                    cursor: cursor.clone(),
-                    ..Default::default()
-                })
-                .await
-                .unwrap();
-            let Some(first) = page.first() else { break };
-            assert!(page.len() <= limit);
-            cursor = Some(pipeline::Cursor::at(first, pipeline::Direction::Newer));
-            let mut ids: Vec<String> = page.iter().map(|r| r.id.clone()).collect();
-            ids.extend(back);
-            back = ids;
-        }
+        let newer = ListQuery {
+            limit,
+            cursor: Some(Cursor {
+                created_at: "2025".into(),
+                id: "x".into(),
+                direction: Direction::Newer,
+            }),
+            ..Default::default()
+        };
+        let newer_pages = pages(&db, newer, Direction::Newer).await;
+        assert!(newer_pages.iter().all(|page| page.len() <= limit));
+        // each newer page goes above the ones before it
+        let back: Vec<String> = newer_pages
+            .into_iter()
+            .rev()
+            .flatten()
+            .map(|r| r.id)
+            .collect();
         assert_eq!(back, all, "newer pages of {limit}");
     }
     assert!(db.delete("r4").await.unwrap());
@@ -740,29 +677,23 @@ async fn http_get(url: &str) -> (u16, Vec<(String, String)>, Vec<u8>) {
 /// header; the raw upload does not get one.
 #[tokio::test]
 async fn thumbnails_are_fetched_with_presigned_gets_and_cache_headers() {
-    let Some(url) =
-        common::endpoint("thumbnails_are_fetched_with_presigned_gets_and_cache_headers")
+    let Some(moto) = Moto::for_test(
+        "thumbnails_are_fetched_with_presigned_gets_and_cache_headers",
+        "presign",
+    )
+    .await
     else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("presign");
-    common::create_resources(&sdk, &names).await;
-    let s3 = S3BlobStore::new(&sdk, &names.bucket);
-    s3.put(
-        "thumbnails/p/160.jpg",
-        Bytes::from_static(b"t160"),
-        "image/jpeg",
+    let s3 = moto.blobs();
+    common::put_objects(
+        &s3,
+        [
+            ("thumbnails/p/160.jpg", "t160", "image/jpeg"),
+            ("raw/p/original.jpg", "raw", "image/jpeg"),
+        ],
     )
-    .await
-    .unwrap();
-    s3.put(
-        "raw/p/original.jpg",
-        Bytes::from_static(b"raw"),
-        "image/jpeg",
-    )
-    .await
-    .unwrap();
+    .await;
     let link = s3
         .presign_get("thumbnails/p/160.jpg", std::time::Duration::from_secs(300))
         .await
@@ -803,13 +734,15 @@ async fn thumbnails_are_fetched_with_presigned_gets_and_cache_headers() {
 /// moves the record to its new status's shard.
 #[tokio::test]
 async fn paging_across_the_index_shards_visits_each_reel_once() {
-    let Some(url) = common::endpoint("paging_across_the_index_shards_visits_each_reel_once") else {
+    let Some(moto) = Moto::for_test(
+        "paging_across_the_index_shards_visits_each_reel_once",
+        "shards",
+    )
+    .await
+    else {
         return;
     };
-    let sdk = common::sdk(&url).await;
-    let names = common::names("shards");
-    common::create_resources(&sdk, &names).await;
-    let db = DynamoRecordStore::new(&sdk, &names.table);
+    let db = moto.records();
     let total = 300;
     let mut made = Vec::new();
     for i in 0..total {
@@ -817,7 +750,7 @@ async fn paging_across_the_index_shards_visits_each_reel_once() {
         // two reels share each millisecond: the id breaks the tie
         let j = i / 2;
         let created = format!("2026-11-30T10:{:02}:{:02}.{:03}Z", j / 60, j % 60, j % 1000);
-        db.create(&reel(&id, &created)).await.unwrap();
+        db.create(&common::reel_at(&id, &created)).await.unwrap();
         made.push((created, id));
     }
     // a third of them end READY, a third FAILED
@@ -848,35 +781,23 @@ async fn paging_across_the_index_shards_visits_each_reel_once() {
         .collect();
     assert_eq!(shards.len() as u32, aws::dynamo::SHARDS);
 
-    let page_through = |status: Option<Status>| {
-        let db = db.clone();
-        async move {
-            let mut seen: Vec<(String, String)> = Vec::new();
-            let mut cursor: Option<pipeline::Cursor> = None;
-            loop {
-                let page = db
-                    .list(&ListQuery {
-                        status,
-                        limit: 17,
-                        cursor: cursor.clone(),
-                        ..Default::default()
-                    })
-                    .await
-                    .unwrap();
-                let Some(last) = page.last() else { break };
-                // the opaque token a client gets, and gives back
-                let token = pipeline::Cursor::at(last, pipeline::Direction::Older).encode();
-                cursor = pipeline::Cursor::decode(&token);
-                for r in &page {
-                    assert!(status.is_none_or(|s| r.status == s), "{r:?}");
-                    seen.push((r.created_at.clone(), r.id.clone()));
-                }
-                if page.len() < 17 {
-                    break;
-                }
-            }
-            seen
+    let db = &db;
+    let page_through = |status: Option<Status>| async move {
+        let query = ListQuery {
+            status,
+            limit: 17,
+            ..Default::default()
+        };
+        let mut seen: Vec<(String, String)> = Vec::new();
+        for r in pages(db, query, Direction::Older)
+            .await
+            .into_iter()
+            .flatten()
+        {
+            assert!(status.is_none_or(|s| r.status == s), "{r:?}");
+            seen.push((r.created_at, r.id));
         }
+        seen
     };
     let mut expected = made.clone();
     expected.sort();

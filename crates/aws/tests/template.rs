@@ -10,7 +10,9 @@ use std::sync::Arc;
 
 use aws::oplog::OpLog;
 use bytes::Bytes;
-use pipeline::{BlobStore, Pipeline, RecordStore, Settings, Status, Task};
+use common::Moto;
+use pipeline::intake::Intake;
+use pipeline::{BlobStore, Pipeline, RecordStore, Reel, Settings, Status, Task};
 use serde_json::json;
 use serde_yaml::Value as Yaml;
 
@@ -117,11 +119,10 @@ fn granted(t: &Yaml, binary: &str) -> BTreeSet<(String, String)> {
     out
 }
 
-#[test]
-fn every_asl_placeholder_has_a_substitution_naming_its_function() {
-    let t = template();
-    let asl =
-        std::fs::read_to_string(format!("{ROOT}/statemachine/media-pipeline.asl.json")).unwrap();
+/// State machine `machine`'s DefinitionSubstitutions, once it is checked to be defined by
+/// `statemachine/{file}` and to substitute exactly the `${...}` placeholders of that file.
+fn substitutions<'t>(t: &'t Yaml, machine: &str, file: &str) -> &'t serde_yaml::Mapping {
+    let asl = std::fs::read_to_string(format!("{ROOT}/statemachine/{file}")).unwrap();
     let mut placeholders = BTreeSet::new();
     let mut rest = asl.as_str();
     while let Some(start) = rest.find("${") {
@@ -130,15 +131,14 @@ fn every_asl_placeholder_has_a_substitution_naming_its_function() {
         placeholders.insert(after[..end].to_owned());
         rest = &after[end..];
     }
-    assert!(!placeholders.is_empty());
+    assert!(!placeholders.is_empty(), "{file} has no placeholders");
 
-    let machine = resources(&t).get("MediaPipeline").expect("MediaPipeline");
-    let props = machine.get("Properties").unwrap();
+    let p = props(t, machine);
     assert_eq!(
-        props.get("DefinitionUri").and_then(Yaml::as_str),
-        Some("statemachine/media-pipeline.asl.json")
+        p.get("DefinitionUri").and_then(Yaml::as_str),
+        Some(format!("statemachine/{file}").as_str())
     );
-    let subs = props
+    let subs = p
         .get("DefinitionSubstitutions")
         .and_then(Yaml::as_mapping)
         .expect("DefinitionSubstitutions");
@@ -149,9 +149,15 @@ fn every_asl_placeholder_has_a_substitution_naming_its_function() {
         .collect();
     assert_eq!(
         names, placeholders,
-        "ASL placeholders and DefinitionSubstitutions differ"
+        "{file}: ASL placeholders and DefinitionSubstitutions differ"
     );
+    subs
+}
 
+#[test]
+fn every_asl_placeholder_has_a_substitution_naming_its_function() {
+    let t = template();
+    let subs = substitutions(&t, "MediaPipeline", "media-pipeline.asl.json");
     let fns = functions(&t);
     for (name, value) in subs {
         let name = name.as_str().unwrap();
@@ -216,23 +222,33 @@ struct World {
 }
 
 async fn world(url: &str) -> World {
-    let sdk = common::sdk(url).await;
-    let names = common::names("policy");
-    common::create_resources(&sdk, &names).await;
+    let moto = Moto::at(url, "policy").await;
     let log = OpLog::new();
-    let (logged_blobs, logged_records, _) = log.adapters(&sdk, &names);
+    let (logged_blobs, logged_records, _) = log.adapters(&moto.sdk, &moto.names);
     let settings = Settings {
         thumbnail_sizes: vec![160],
         ..Settings::default()
     };
     let pipeline = Pipeline::new(Arc::new(logged_blobs), Arc::new(logged_records), settings);
-    let blobs = Arc::new(aws::S3BlobStore::new(&sdk, &names.bucket));
-    let records = Arc::new(aws::DynamoRecordStore::new(&sdk, &names.table));
     World {
         log,
-        blobs,
-        records,
+        blobs: Arc::new(moto.blobs()),
+        records: Arc::new(moto.records()),
         pipeline,
+    }
+}
+
+/// The intake over `moto`'s bucket, table and media-pipeline state machine, with `log` on
+/// every client; its signer is the logged bucket.
+fn logged_intake(moto: &Moto, log: &OpLog) -> Intake {
+    let (blobs, records, workflow) = log.adapters(&moto.sdk, &moto.names);
+    let blobs = Arc::new(blobs);
+    Intake {
+        blobs: blobs.clone(),
+        records: Arc::new(records),
+        workflow: Arc::new(workflow.expect("a state machine")),
+        settings: Arc::new(Settings::default()),
+        signer: Some(blobs),
     }
 }
 
@@ -240,29 +256,19 @@ fn photo() -> Bytes {
     Bytes::from(std::fs::read(format!("{ROOT}/fixtures/events/seed/photo.jpg")).unwrap())
 }
 
-fn reel(id: &str) -> pipeline::Reel {
-    pipeline::Reel {
-        id: id.into(),
-        name: "n".into(),
-        caption: String::new(),
-        status: Status::Processing,
-        media_type: None,
-        size: 2240,
-        original_filename: "a.jpg".into(),
-        declared_type: None,
-        delete_token_hash: None,
-        raw_key: format!("raw/{id}/original.jpg"),
-        thumbnails: vec![],
-        metadata: None,
-        video: None,
-        error: None,
-        cause: None,
-        execution_arn: None,
-        visibility: Default::default(),
-        moderation_token: None,
-        created_at: "2026-01-01T00:00:00.000Z".into(),
-        updated_at: "2026-01-01T00:00:00.000Z".into(),
-    }
+/// The ticket the API leaves under `incoming/{id}/` for a direct upload.
+fn ticket() -> Bytes {
+    Bytes::from(std::fs::read(format!("{ROOT}/fixtures/events/seed/direct-ticket.json")).unwrap())
+}
+
+/// A task's input on reel `id`'s raw photo.
+fn on_photo(id: &str) -> serde_json::Value {
+    json!({"id": id, "rawKey": format!("raw/{id}/original.jpg")})
+}
+
+/// A task's input on reel `id`'s raw video.
+fn on_video(id: &str) -> serde_json::Value {
+    json!({"id": id, "rawKey": format!("raw/{id}/original.mp4")})
 }
 
 /// A 1-second 160x120 H.264 MP4, made with ffmpeg at test time.
@@ -281,47 +287,47 @@ fn clip() -> Bytes {
 }
 
 impl World {
-    /// A PROCESSING record with its raw photo, set up without logging.
+    /// `reel`'s record and its raw file, set up without logging.
+    async fn keep(&self, reel: &Reel, raw: Bytes, content_type: &str) {
+        self.records.create(reel).await.unwrap();
+        common::put_objects(&*self.blobs, [(reel.raw_key.as_str(), raw, content_type)]).await;
+    }
+
+    /// A record in `status` with its raw photo.
     async fn seed(&self, id: &str, status: Status) {
-        let mut r = reel(id);
-        r.status = status;
-        self.records.create(&r).await.unwrap();
-        self.blobs
-            .put(&r.raw_key, photo(), "image/jpeg")
-            .await
-            .unwrap();
+        let reel = Reel {
+            status,
+            ..common::reel(id)
+        };
+        self.keep(&reel, photo(), "image/jpeg").await;
     }
 
     /// A READY reel awaiting review (moderation) with its raw photo and a thumbnail.
     async fn seed_pending(&self, id: &str) {
-        let mut r = reel(id);
-        r.status = Status::Ready;
-        r.visibility = pipeline::Visibility::Pending;
-        r.thumbnails = vec![pipeline::ThumbnailRef {
-            size: 160,
-            key: format!("thumbnails/{id}/160.jpg"),
-            width: 96,
-            height: 64,
-            bytes: 2240,
-        }];
-        self.records.create(&r).await.unwrap();
-        self.blobs
-            .put(&r.raw_key, photo(), "image/jpeg")
-            .await
-            .unwrap();
+        let reel = Reel {
+            status: Status::Ready,
+            visibility: pipeline::Visibility::Pending,
+            thumbnails: vec![pipeline::ThumbnailRef {
+                size: 160,
+                key: format!("thumbnails/{id}/160.jpg"),
+                width: 96,
+                height: 64,
+                bytes: 2240,
+            }],
+            ..common::reel(id)
+        };
+        self.keep(&reel, photo(), "image/jpeg").await;
     }
 
     /// The same with a video as its raw file (`raw/{id}/original.mp4`).
     async fn seed_video(&self, id: &str, status: Status, video: &Bytes) {
-        let mut r = reel(id);
-        r.status = status;
-        r.raw_key = format!("raw/{id}/original.mp4");
-        r.media_type = Some("video/mp4".into());
-        self.records.create(&r).await.unwrap();
-        self.blobs
-            .put(&r.raw_key, video.clone(), "video/mp4")
-            .await
-            .unwrap();
+        let reel = Reel {
+            status,
+            raw_key: format!("raw/{id}/original.mp4"),
+            media_type: Some("video/mp4".into()),
+            ..common::reel(id)
+        };
+        self.keep(&reel, video.clone(), "video/mp4").await;
     }
 
     async fn run(
@@ -355,19 +361,8 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     let w = world(&url).await;
     w.seed("v1", Status::Processing).await;
     w.log.clear();
-    w.run(
-        Task::ValidateType,
-        json!({"id": "v1", "rawKey": "raw/v1/original.jpg"}),
-    )
-    .await
-    .unwrap();
-    let e = w
-        .run(
-            Task::ValidateType,
-            json!({"id": "v2", "rawKey": "raw/v2/original.jpg"}),
-        )
-        .await
-        .unwrap_err();
+    w.run(Task::ValidateType, on_photo("v1")).await.unwrap();
+    let e = w.run(Task::ValidateType, on_photo("v2")).await.unwrap_err();
     assert_eq!(e.name, pipeline::ErrorName::NotFound);
     check(&t, "validate-type", &w.log);
 
@@ -376,17 +371,11 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     w.seed("g1", Status::Processing).await;
     w.seed("g2", Status::Failed).await;
     w.log.clear();
-    w.run(
-        Task::GenerateThumbnails,
-        json!({"id": "g1", "rawKey": "raw/g1/original.jpg"}),
-    )
-    .await
-    .unwrap();
+    w.run(Task::GenerateThumbnails, on_photo("g1"))
+        .await
+        .unwrap();
     let e = w
-        .run(
-            Task::GenerateThumbnails,
-            json!({"id": "g2", "rawKey": "raw/g2/original.jpg"}),
-        )
+        .run(Task::GenerateThumbnails, on_photo("g2"))
         .await
         .unwrap_err();
     assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
@@ -396,12 +385,7 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     let w = world(&url).await;
     w.seed("m1", Status::Processing).await;
     w.log.clear();
-    w.run(
-        Task::ExtractMetadata,
-        json!({"id": "m1", "rawKey": "raw/m1/original.jpg"}),
-    )
-    .await
-    .unwrap();
+    w.run(Task::ExtractMetadata, on_photo("m1")).await.unwrap();
     check(&t, "extract-metadata", &w.log);
 
     // TranscodeVideo: a video, and one whose record turned FAILED meanwhile
@@ -410,20 +394,11 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     w.seed_video("t1", Status::Processing, &video).await;
     w.seed_video("t2", Status::Failed, &video).await;
     w.log.clear();
-    let out = w
-        .run(
-            Task::TranscodeVideo,
-            json!({"id": "t1", "rawKey": "raw/t1/original.mp4"}),
-        )
-        .await
-        .unwrap();
+    let out = w.run(Task::TranscodeVideo, on_video("t1")).await.unwrap();
     assert_eq!(out["video"]["key"], json!("renditions/t1/web.mp4"), "{out}");
     assert_eq!(out["video"]["transcoded"], json!(false), "{out}");
     let e = w
-        .run(
-            Task::TranscodeVideo,
-            json!({"id": "t2", "rawKey": "raw/t2/original.mp4"}),
-        )
+        .run(Task::TranscodeVideo, on_video("t2"))
         .await
         .unwrap_err();
     assert_eq!(e.name, pipeline::ErrorName::RecordConflict);
@@ -434,14 +409,17 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     // not exist
     let w = world(&url).await;
     w.seed("c1", Status::Processing).await;
-    w.blobs
-        .put("thumbnails/c1/160.jpg", photo(), "image/jpeg")
-        .await
-        .unwrap();
-    w.blobs
-        .put("renditions/c1/web.mp4", video.clone(), "video/mp4")
-        .await
-        .unwrap();
+    let derived = |id: &str| {
+        [
+            (format!("thumbnails/{id}/160.jpg"), photo(), "image/jpeg"),
+            (
+                format!("renditions/{id}/web.mp4"),
+                video.clone(),
+                "video/mp4",
+            ),
+        ]
+    };
+    common::put_objects(&*w.blobs, derived("c1")).await;
     w.log.clear();
     let commit = |id: &str| {
         json!({
@@ -462,14 +440,7 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
         w.run(Task::CommitRecord, commit("c1")).await.unwrap()["changed"],
         json!(false)
     );
-    w.blobs
-        .put("thumbnails/c9/160.jpg", photo(), "image/jpeg")
-        .await
-        .unwrap();
-    w.blobs
-        .put("renditions/c9/web.mp4", video.clone(), "video/mp4")
-        .await
-        .unwrap();
+    common::put_objects(&*w.blobs, derived("c9")).await;
     assert!(w.run(Task::CommitRecord, commit("c9")).await.is_err());
     check(&t, "commit-record", &w.log);
 
@@ -477,14 +448,14 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     let w = world(&url).await;
     w.seed("x1", Status::Processing).await;
     w.seed("x2", Status::Processing).await;
-    w.blobs
-        .put("thumbnails/x1/160.jpg", photo(), "image/jpeg")
-        .await
-        .unwrap();
-    w.blobs
-        .put("renditions/x1/web.mp4", photo(), "video/mp4")
-        .await
-        .unwrap();
+    common::put_objects(
+        &*w.blobs,
+        [
+            ("thumbnails/x1/160.jpg", photo(), "image/jpeg"),
+            ("renditions/x1/web.mp4", photo(), "video/mp4"),
+        ],
+    )
+    .await;
     w.log.clear();
     let cleanup = |id: &str, error: &str| json!({"id": id, "rawKey": format!("raw/{id}/original.jpg"), "error": {"Error": error, "Cause": "{}"}});
     let out = w
@@ -498,10 +469,11 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     // a moderator's rejection of a READY reel awaiting review: the record ends REJECTED,
     // then the raw file and every derived object go
     w.seed_pending("x3").await;
-    w.blobs
-        .put("thumbnails/x3/160.jpg", photo(), "image/jpeg")
-        .await
-        .unwrap();
+    common::put_objects(
+        &*w.blobs,
+        [("thumbnails/x3/160.jpg", photo(), "image/jpeg")],
+    )
+    .await;
     let out = w
         .run(Task::Cleanup, cleanup("x3", "Rejected"))
         .await
@@ -548,44 +520,30 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
 
 #[tokio::test]
 async fn object_created_policy_grants_exactly_what_its_handler_calls() {
-    let Some(url) = common::endpoint("object_created_policy_grants_exactly_what_its_handler_calls")
+    let Some(mut moto) = Moto::for_test(
+        "object_created_policy_grants_exactly_what_its_handler_calls",
+        "objcreated",
+    )
+    .await
     else {
         return;
     };
+    moto.add_pipeline().await;
     let t = template();
-    let sdk = common::sdk(&url).await;
-    let mut names = common::names("objcreated");
-    common::create_resources(&sdk, &names).await;
-    names.state_machine_arn = Some(
-        common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
-    );
     let log = OpLog::new();
-    let (logged_blobs, logged_records, workflow) = log.adapters(&sdk, &names);
-    let logged_blobs = Arc::new(logged_blobs);
     let handler = aws::events::ObjectCreated {
-        intake: pipeline::intake::Intake {
-            blobs: logged_blobs.clone(),
-            records: Arc::new(logged_records),
-            workflow: Arc::new(workflow.expect("a state machine")),
-            settings: Arc::new(Settings::default()),
-            signer: Some(logged_blobs),
-        },
+        intake: logged_intake(&moto, &log),
     };
     // what the API and the browser leave before the event: a ticket and the file
-    let blobs = aws::S3BlobStore::new(&sdk, &names.bucket);
-    let ticket = std::fs::read(format!("{ROOT}/fixtures/events/seed/direct-ticket.json")).unwrap();
-    blobs
-        .put(
-            "incoming/o1/ticket.json",
-            Bytes::from(ticket),
-            "application/json",
-        )
-        .await
-        .unwrap();
-    blobs
-        .put("incoming/o1/file", photo(), "image/jpeg")
-        .await
-        .unwrap();
+    let blobs = moto.blobs();
+    common::put_objects(
+        &blobs,
+        [
+            ("incoming/o1/ticket.json", ticket(), "application/json"),
+            ("incoming/o1/file", photo(), "image/jpeg"),
+        ],
+    )
+    .await;
     log.clear();
     let event = |id: &str| json!({"detail-type": "Object Created", "source": "aws.s3", "detail": {"object": {"key": format!("incoming/{id}/file")}}});
     let first = handler.handle(event("o1")).await.unwrap();
@@ -599,20 +557,14 @@ async fn object_created_policy_grants_exactly_what_its_handler_calls() {
     let none = handler.handle(event("o2")).await.unwrap();
     assert_eq!(none["results"][0]["started"], json!(false), "{none}");
     // a completion interrupted after the move finds the file under raw/ (a redelivery)
-    blobs
-        .put(
-            "incoming/o3/ticket.json",
-            Bytes::from(
-                std::fs::read(format!("{ROOT}/fixtures/events/seed/direct-ticket.json")).unwrap(),
-            ),
-            "application/json",
-        )
-        .await
-        .unwrap();
-    blobs
-        .put("raw/o3/original.jpg", photo(), "image/jpeg")
-        .await
-        .unwrap();
+    common::put_objects(
+        &blobs,
+        [
+            ("incoming/o3/ticket.json", ticket(), "application/json"),
+            ("raw/o3/original.jpg", photo(), "image/jpeg"),
+        ],
+    )
+    .await;
     let resumed = handler.handle(event("o3")).await.unwrap();
     assert_eq!(resumed["results"][0]["started"], json!(true), "{resumed}");
     assert_eq!(
@@ -625,30 +577,24 @@ async fn object_created_policy_grants_exactly_what_its_handler_calls() {
 
 #[tokio::test]
 async fn upload_policy_covers_what_the_api_calls() {
-    let Some(url) = common::endpoint("upload_policy_covers_what_the_api_calls") else {
+    let Some(mut moto) = Moto::for_test("upload_policy_covers_what_the_api_calls", "upload").await
+    else {
         return;
     };
-    let t = template();
-    let sdk = common::sdk(&url).await;
-    let mut names = common::names("upload");
-    common::create_resources(&sdk, &names).await;
-    names.state_machine_arn = Some(
-        common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
-    );
+    moto.add_pipeline().await;
     // the Backfill, named as the template names it (`{stack}-backfill`)
     let stack = format!("stack-{}", &uuid::Uuid::new_v4().simple().to_string()[..12]);
-    names.backfill_state_machine_arn =
-        Some(common::create_backfill_machine(&sdk, &stack, &names.bucket).await);
+    moto.add_backfill(&stack).await;
+    let t = template();
     let log = OpLog::new();
-    let (logged_blobs, records, workflow) = log.adapters(&sdk, &names);
-    let executions = log.execution_log(&sdk, &names).expect("a state machine");
-    let blobs = aws::S3BlobStore::new(&sdk, &names.bucket);
-    let intake = pipeline::intake::Intake {
-        blobs: Arc::new(logged_blobs),
-        records: Arc::new(records),
-        workflow: Arc::new(workflow.expect("a state machine")),
-        settings: Arc::new(Settings::default()),
+    let executions = log
+        .execution_log(&moto.sdk, &moto.names)
+        .expect("a state machine");
+    // the API signs direct uploads with an unlogged bucket
+    let blobs = moto.blobs();
+    let intake = Intake {
         signer: Some(Arc::new(blobs.clone())),
+        ..logged_intake(&moto, &log)
     };
     let app = api::router(api::AppState {
         intake,
@@ -753,19 +699,7 @@ async fn upload_policy_covers_what_the_api_calls() {
     .into_iter()
     .chain(console.iter().cloned())
     {
-        let mut get = fixture.clone();
-        get["rawPath"] = json!(path);
-        get["requestContext"]["http"]["method"] = json!("GET");
-        get["requestContext"]["http"]["path"] = json!(path);
-        if let Some(e) = get.as_object_mut() {
-            e.remove("body");
-        }
-        get["isBase64Encoded"] = json!(false);
-        if let Some(h) = get["headers"].as_object_mut() {
-            h.remove("content-type");
-            h.remove("content-length");
-        }
-        let out = aws::invoke::invoke_http(app.clone(), get).await;
+        let out = aws::invoke::invoke_http(app.clone(), event("GET", &path, None)).await;
         let status = out
             .response()
             .map(|r| r["statusCode"].clone())
@@ -789,12 +723,13 @@ async fn upload_policy_covers_what_the_api_calls() {
     // the moderation queue: a READY reel awaiting review with a token (not one Step
     // Functions issued, so the answers are refused, but each call is made): opening the
     // queue sends a heartbeat, Approve SendTaskSuccess, Reject SendTaskFailure
-    let plain = aws::DynamoRecordStore::new(&sdk, &names.table);
-    let mut pending = reel("mod1");
-    pending.status = Status::Ready;
-    pending.visibility = pipeline::Visibility::Pending;
-    pending.moderation_token = Some("AAAAKgAAAAIAAAAAAAAAAf-not-a-real-token".into());
-    plain.create(&pending).await.unwrap();
+    let pending = Reel {
+        status: Status::Ready,
+        visibility: pipeline::Visibility::Pending,
+        moderation_token: Some("AAAAKgAAAAIAAAAAAAAAAf-not-a-real-token".into()),
+        ..common::reel("mod1")
+    };
+    moto.records().create(&pending).await.unwrap();
     for (method, path, body) in [
         ("GET", "/console/moderation", None),
         ("POST", "/console/moderation/mod1/approve", None),
@@ -850,11 +785,11 @@ async fn upload_policy_covers_what_the_api_calls() {
         .unwrap_or_else(|| panic!("{started}"))
         .to_owned();
     assert!(run.starts_with("backfill-"), "{location}");
-    let described = aws_sdk_sfn::Client::new(&sdk)
+    let described = aws_sdk_sfn::Client::new(&moto.sdk)
         .describe_execution()
         .execution_arn(format!(
             "{}:{run}",
-            names
+            moto.names
                 .backfill_state_machine_arn
                 .as_deref()
                 .unwrap()
@@ -898,13 +833,16 @@ async fn upload_policy_covers_what_the_api_calls() {
     // transient failure (503 StorageUnavailable once the SDK's retries are spent); where it
     // is implemented, the redrive redirects to the execution. Either way the call is made
     // and recorded, so a missing grant fails the comparison below.
-    let sfn = aws_sdk_sfn::Client::new(&sdk);
+    let sfn = aws_sdk_sfn::Client::new(&moto.sdk);
     let executions_of = |machine: &str| machine.replace(":stateMachine:", ":execution:");
     for (name, machine) in [
-        (id.as_str(), names.state_machine_arn.as_deref().unwrap()),
+        (
+            id.as_str(),
+            moto.names.state_machine_arn.as_deref().unwrap(),
+        ),
         (
             run.as_str(),
-            names.backfill_state_machine_arn.as_deref().unwrap(),
+            moto.names.backfill_state_machine_arn.as_deref().unwrap(),
         ),
     ] {
         let page = format!("/console/executions/{name}");
@@ -1620,30 +1558,25 @@ fn the_authorizers_public_routes_are_routes_of_the_api() {
 
 #[tokio::test]
 async fn reconcile_policy_grants_exactly_what_its_sweep_calls() {
-    let Some(url) = common::endpoint("reconcile_policy_grants_exactly_what_its_sweep_calls") else {
+    let Some(mut moto) = Moto::for_test(
+        "reconcile_policy_grants_exactly_what_its_sweep_calls",
+        "reconcile",
+    )
+    .await
+    else {
         return;
     };
+    moto.add_pipeline().await;
     let t = template();
-    let sdk = common::sdk(&url).await;
-    let mut names = common::names("reconcile");
-    common::create_resources(&sdk, &names).await;
-    names.state_machine_arn = Some(
-        common::create_state_machine(&sdk, &format!("mp-{}", uuid::Uuid::new_v4().simple())).await,
-    );
     let log = OpLog::new();
-    let (blobs, records, workflow) = log.adapters(&sdk, &names);
-    let intake = pipeline::intake::Intake {
-        blobs: Arc::new(blobs),
-        records: Arc::new(records),
-        workflow: Arc::new(workflow.expect("a state machine")),
-        settings: Arc::new(Settings::default()),
+    let intake = Intake {
         signer: None,
+        ..logged_intake(&moto, &log)
     };
     // a reel left PROCESSING long ago with no execution, set up without logging
-    let plain = aws::DynamoRecordStore::new(&sdk, &names.table);
+    let plain = moto.records();
     let id = pipeline::intake::new_id();
-    let mut stuck = reel(&id);
-    stuck.created_at = "2026-01-01T00:00:00.000Z".into();
+    let stuck = common::reel_at(&id, "2026-01-01T00:00:00.000Z");
     plain.create(&stuck).await.unwrap();
     log.clear();
     let n = intake
@@ -1671,30 +1604,7 @@ async fn reconcile_policy_grants_exactly_what_its_sweep_calls() {
 #[test]
 fn the_backfill_definitions_placeholders_name_the_bucket_and_its_function() {
     let t = template();
-    let asl = std::fs::read_to_string(format!("{ROOT}/statemachine/backfill.asl.json")).unwrap();
-    let mut placeholders = BTreeSet::new();
-    let mut rest = asl.as_str();
-    while let Some(start) = rest.find("${") {
-        let after = &rest[start + 2..];
-        let end = after.find('}').expect("closed placeholder");
-        placeholders.insert(after[..end].to_owned());
-        rest = &after[end..];
-    }
-    let p = props(&t, "Backfill");
-    assert_eq!(
-        p.get("DefinitionUri").and_then(Yaml::as_str),
-        Some("statemachine/backfill.asl.json")
-    );
-    let subs = p
-        .get("DefinitionSubstitutions")
-        .and_then(Yaml::as_mapping)
-        .expect("DefinitionSubstitutions");
-    let names: BTreeSet<String> = subs
-        .keys()
-        .filter_map(Yaml::as_str)
-        .map(str::to_owned)
-        .collect();
-    assert_eq!(names, placeholders);
+    let subs = substitutions(&t, "Backfill", "backfill.asl.json");
     assert_eq!(
         subs.get("MediaBucketName").and_then(target),
         Some(("MediaBucket".to_owned(), String::new()))
@@ -1891,25 +1801,24 @@ async fn backfill_function_policy_grants_exactly_what_its_items_call() {
     let t = template();
     let w = world(&url).await;
     // a READY photo with a thumbnail of a size no longer made
-    let mut photo_reel = reel("b1");
-    photo_reel.status = Status::Ready;
-    photo_reel.media_type = Some("image/jpeg".into());
-    photo_reel.thumbnails = vec![pipeline::ThumbnailRef {
-        size: 1080,
-        key: "thumbnails/b1/1080.jpg".into(),
-        width: 96,
-        height: 64,
-        bytes: 2240,
-    }];
-    w.records.create(&photo_reel).await.unwrap();
-    w.blobs
-        .put(&photo_reel.raw_key, photo(), "image/jpeg")
-        .await
-        .unwrap();
-    w.blobs
-        .put("thumbnails/b1/1080.jpg", photo(), "image/jpeg")
-        .await
-        .unwrap();
+    let photo_reel = Reel {
+        status: Status::Ready,
+        media_type: Some("image/jpeg".into()),
+        thumbnails: vec![pipeline::ThumbnailRef {
+            size: 1080,
+            key: "thumbnails/b1/1080.jpg".into(),
+            width: 96,
+            height: 64,
+            bytes: 2240,
+        }],
+        ..common::reel("b1")
+    };
+    w.keep(&photo_reel, photo(), "image/jpeg").await;
+    common::put_objects(
+        &*w.blobs,
+        [("thumbnails/b1/1080.jpg", photo(), "image/jpeg")],
+    )
+    .await;
     // a READY video, and a FAILED reel (refused: reprocessed, not backfilled)
     let video = clip();
     w.seed_video("b2", Status::Ready, &video).await;

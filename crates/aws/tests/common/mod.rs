@@ -1,12 +1,17 @@
-//! Shared setup for the tests against an AWS-protocol server (moto). They read its URL from
-//! `MOTO_ENDPOINT` (`eval "$(bash .ci/start-moto.sh)"` starts one and prints the export) and
-//! skip, saying so, when it is not set; under CI (`CI` set, as `.ci/run` does) they fail instead.
+//! Shared setup for the tests against an AWS-protocol server (moto): reaching it, a test's
+//! own bucket, table and state machines ([`Moto`]), the records and objects a test starts
+//! from, and plain HTTP to moto. The tests read its URL from `MOTO_ENDPOINT`
+//! (`eval "$(bash .ci/start-moto.sh)"` starts one and prints the export) and skip, saying
+//! so, when it is not set; under CI (`CI` set, as `.ci/run` does) they fail instead.
 
 #![allow(dead_code)]
 
 use aws::config::AwsSettings;
+use aws::{DynamoRecordStore, S3BlobStore};
 use aws_config::{BehaviorVersion, Region, SdkConfig};
 use aws_credential_types::Credentials;
+use bytes::Bytes;
+use pipeline::{BlobStore, Reel, Status};
 
 pub const ENV: &str = "MOTO_ENDPOINT";
 
@@ -64,6 +69,117 @@ pub async fn create_resources(sdk: &SdkConfig, settings: &AwsSettings) {
         .create_table()
         .await
         .expect("creating it again is fine");
+}
+
+/// moto as one test sees it: the SDK configuration that reaches it, and the bucket and
+/// table made for the test (named in `names`, with the state machines the test adds).
+pub struct Moto {
+    pub url: String,
+    pub sdk: SdkConfig,
+    pub names: AwsSettings,
+}
+
+impl Moto {
+    /// moto for `test` with a new bucket and table named after `prefix`; `None` after
+    /// printing why the test is skipped.
+    pub async fn for_test(test: &str, prefix: &str) -> Option<Moto> {
+        let url = endpoint(test)?;
+        Some(Moto::at(&url, prefix).await)
+    }
+
+    /// A new bucket and table named after `prefix` in the moto at `url`.
+    pub async fn at(url: &str, prefix: &str) -> Moto {
+        let sdk = sdk(url).await;
+        let names = names(prefix);
+        create_resources(&sdk, &names).await;
+        Moto {
+            url: url.to_owned(),
+            sdk,
+            names,
+        }
+    }
+
+    /// The bucket's adapter, recording nothing.
+    pub fn blobs(&self) -> S3BlobStore {
+        S3BlobStore::new(&self.sdk, &self.names.bucket)
+    }
+
+    /// The table's adapter, recording nothing.
+    pub fn records(&self) -> DynamoRecordStore {
+        DynamoRecordStore::new(&self.sdk, &self.names.table)
+    }
+
+    /// Create a media-pipeline state machine of the test's own and name it in `names` (as
+    /// `STATE_MACHINE_ARN` names it to the functions).
+    pub async fn add_pipeline(&mut self) {
+        let name = format!("mp-{}", uuid::Uuid::new_v4().simple());
+        self.names.state_machine_arn = Some(create_state_machine(&self.sdk, &name).await);
+    }
+
+    /// Create the Backfill state machine of stack `stack` (`{stack}-backfill`, over the
+    /// test's bucket) and name it in `names`.
+    pub async fn add_backfill(&mut self, stack: &str) {
+        let arn = create_backfill_machine(&self.sdk, stack, &self.names.bucket).await;
+        self.names.backfill_state_machine_arn = Some(arn);
+    }
+
+    /// HeadObject of `key` in the test's bucket.
+    pub async fn head(&self, key: &str) -> aws_sdk_s3::operation::head_object::HeadObjectOutput {
+        self.blobs()
+            .client()
+            .head_object()
+            .bucket(&self.names.bucket)
+            .key(key)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("HeadObject {key}: {e:?}"))
+    }
+}
+
+/// A PROCESSING photo's record (`raw/{id}/original.jpg`, 2240 bytes), created at
+/// `created_at`.
+pub fn reel_at(id: &str, created_at: &str) -> Reel {
+    Reel {
+        id: id.into(),
+        name: "Ana".into(),
+        caption: "beach".into(),
+        status: Status::Processing,
+        media_type: Some("image/jpeg".into()),
+        size: 2240,
+        original_filename: "beach.jpg".into(),
+        declared_type: None,
+        delete_token_hash: None,
+        raw_key: format!("raw/{id}/original.jpg"),
+        thumbnails: vec![],
+        metadata: None,
+        video: None,
+        error: None,
+        cause: None,
+        execution_arn: None,
+        visibility: Default::default(),
+        moderation_token: None,
+        created_at: created_at.into(),
+        updated_at: created_at.into(),
+    }
+}
+
+/// [`reel_at`] 2026-01-01T00:00:00.000Z.
+pub fn reel(id: &str) -> Reel {
+    reel_at(id, "2026-01-01T00:00:00.000Z")
+}
+
+/// Store each `(key, body, content type)`: the objects a test starts from.
+pub async fn put_objects<'a, K: AsRef<str>, B: Into<Bytes>>(
+    blobs: &dyn BlobStore,
+    objects: impl IntoIterator<Item = (K, B, &'a str)>,
+) {
+    for (key, body, content_type) in objects {
+        let key = key.as_ref();
+        blobs
+            .put(key, body.into(), content_type)
+            .await
+            .unwrap_or_else(|e| panic!("put {key}: {e}"));
+    }
 }
 
 /// The role the test state machines run as.
