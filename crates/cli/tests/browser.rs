@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{browser_ready, ffmpeg, fixture, run_browser_script, screenshots_dir, Server};
+use common::{browser_ready, clip, fixture, run_browser_script, screenshots_dir, Codec, Server};
 use serde_json::Value;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -51,34 +51,9 @@ async fn a_video_reel_plays_and_seeks_in_a_real_browser() {
     }
     let tmp = tempfile::tempdir().unwrap();
     let server = Server::start(&tmp.path().join("data"), &[]);
-    let clip = tmp.path().join("clip.mov");
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc2=size=480x270:rate=25:duration=4",
-            "-f",
-            "lavfi",
-            "-i",
-            "sine=frequency=330:duration=4",
-            "-c:v",
-            "libx265",
-            "-preset",
-            "ultrafast",
-            "-x265-params",
-            "log-level=error",
-            "-tag:v",
-            "hvc1",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ],
-        &clip,
-    );
-    let id = server.upload_ok(&clip, "IMG_0007.MOV").await;
+    let file = tmp.path().join("clip.mov");
+    clip(&file, "testsrc2=size=480x270:rate=25", 4, Codec::Hevc, true);
+    let id = server.upload_ok(&file, "IMG_0007.MOV").await;
     let reel = server.wait_terminal(&id).await;
     assert_eq!(reel["status"], "READY", "{reel}");
     assert_eq!(reel["video"]["transcoded"], true, "{reel}");

@@ -8,7 +8,7 @@ mod common;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-use common::{ffmpeg, Server};
+use common::{clip, ffmpeg, Codec, Server};
 use serde_json::Value;
 
 fn ffprobe(path: &Path) -> Value {
@@ -75,40 +75,12 @@ struct Clip {
 }
 
 fn clips(dir: &Path) -> Vec<Clip> {
-    let src = "testsrc=size=320x240:rate=25:duration=2";
-    let tone = "sine=frequency=440:duration=2";
+    let pattern = "testsrc=size=320x240:rate=25";
     let h264 = dir.join("h264.mp4");
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            src,
-            "-f",
-            "lavfi",
-            "-i",
-            tone,
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ],
-        &h264,
-    );
+    clip(&h264, pattern, 2, Codec::H264, true);
     // the same picture with a 90° display matrix and no audio
     let silent = dir.join("silent.mp4");
-    ffmpeg(
-        &[
-            "-f", "lavfi", "-i", src, "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt",
-            "yuv420p",
-        ],
-        &silent,
-    );
+    clip(&silent, pattern, 2, Codec::H264, false);
     let rotated = dir.join("rotated.mp4");
     ffmpeg(
         &[
@@ -122,57 +94,9 @@ fn clips(dir: &Path) -> Vec<Clip> {
         &rotated,
     );
     let hevc = dir.join("hevc.mov");
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            src,
-            "-f",
-            "lavfi",
-            "-i",
-            tone,
-            "-c:v",
-            "libx265",
-            "-preset",
-            "ultrafast",
-            "-x265-params",
-            "log-level=error",
-            "-tag:v",
-            "hvc1",
-            "-pix_fmt",
-            "yuv420p",
-            "-c:a",
-            "aac",
-            "-shortest",
-        ],
-        &hevc,
-    );
+    clip(&hevc, pattern, 2, Codec::Hevc, true);
     let vp9 = dir.join("vp9.webm");
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            src,
-            "-f",
-            "lavfi",
-            "-i",
-            tone,
-            "-c:v",
-            "libvpx-vp9",
-            "-deadline",
-            "realtime",
-            "-cpu-used",
-            "8",
-            "-b:v",
-            "300k",
-            "-c:a",
-            "libopus",
-            "-shortest",
-        ],
-        &vp9,
-    );
+    clip(&vp9, pattern, 2, Codec::Vp9, true);
     vec![
         Clip {
             file: h264,
@@ -304,21 +228,7 @@ async fn a_video_over_the_duration_limit_ends_failed_and_leaves_nothing() {
     let server = Server::start(data.path(), &[]);
     // four minutes at 1 frame per second and 64x48: quick to make, small to send
     let long = work.path().join("long.mp4");
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=64x48:rate=1:duration=240",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "ultrafast",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-        &long,
-    );
+    clip(&long, "testsrc=size=64x48:rate=1", 240, Codec::H264, false);
     let id = server.upload_ok(&long, "long.mp4").await;
     let reel = server.wait_terminal(&id).await;
     assert_eq!(reel["status"], "FAILED", "{reel}");
@@ -344,23 +254,9 @@ async fn renditions_answer_ranges_and_conditional_gets() {
     let work = tempfile::tempdir().unwrap();
     let data = tempfile::tempdir().unwrap();
     let server = Server::start(data.path(), &[]);
-    let clip = work.path().join("clip.mp4");
-    ffmpeg(
-        &[
-            "-f",
-            "lavfi",
-            "-i",
-            "testsrc=size=320x240:rate=25:duration=2",
-            "-c:v",
-            "libx264",
-            "-preset",
-            "veryfast",
-            "-pix_fmt",
-            "yuv420p",
-        ],
-        &clip,
-    );
-    let id = server.upload_ok(&clip, "clip.mp4").await;
+    let file = work.path().join("clip.mp4");
+    clip(&file, "testsrc=size=320x240:rate=25", 2, Codec::H264, false);
+    let id = server.upload_ok(&file, "clip.mp4").await;
     let reel = server.wait_terminal(&id).await;
     assert_eq!(reel["status"], "READY", "{reel}");
     let key = reel["video"]["key"]

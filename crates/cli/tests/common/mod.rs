@@ -1,4 +1,5 @@
-//! Test harness: the real `media-hub serve` binary on a loopback port, over a temp data dir.
+//! Test harness: the real `media-hub serve` binary on a loopback port, over a temp data dir,
+//! and the media fixtures tests make with ffmpeg.
 
 #![allow(dead_code)]
 
@@ -29,6 +30,64 @@ pub fn ffmpeg(args: &[&str], out: &Path) {
         .status()
         .expect("ffmpeg runs");
     assert!(status.success(), "ffmpeg {args:?}");
+}
+
+/// How a test clip's video is encoded by [`clip`].
+#[derive(Debug, Clone, Copy)]
+pub enum Codec {
+    /// H.264 yuv420p in MP4 (AAC audio)
+    H264,
+    /// HEVC tagged `hvc1` in MOV, as a phone writes it (AAC audio)
+    Hevc,
+    /// VP9 in WebM (Opus audio)
+    Vp9,
+}
+
+/// A test clip at `out`, made with ffmpeg: `pattern` is a lavfi video source with its size
+/// and rate (`"testsrc=size=320x240:rate=25"`), `secs` its length, with a tone as its audio
+/// track or none.
+pub fn clip(out: &Path, pattern: &str, secs: u32, codec: Codec, audio: bool) {
+    let video_in = format!("{pattern}:duration={secs}");
+    let tone = format!("sine=frequency=440:duration={secs}");
+    let mut args = vec!["-f", "lavfi", "-i", &video_in];
+    if audio {
+        args.extend(["-f", "lavfi", "-i", &tone]);
+    }
+    args.extend(match codec {
+        Codec::H264 => &[
+            "-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p",
+        ][..],
+        Codec::Hevc => &[
+            "-c:v",
+            "libx265",
+            "-preset",
+            "ultrafast",
+            "-x265-params",
+            "log-level=error",
+            "-tag:v",
+            "hvc1",
+            "-pix_fmt",
+            "yuv420p",
+        ][..],
+        Codec::Vp9 => &[
+            "-c:v",
+            "libvpx-vp9",
+            "-deadline",
+            "realtime",
+            "-cpu-used",
+            "8",
+            "-b:v",
+            "300k",
+        ][..],
+    });
+    if audio {
+        let audio_codec = match codec {
+            Codec::Vp9 => "libopus",
+            Codec::H264 | Codec::Hevc => "aac",
+        };
+        args.extend(["-c:a", audio_codec, "-shortest"]);
+    }
+    ffmpeg(&args, out);
 }
 
 pub struct Server {
