@@ -40,6 +40,22 @@ pub enum ErrorName {
 }
 
 impl ErrorName {
+    /// Every name a task reports (docs/design.md, "Contracts").
+    pub const ALL: [ErrorName; 12] = [
+        ErrorName::UnsupportedMediaType,
+        ErrorName::CorruptMedia,
+        ErrorName::MediaTooLarge,
+        ErrorName::MediaTooLong,
+        ErrorName::Rejected,
+        ErrorName::StorageUnavailable,
+        ErrorName::CodecUnavailable,
+        ErrorName::ProcessingTimeout,
+        ErrorName::InternalError,
+        ErrorName::InvalidPayload,
+        ErrorName::NotFound,
+        ErrorName::RecordConflict,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             ErrorName::UnsupportedMediaType => "UnsupportedMediaType",
@@ -58,22 +74,7 @@ impl ErrorName {
     }
 
     pub fn parse(name: &str) -> Option<ErrorName> {
-        [
-            ErrorName::UnsupportedMediaType,
-            ErrorName::CorruptMedia,
-            ErrorName::MediaTooLarge,
-            ErrorName::MediaTooLong,
-            ErrorName::Rejected,
-            ErrorName::StorageUnavailable,
-            ErrorName::CodecUnavailable,
-            ErrorName::ProcessingTimeout,
-            ErrorName::InternalError,
-            ErrorName::InvalidPayload,
-            ErrorName::NotFound,
-            ErrorName::RecordConflict,
-        ]
-        .into_iter()
-        .find(|n| n.as_str() == name)
+        ErrorName::ALL.into_iter().find(|n| n.as_str() == name)
     }
 
     /// A rejection is about the file itself: retrying cannot help and the raw file goes.
@@ -147,20 +148,7 @@ mod tests {
 
     #[test]
     fn names_round_trip_and_classify() {
-        for n in [
-            ErrorName::UnsupportedMediaType,
-            ErrorName::CorruptMedia,
-            ErrorName::MediaTooLarge,
-            ErrorName::MediaTooLong,
-            ErrorName::Rejected,
-            ErrorName::StorageUnavailable,
-            ErrorName::CodecUnavailable,
-            ErrorName::ProcessingTimeout,
-            ErrorName::InternalError,
-            ErrorName::InvalidPayload,
-            ErrorName::NotFound,
-            ErrorName::RecordConflict,
-        ] {
+        for n in ErrorName::ALL {
             assert_eq!(ErrorName::parse(n.as_str()), Some(n));
         }
         assert!(ErrorName::CorruptMedia.is_rejection());
