@@ -25,17 +25,22 @@ impl From<LambdaError> for Diagnostic {
     }
 }
 
+/// The pipeline over S3 and DynamoDB, with the settings of the function's environment.
+async fn pipeline_from_env() -> Result<std::sync::Arc<pipeline::Pipeline>, lambda_runtime::Error> {
+    let backend = crate::AwsBackend::from_env().await?;
+    let settings = crate::config::settings_from_env()?;
+    Ok(std::sync::Arc::new(pipeline::Pipeline::new(
+        backend.blobs,
+        backend.records,
+        settings,
+    )))
+}
+
 /// The whole life of a task function: logs, adapters from the environment, then every
 /// Step Functions payload handed to `Pipeline::dispatch(task, ..)` until the runtime stops.
 pub async fn run_task(task: pipeline::Task) -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    let backend = crate::AwsBackend::from_env().await?;
-    let settings = crate::config::settings_from_env()?;
-    let pipeline = std::sync::Arc::new(pipeline::Pipeline::new(
-        backend.blobs,
-        backend.records,
-        settings,
-    ));
+    let pipeline = pipeline_from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let pipeline = pipeline.clone();
@@ -63,13 +68,7 @@ pub async fn run_task(task: pipeline::Task) -> Result<(), lambda_runtime::Error>
 /// (`{"Key": "raw/{id}/…"}` or `{"id": …}`) handed to `Pipeline::backfill_reel`.
 pub async fn run_backfill() -> Result<(), lambda_runtime::Error> {
     init_tracing();
-    let backend = crate::AwsBackend::from_env().await?;
-    let settings = crate::config::settings_from_env()?;
-    let pipeline = std::sync::Arc::new(pipeline::Pipeline::new(
-        backend.blobs,
-        backend.records,
-        settings,
-    ));
+    let pipeline = pipeline_from_env().await?;
     lambda_runtime::run(lambda_runtime::service_fn(
         move |event: lambda_runtime::LambdaEvent<serde_json::Value>| {
             let pipeline = pipeline.clone();
