@@ -249,7 +249,8 @@ pub async fn review_again(
     Path(id): Path<String>,
 ) -> Result<Redirect, ApiError> {
     check_id(&id, wants)?;
-    let started = moderation::review_again(&st.intake, &id)
+    let log = log(&st, wants)?;
+    let started = moderation::review_again(&st.intake, log, &id)
         .await
         .map_err(|e| decision_error(e, wants))?;
     let said = if started { "resumed" } else { "running" };

@@ -556,6 +556,10 @@ impl RecordStore for DynamoRecordStore {
             Review::Hold { token } => request
                 .update_expression("SET #tok = :tok, #u = :now")
                 .expression_attribute_values(":tok", s(token.as_str())),
+            Review::Release { token } => request
+                .condition_expression("#status = :ready AND #vis = :pending AND #tok = :tok")
+                .update_expression("SET #u = :now REMOVE #tok")
+                .expression_attribute_values(":tok", s(token.as_str())),
             Review::Publish => request
                 .update_expression("SET #vis = :public, #shard = :shard, #u = :now REMOVE #tok")
                 .expression_attribute_names("#shard", SHARD_KEY)

@@ -498,6 +498,25 @@ async fn task_policies_grant_exactly_what_the_handlers_call() {
     w.run(Task::Moderation, request("r1", "t2")).await.unwrap();
     let held = w.records.get("r1").await.unwrap().unwrap();
     assert_eq!(held.moderation_token.as_deref(), Some("t2"));
+    // asking for review again releases a stale token, and only if it is still the record's
+    // (the console's call: DynamoDB's conditional REMOVE)
+    let release = |token: &str| pipeline::Review::Release {
+        token: token.to_owned(),
+    };
+    assert_eq!(
+        w.records.review("r1", &release("t1")).await.unwrap(),
+        pipeline::Transition::Unchanged(Status::Ready)
+    );
+    let kept = w.records.get("r1").await.unwrap().unwrap();
+    assert_eq!(kept.moderation_token.as_deref(), Some("t2"));
+    assert_eq!(
+        w.records.review("r1", &release("t2")).await.unwrap(),
+        pipeline::Transition::Applied
+    );
+    let released = w.records.get("r1").await.unwrap().unwrap();
+    assert_eq!(released.moderation_token, None);
+    assert_eq!(released.visibility, pipeline::Visibility::Pending);
+    w.run(Task::Moderation, request("r1", "t2")).await.unwrap();
     let publish = json!({"action": "publish", "id": "r1"});
     assert_eq!(
         w.run(Task::Moderation, publish.clone()).await.unwrap()["changed"],

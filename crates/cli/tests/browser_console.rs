@@ -230,7 +230,9 @@ async fn the_console_in_a_real_browser() {
 }
 
 /// The moderation queue: signed in through the form, one reel rejected with a reason and
-/// one approved by their buttons (`browser/moderation.py`); screenshots at 360 px and desktop.
+/// one approved by their buttons, and one whose execution was stopped while it waited asked
+/// for review again, then approved (`browser/moderation.py`); screenshots at 360 px and
+/// desktop.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_moderation_queue_in_a_real_browser() {
     if let Err(why) = browser_ready() {
@@ -249,6 +251,7 @@ async fn the_moderation_queue_in_a_real_browser() {
     for (file, caption) in [
         ("photo_exif.jpg", "Harbour at dawn"),
         ("photo_plain.jpg", "Blurry cat"),
+        ("photo.png", "Stopped while waiting"),
     ] {
         let resp = server.upload("Ada", caption, &fixture(file), file).await;
         assert_eq!(resp.status(), 202);
@@ -275,12 +278,40 @@ async fn the_moderation_queue_in_a_real_browser() {
             tokio::time::sleep(std::time::Duration::from_millis(100)).await;
         }
     }
+    // the third one's execution is stopped while it waits: its review task is gone
+    let stopped = admin
+        .post(format!("{}/console/executions/{}/stop", server.url, ids[2]))
+        .bearer_auth(TOKEN)
+        .form(&[("cause", "stopped by the test")])
+        .send()
+        .await
+        .unwrap();
+    // (the redirect to the execution page is followed)
+    assert!(stopped.status().is_success(), "{}", stopped.status());
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
+    loop {
+        let run: serde_json::Value = admin
+            .get(format!("{}/api/executions/{}", server.url, ids[2]))
+            .bearer_auth(TOKEN)
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+        if run["execution"]["status"] == "ABORTED" {
+            break;
+        }
+        assert!(std::time::Instant::now() < deadline, "{run}");
+        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+    }
     let shots = screenshots_dir("moderation");
     let args = vec![
         server.url.clone().into(),
         TOKEN.into(),
         ids[0].clone().into(),
         ids[1].clone().into(),
+        ids[2].clone().into(),
         shots.clone().into_os_string(),
     ];
     let seen = run_browser_script("moderation.py", args).await;
@@ -292,11 +323,16 @@ async fn the_moderation_queue_in_a_real_browser() {
     assert_eq!(seen["thumbnails_loaded"], true, "{seen}");
     assert_eq!(seen["desktop_overflow"], false, "{seen}");
     assert_eq!(seen["mobile_overflow"], false, "{seen}");
+    assert_eq!(seen["ended_asks_again"], true, "{seen}");
+    assert_eq!(seen["ended_has_approve"], false, "{seen}");
+    assert_eq!(seen["asked_again_approvable"], true, "{seen}");
     assert_eq!(seen["queue_after"], json!([]), "{seen}");
     // the decisions took: one public, one REJECTED with its reason
-    let approved = server.reel(&ids[0]).await;
-    assert_eq!(approved["visibility"], "public", "{approved}");
-    assert_eq!(approved["status"], "READY");
+    for id in [&ids[0], &ids[2]] {
+        let approved = server.reel(id).await;
+        assert_eq!(approved["visibility"], "public", "{approved}");
+        assert_eq!(approved["status"], "READY");
+    }
     let rejected = server.reel(&ids[1]).await;
     assert_eq!(rejected["status"], "REJECTED", "{rejected}");
     assert_eq!(
@@ -307,7 +343,9 @@ async fn the_moderation_queue_in_a_real_browser() {
         "1-queue-desktop",
         "2-queue-360",
         "3-after-reject",
-        "4-queue-empty",
+        "4-asked-again",
+        "5-asked-again-360",
+        "6-queue-empty",
     ] {
         assert!(shots.join(format!("{name}.png")).is_file(), "{name}");
     }

@@ -497,6 +497,16 @@ async fn a_review_task_that_ended_without_a_decision_can_be_asked_again() {
         asked.headers()["location"],
         format!("/console/moderation?resumed={id}").as_str()
     );
+    // the stale token was released: the queue no longer says the task ended
+    let queue = queue_page().await;
+    assert!(
+        !queue.contains("Its review task ended without a decision"),
+        "{queue}"
+    );
+    assert_ne!(
+        admin_reel(&server, &id).await["moderationToken"].as_str(),
+        Some(stale.as_str())
+    );
     let again = wait_for(&server, &id, "awaited review again", |r| {
         r["moderationToken"].as_str().is_some_and(|t| t != stale)
     })

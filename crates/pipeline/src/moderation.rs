@@ -138,6 +138,9 @@ pub enum Review {
     /// status `REJECTED`, error [`REJECTED`], the reason as cause; it names no object any
     /// more (thumbnails and video cleared) since Cleanup removes them next
     Reject { reason: String },
+    /// the token cleared, if it is still `token`: its task ended without a decision (the
+    /// review is asked for again, and the next AwaitModeration holds a new one)
+    Release { token: String },
 }
 
 impl Review {
@@ -150,6 +153,12 @@ impl Review {
         }
         match self {
             Review::Hold { token } => reel.moderation_token = Some(token.clone()),
+            Review::Release { token } => {
+                if reel.moderation_token.as_ref() != Some(token) {
+                    return Transition::Unchanged(reel.status);
+                }
+                reel.moderation_token = None;
+            }
             Review::Publish => {
                 reel.visibility = Visibility::Public;
                 reel.moderation_token = None;
@@ -241,6 +250,7 @@ fn review_name(review: &Review) -> &'static str {
         Review::Hold { .. } => "awaiting review",
         Review::Publish => "published",
         Review::Reject { .. } => "rejected",
+        Review::Release { .. } => "asked for review again",
     }
 }
 
@@ -287,9 +297,33 @@ async fn pending_token(records: &dyn RecordStore, id: &str) -> Result<String, De
 /// Ask for review again: a READY pending reel whose review task ended without a decision
 /// (its execution was stopped, or its moderation step failed past its retries) runs its
 /// execution again ([`Intake::resume`], under the next free name), which ends at
-/// AwaitModeration once more. A live execution is left alone: `Ok(false)`.
-pub async fn review_again(intake: &Intake, id: &str) -> Result<bool, DecisionError> {
+/// AwaitModeration once more. A token on the record whose task is gone is released first
+/// (only that token: one a live task holds is never lost). A live task or execution is left
+/// alone: `Ok(false)`.
+pub async fn review_again(
+    intake: &Intake,
+    log: &dyn ExecutionLog,
+    id: &str,
+) -> Result<bool, DecisionError> {
     let reel = pending_reel(intake.records.as_ref(), id).await?;
+    if let Some(token) = &reel.moderation_token {
+        match log.send_task_heartbeat(token).await {
+            // a task waits for this token: decide it instead
+            Ok(()) => return Ok(false),
+            Err(ExecutionError::TaskDoesNotExist | ExecutionError::TaskTimedOut(_)) => {
+                intake
+                    .records
+                    .review(
+                        id,
+                        &Review::Release {
+                            token: token.clone(),
+                        },
+                    )
+                    .await?;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
     Ok(intake.resume(&reel).await?)
 }
 
@@ -386,6 +420,31 @@ mod tests {
             serde_json::to_value(s.input_for(Visibility::Pending).unwrap()).unwrap(),
             json!({"timeoutSeconds": 5, "heartbeatSeconds": 2, "onTimeout": "reject"})
         );
+    }
+
+    #[test]
+    fn release_clears_only_the_token_it_names() {
+        let mut reel: Reel = serde_json::from_value(json!({
+            "id": "x", "name": "", "caption": "", "status": "READY", "size": 1,
+            "originalFilename": "a.jpg", "rawKey": "raw/x/original.jpg",
+            "visibility": "pending", "moderationToken": "new",
+            "createdAt": "t", "updatedAt": "t"
+        }))
+        .unwrap();
+        let stale = Review::Release {
+            token: "old".into(),
+        };
+        assert_eq!(
+            stale.apply(&mut reel, "t2"),
+            Transition::Unchanged(Status::Ready)
+        );
+        assert_eq!(reel.moderation_token.as_deref(), Some("new"));
+        let current = Review::Release {
+            token: "new".into(),
+        };
+        assert_eq!(current.apply(&mut reel, "t2"), Transition::Applied);
+        assert_eq!(reel.moderation_token, None);
+        assert_eq!(reel.visibility, Visibility::Pending);
     }
 
     #[test]
