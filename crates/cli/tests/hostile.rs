@@ -257,6 +257,15 @@ fn stored_files(server: &Server) -> Vec<String> {
     out
 }
 
+/// The uploads' own files (`raw/`, `incoming/`): what a refused upload must not add. The
+/// accepted uploads' executions may still be writing thumbnails meanwhile.
+fn uploaded_files(server: &Server) -> Vec<String> {
+    stored_files(server)
+        .into_iter()
+        .filter(|k| k.starts_with("raw/") || k.starts_with("incoming/"))
+        .collect()
+}
+
 const MIB: usize = 1024 * 1024;
 
 /// A direct upload begun over the API: (id, the signed fields).
@@ -609,7 +618,8 @@ async fn uploads_past_the_rate_get_429_and_past_the_queue_503() {
     for _ in 0..2 {
         assert_eq!(server.upload("Ada", "", &jpeg, "a.jpg").await.status(), 202);
     }
-    let before = stored_files(&server).len();
+    let before = uploaded_files(&server);
+    assert_eq!(before.len(), 2, "{before:?}");
     let resp = server.upload("Ada", "", &jpeg, "a.jpg").await;
     assert_eq!(resp.status(), 429);
     let retry: u64 = resp.headers()["retry-after"]
@@ -621,7 +631,7 @@ async fn uploads_past_the_rate_get_429_and_past_the_queue_503() {
     let v: Value = resp.json().await.expect("json");
     assert_eq!(v["error"], "TooManyRequests");
     assert_eq!(
-        stored_files(&server).len(),
+        uploaded_files(&server),
         before,
         "a refused upload stored something"
     );
@@ -641,14 +651,14 @@ async fn uploads_past_the_rate_get_429_and_past_the_queue_503() {
         ],
     );
     let first = server.upload_ok(&jpeg, "a.jpg").await;
-    let files = stored_files(&server);
+    let files = uploaded_files(&server);
     let resp = server.upload("Ada", "", &jpeg, "b.jpg").await;
     assert_eq!(resp.status(), 503);
     assert!(resp.headers().contains_key("retry-after"));
     let v: Value = resp.json().await.expect("json");
     assert_eq!(v["error"], "Busy");
     assert_eq!(
-        stored_files(&server),
+        uploaded_files(&server),
         files,
         "a busy refusal stored something"
     );
