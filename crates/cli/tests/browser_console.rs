@@ -260,23 +260,11 @@ async fn the_moderation_queue_in_a_real_browser() {
     }
     // both wait for review, each with its task token
     for id in &ids {
-        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(90);
-        loop {
-            let reel: serde_json::Value = admin
-                .get(format!("{}/api/reels/{id}", server.url))
-                .bearer_auth(TOKEN)
-                .send()
-                .await
-                .unwrap()
-                .json()
-                .await
-                .unwrap();
-            if reel["moderationToken"].is_string() {
-                break;
-            }
-            assert!(std::time::Instant::now() < deadline, "{reel}");
-            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-        }
+        server
+            .wait_admin_json(&format!("/api/reels/{id}"), TOKEN, "held a token", |r| {
+                r["moderationToken"].is_string()
+            })
+            .await;
     }
     // the third one's execution is stopped while it waits: its review task is gone
     let stopped = admin
@@ -288,23 +276,14 @@ async fn the_moderation_queue_in_a_real_browser() {
         .unwrap();
     // (the redirect to the execution page is followed)
     assert!(stopped.status().is_success(), "{}", stopped.status());
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(60);
-    loop {
-        let run: serde_json::Value = admin
-            .get(format!("{}/api/executions/{}", server.url, ids[2]))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
-        if run["execution"]["status"] == "ABORTED" {
-            break;
-        }
-        assert!(std::time::Instant::now() < deadline, "{run}");
-        tokio::time::sleep(std::time::Duration::from_millis(100)).await;
-    }
+    server
+        .wait_admin_json(
+            &format!("/api/executions/{}", ids[2]),
+            TOKEN,
+            "aborted",
+            |run| run["execution"]["status"] == "ABORTED",
+        )
+        .await;
     let shots = screenshots_dir("moderation");
     let args = vec![
         server.url.clone().into(),

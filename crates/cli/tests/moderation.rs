@@ -45,28 +45,27 @@ fn http() -> reqwest::Client {
 
 /// The operator's view of a reel (every field, the moderation token among them).
 async fn admin_reel(server: &Server, id: &str) -> Value {
-    http()
-        .get(format!("{}/api/reels/{id}", server.url))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap()
+    server.admin_json(&format!("/api/reels/{id}"), TOKEN).await
 }
 
 /// Poll the operator's view until `done` holds.
 async fn wait_for(server: &Server, id: &str, what: &str, done: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(120);
-    loop {
-        let reel = admin_reel(server, id).await;
-        if done(&reel) {
-            return reel;
-        }
-        assert!(Instant::now() < deadline, "reel {id} never {what}: {reel}");
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
+    server
+        .wait_admin_json(&format!("/api/reels/{id}"), TOKEN, what, done)
+        .await
+}
+
+/// The moderation queue's page as the operator sees it.
+async fn queue_page(server: &Server) -> String {
+    http()
+        .get(format!("{}/console/moderation", server.url))
+        .bearer_auth(TOKEN)
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap()
 }
 
 /// READY, pending, and its AwaitModeration task holds a token.
@@ -177,15 +176,7 @@ async fn an_upload_waits_pending_until_the_console_approves_it() {
     assert_eq!(queue.status(), 401, "the queue needs the admin token");
 
     // the operator's queue shows it with its buttons
-    let queue = http()
-        .get(format!("{}/console/moderation", server.url))
-        .bearer_auth(TOKEN)
-        .send()
-        .await
-        .unwrap()
-        .text()
-        .await
-        .unwrap();
+    let queue = queue_page(&server).await;
     assert!(queue.contains(&format!("data-id=\"{id}\"")), "{queue}");
     assert!(queue.contains(&format!("/console/moderation/{id}/approve")));
     assert!(queue.contains("a caption"));
@@ -460,18 +451,7 @@ async fn a_review_task_that_ended_without_a_decision_can_be_asked_again() {
         execution_status(&server, &id).await,
         ExecutionStatus::Aborted
     );
-    let queue_page = || async {
-        http()
-            .get(format!("{}/console/moderation", server.url))
-            .bearer_auth(TOKEN)
-            .send()
-            .await
-            .unwrap()
-            .text()
-            .await
-            .unwrap()
-    };
-    let queue = queue_page().await;
+    let queue = queue_page(&server).await;
     assert!(
         queue.contains("Its review task ended without a decision"),
         "{queue}"
@@ -498,7 +478,7 @@ async fn a_review_task_that_ended_without_a_decision_can_be_asked_again() {
         format!("/console/moderation?resumed={id}").as_str()
     );
     // the stale token was released: the queue no longer says the task ended
-    let queue = queue_page().await;
+    let queue = queue_page(&server).await;
     assert!(
         !queue.contains("Its review task ended without a decision"),
         "{queue}"
@@ -529,7 +509,7 @@ async fn a_review_task_that_ended_without_a_decision_can_be_asked_again() {
         twice.headers()["location"],
         format!("/console/moderation?running={id}").as_str()
     );
-    let queue = queue_page().await;
+    let queue = queue_page(&server).await;
     assert!(queue.contains(&format!("/console/moderation/{id}/approve")));
 
     // and this time the decision goes through

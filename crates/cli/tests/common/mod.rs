@@ -220,6 +220,39 @@ impl Server {
             .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
     }
 
+    /// `GET path` as JSON with the admin token (`Authorization: Bearer`).
+    pub async fn admin_json(&self, path: &str, token: &str) -> Value {
+        reqwest::Client::new()
+            .get(format!("{}{path}", self.url))
+            .bearer_auth(token)
+            .send()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: {e}"))
+            .json()
+            .await
+            .unwrap_or_else(|e| panic!("GET {path}: not JSON: {e}"))
+    }
+
+    /// Poll [`Server::admin_json`] every 100 ms until `done` holds (90 s at most; `what`
+    /// names the awaited change in the failure).
+    pub async fn wait_admin_json(
+        &self,
+        path: &str,
+        token: &str,
+        what: &str,
+        done: impl Fn(&Value) -> bool,
+    ) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(90);
+        loop {
+            let v = self.admin_json(path, token).await;
+            if done(&v) {
+                return v;
+            }
+            assert!(Instant::now() < deadline, "GET {path}: never {what}: {v}");
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
+
     pub async fn reel(&self, id: &str) -> Value {
         self.get_json(&format!("/api/reels/{id}")).await
     }
